@@ -1,0 +1,91 @@
+import type { Agent, AgentStatus, AuditEntry, AuditEventInput, Permission, PermissionStatus } from './types.ts';
+
+/**
+ * The storage port. Every method that changes state is ONE atomic operation: the change and
+ * its audit entries commit together or not at all (if the audit entry cannot be written, the
+ * change does not happen). Methods documented as compare-and-set have exactly one winner among
+ * any number of concurrent callers, on one server instance or many.
+ */
+export interface Store {
+  /** Creates tables or applies pending migrations; safe to call twice. */
+  migrate(): Promise<void>;
+  /** Cheap liveness check of the database connection. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Agents
+  /** Inserts an agent. Fails with CONFLICT when the name is taken. */
+  createAgent(agent: Agent, audit: AuditEventInput): Promise<void>;
+  getAgent(id: string): Promise<Agent | null>;
+  getAgentByName(name: string): Promise<Agent | null>;
+  /** Looks an agent up by the HMAC of its API key. */
+  getAgentByKeyHash(keyHash: string): Promise<Agent | null>;
+  listAgents(): Promise<Agent[]>;
+  /** Replaces the key hash (rotation): the old key stops working in the same commit. Null when absent. */
+  updateAgentKey(id: string, keyHash: string, keyPrefix: string, now: number, audit: AuditEventInput): Promise<Agent | null>;
+  /** Sets active/disabled. Null when absent. */
+  setAgentStatus(id: string, status: AgentStatus, now: number, audit: AuditEventInput): Promise<Agent | null>;
+
+  // Permissions
+  insertPermission(permission: Permission, audit: AuditEventInput[]): Promise<void>;
+  getPermission(id: string): Promise<Permission | null>;
+  listPermissions(query: PermissionQuery): Promise<Page<Permission>>;
+  /**
+   * Compare-and-set on the status: applies `patch` only if the current status is one of
+   * `from` (and, for approved permissions, the guard holds). Returns the updated permission,
+   * or null when the condition failed (someone else changed it first, or it does not exist).
+   */
+  transitionPermission(
+    id: string,
+    from: readonly PermissionStatus[],
+    patch: PermissionPatch,
+    audit: AuditEventInput[],
+  ): Promise<Permission | null>;
+  /**
+   * Compare-and-set spend of one use: succeeds only while status is `approved`, the token
+   * hash matches `tokenHash`, `expiresAt > now` and uses remain. The last use moves the status
+   * to `used`. Exactly one of N concurrent callers wins the last use. Returns the updated
+   * permission, or null when the condition failed (the caller re-reads to explain why).
+   */
+  consumeUse(id: string, tokenHash: string, now: number, audit: AuditEventInput[]): Promise<Permission | null>;
+  /** Pending or approved permissions whose `expiresAt` has passed, oldest first. */
+  listDueForExpiry(now: number, limit: number): Promise<Permission[]>;
+
+  // Audit
+  /** Appends entries (events that change no state: verify, refused use, logins…). */
+  appendAudit(entries: AuditEventInput[]): Promise<void>;
+  /** Entries in chain order, filtered; `afterSeq` pages forward. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+}
+
+export type PermissionPatch = Partial<
+  Pick<
+    Permission,
+    'status' | 'grantedScope' | 'reason' | 'tokenHash' | 'usesRemaining' | 'decidedAt' | 'expiresAt'
+  >
+>;
+
+export interface PermissionQuery {
+  agentId?: string;
+  status?: PermissionStatus;
+  action?: string;
+  /** Page size, 1..200. */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface AuditQuery {
+  afterSeq?: number;
+  limit: number;
+  agentId?: string;
+  permissionId?: string;
+  event?: string;
+  since?: number;
+  until?: number;
+}

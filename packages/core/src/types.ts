@@ -1,0 +1,93 @@
+/** The domain's data shapes. Times are epoch milliseconds; JSON columns are plain objects. */
+
+export type JsonObject = { [key: string]: unknown };
+
+/** A set of constraints on what a token allows (SPEC §3). Keys are constraint names. */
+export type Scope = JsonObject;
+
+export const PERMISSION_STATUSES = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'used',
+  'revoked',
+] as const;
+export type PermissionStatus = (typeof PERMISSION_STATUSES)[number];
+
+/** States that never change again. */
+export const TERMINAL_STATUSES: readonly PermissionStatus[] = ['denied', 'expired', 'cancelled', 'used', 'revoked'];
+
+export type PolicyDecision = 'auto_approve' | 'require_approval' | 'deny';
+
+export type AgentStatus = 'active' | 'disabled';
+
+export interface Agent {
+  id: string;
+  name: string;
+  status: AgentStatus;
+  /** HMAC-SHA256 of the API key under the server secret; the key itself is never stored. */
+  keyHash: string;
+  /** First characters of the key, safe to show, to tell keys apart. */
+  keyPrefix: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Permission {
+  id: string;
+  agentId: string;
+  action: string;
+  resource: string | null;
+  /** Scope the agent asked for. */
+  requestedScope: Scope;
+  /** Scope the token carries: the request narrowed by the policy template (and an approver). */
+  grantedScope: Scope | null;
+  context: JsonObject;
+  /** Token lifetime in seconds, counted from approval. */
+  ttlSeconds: number;
+  status: PermissionStatus;
+  decision: PolicyDecision;
+  /** Name of the policy rule that decided, null when no rule matched (default deny). */
+  policyRule: string | null;
+  policyVersion: string;
+  /** Why it was denied, cancelled or revoked, for humans. */
+  reason: string | null;
+  /** HMAC of the token; null until a token exists. */
+  tokenHash: string | null;
+  /** Uses left; null means unlimited (only when a policy grants `max_uses: unlimited`). */
+  usesRemaining: number | null;
+  /** Approval quorum (distinct approvers) for require_approval rules. */
+  approvalsRequired: number;
+  createdAt: number;
+  decidedAt: number | null;
+  /** Pending: the approval deadline. Approved/used: the token's expiry. */
+  expiresAt: number;
+  updatedAt: number;
+}
+
+export type ActorType = 'agent' | 'user' | 'system';
+
+export interface Actor {
+  type: ActorType;
+  id: string;
+}
+
+/** An audit event before it is chained: the store assigns seq, prevHash and hash. */
+export interface AuditEventInput {
+  id: string;
+  at: number;
+  event: string;
+  actor: Actor;
+  agentId: string | null;
+  permissionId: string | null;
+  policyVersion: string | null;
+  details: JsonObject;
+}
+
+export interface AuditEntry extends AuditEventInput {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}

@@ -1,0 +1,36 @@
+import { type AuditEventInput, chainAuditEntry } from '@agent-otp/core';
+import type { SqlExecutor } from './sql-driver.ts';
+
+const HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
+const INSERT_SQL =
+  'INSERT INTO audit_log (seq, id, at, event, actor_type, actor_id, agent_id, permission_id, policy_version, ' +
+  'details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * Appends entries to the hash chain inside the caller's transaction. The head is read in the
+ * same transaction that holds the write lock, and `seq` is the primary key, so two writers can
+ * never both extend the same head: the chain cannot fork.
+ */
+export async function appendAuditEntries(tx: SqlExecutor, events: readonly AuditEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  const row = await tx.get<{ seq: number | string; hash: string }>(HEAD_SQL);
+  let head = row ? { seq: Number(row.seq), hash: row.hash } : null;
+  for (const event of events) {
+    const entry = chainAuditEntry(event, head);
+    await tx.run(INSERT_SQL, [
+      entry.seq,
+      entry.id,
+      entry.at,
+      entry.event,
+      entry.actor.type,
+      entry.actor.id,
+      entry.agentId,
+      entry.permissionId,
+      entry.policyVersion,
+      JSON.stringify(entry.details),
+      entry.prevHash,
+      entry.hash,
+    ]);
+    head = { seq: entry.seq, hash: entry.hash };
+  }
+}

@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import * as initial from './001-initial.ts';
+
+/**
+ * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
+ * migrator records applied names in `kysely_migration` and takes a lock, so running twice (or
+ * from two processes) applies each once.
+ */
+export const migrations: Record<string, Migration> = {
+  '001-initial': initial,
+};

@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import type { AgentRow, AuditRow, PermissionRow } from './rows.ts';
+
+/** Tables as Kysely sees them, for the dynamic queries it builds. */
+export interface Database {
+  agents: AgentRow;
+  permissions: PermissionRow;
+  audit_log: AuditRow;
+}
+
+/**
+ * Runs SQL with `?` placeholders, or the placeholders the driver's own Kysely dialect compiles
+ * to. Drivers translate `?` for their database.
+ */
+export interface SqlExecutor {
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+}
+
+/**
+ * What the SQL store needs from a database: statements, transactions and a Kysely instance for
+ * migrations and dynamic queries. The hot paths use hand-written portable SQL through `get`,
+ * `all` and `run`, which drivers prepare once and reuse.
+ */
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly kysely: Kysely<Database>;
+  /**
+   * Runs `fn` in one transaction that holds the write lock from its first statement (SQLite
+   * BEGIN IMMEDIATE; PostgreSQL takes row locks and the audit-chain lock). Commits when `fn`
+   * resolves, rolls back when it throws.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  isUniqueViolation(error: unknown): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,189 @@
+import {
+  type Agent,
+  AgentOtpError,
+  type AgentStatus,
+  type AuditEventInput,
+  type AuditQuery,
+  type Permission,
+  type PermissionPatch,
+  type PermissionQuery,
+  type PermissionStatus,
+  type Store,
+} from '@agent-otp/core';
+import { appendAuditEntries } from './audit-append.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { migrateToLatest } from './migrate.ts';
+import {
+  type AgentRow,
+  type AuditRow,
+  PERMISSION_COLUMNS,
+  type PermissionRow,
+  permissionValues,
+  toAgent,
+  toAuditEntry,
+  toPermission,
+} from './rows.ts';
+import type { SqlDriver } from './sql-driver.ts';
+
+const AGENT_COLUMNS = 'id, name, status, key_hash, key_prefix, created_at, updated_at';
+const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`;
+// The spend of one use, as one conditional write (see Store.consumeUse).
+const CONSUME_USE =
+  "UPDATE permissions SET uses_remaining = CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END, status = CASE WHEN uses_remaining = 1 THEN 'used' ELSE status END, updated_at = ? " +
+  "WHERE id = ? AND status = 'approved' AND token_hash = ? AND expires_at > ? AND (uses_remaining IS NULL OR uses_remaining > 0) " +
+  `RETURNING ${PERMISSION_COLUMNS}`;
+
+/** Patchable permission fields and their columns; JSON fields are serialised on write. */
+const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
+  status: 'status',
+  grantedScope: 'granted_scope',
+  reason: 'reason',
+  tokenHash: 'token_hash',
+  usesRemaining: 'uses_remaining',
+  decidedAt: 'decided_at',
+  expiresAt: 'expires_at',
+};
+
+/** The Store port over any SqlDriver (SQLite now; PostgreSQL implements the same driver). */
+export function createSqlStore(driver: SqlDriver): Store {
+  const { kysely } = driver;
+
+  const agentBy = async (column: 'id' | 'name' | 'key_hash', value: string) => {
+    const row = await driver.get<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE ${column} = ?`, [value]);
+    return row ? toAgent(row) : null;
+  };
+
+  const updateAgent = (id: string, set: string, params: unknown[], audit: AuditEventInput) =>
+    driver.transaction(async (tx) => {
+      const row = await tx.get<AgentRow>(`UPDATE agents SET ${set} WHERE id = ? RETURNING ${AGENT_COLUMNS}`, [
+        ...params,
+        id,
+      ]);
+      if (!row) return null;
+      await appendAuditEntries(tx, [audit]);
+      return toAgent(row);
+    });
+
+  return {
+    async migrate() {
+      await migrateToLatest(kysely);
+    },
+    async ping() {
+      await driver.get('SELECT 1 AS ok');
+    },
+    close: () => driver.close(),
+
+    async createAgent(agent, audit) {
+      try {
+        await driver.transaction(async (tx) => {
+          await tx.run(`INSERT INTO agents (${AGENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+            agent.id,
+            agent.name,
+            agent.status,
+            agent.keyHash,
+            agent.keyPrefix,
+            agent.createdAt,
+            agent.updatedAt,
+          ]);
+          await appendAuditEntries(tx, [audit]);
+        });
+      } catch (error) {
+        if (driver.isUniqueViolation(error)) {
+          throw new AgentOtpError('CONFLICT', `an agent named "${agent.name}" already exists`, { field: 'name' });
+        }
+        throw error;
+      }
+    },
+    getAgent: (id) => agentBy('id', id),
+    getAgentByName: (name) => agentBy('name', name),
+    getAgentByKeyHash: (keyHash) => agentBy('key_hash', keyHash),
+    async listAgents() {
+      const rows = await driver.all<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY created_at, id`);
+      return rows.map(toAgent);
+    },
+    updateAgentKey: (id, keyHash, keyPrefix, now, audit) =>
+      updateAgent(id, 'key_hash = ?, key_prefix = ?, updated_at = ?', [keyHash, keyPrefix, now], audit),
+    setAgentStatus: (id, status: AgentStatus, now, audit) =>
+      updateAgent(id, 'status = ?, updated_at = ?', [status, now], audit),
+
+    async insertPermission(permission, audit) {
+      await driver.transaction(async (tx) => {
+        await tx.run(INSERT_PERMISSION, permissionValues(permission));
+        await appendAuditEntries(tx, audit);
+      });
+    },
+    async getPermission(id) {
+      const row = await driver.get<PermissionRow>(`SELECT ${PERMISSION_COLUMNS} FROM permissions WHERE id = ?`, [id]);
+      return row ? toPermission(row) : null;
+    },
+    async listPermissions(query: PermissionQuery) {
+      let q = kysely.selectFrom('permissions').selectAll();
+      if (query.agentId) q = q.where('agent_id', '=', query.agentId);
+      if (query.status) q = q.where('status', '=', query.status);
+      if (query.action) q = q.where('action', '=', query.action);
+      if (query.cursor) {
+        const { createdAt, id } = decodeCursor(query.cursor);
+        q = q.where((eb) =>
+          eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+        );
+      }
+      const compiled = q
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.limit + 1)
+        .compile();
+      const rows = await driver.all<PermissionRow>(compiled.sql, compiled.parameters);
+      const items = rows.slice(0, query.limit).map(toPermission);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    },
+    transitionPermission(id, from: readonly PermissionStatus[], patch, audit) {
+      const fields = Object.entries(patch).filter(([, value]) => value !== undefined) as [
+        keyof PermissionPatch,
+        unknown,
+      ][];
+      const set = fields.map(([key]) => `${PATCH_COLUMNS[key]} = ?`).join(', ');
+      const values = fields.map(([key, value]) =>
+        key === 'grantedScope' && value !== null ? JSON.stringify(value) : value,
+      );
+      const sql =
+        `UPDATE permissions SET ${set ? `${set}, ` : ''}updated_at = ? ` +
+        `WHERE id = ? AND status IN (${from.map(() => '?').join(', ')}) RETURNING ${PERMISSION_COLUMNS}`;
+      const now = audit[0]?.at ?? Date.now();
+      return driver.transaction(async (tx) => {
+        const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...from]);
+        if (!row) return null;
+        await appendAuditEntries(tx, audit);
+        return toPermission(row);
+      });
+    },
+    consumeUse(id, tokenHash, now, audit) {
+      return driver.transaction(async (tx) => {
+        const row = await tx.get<PermissionRow>(CONSUME_USE, [now, id, tokenHash, now]);
+        if (!row) return null;
+        await appendAuditEntries(tx, audit);
+        return toPermission(row);
+      });
+    },
+    async listDueForExpiry(now, limit) {
+      const rows = await driver.all<PermissionRow>(
+        `SELECT ${PERMISSION_COLUMNS} FROM permissions WHERE status IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+        [now, limit],
+      );
+      return rows.map(toPermission);
+    },
+
+    appendAudit: (entries) => driver.transaction((tx) => appendAuditEntries(tx, entries)),
+    async listAudit(query: AuditQuery) {
+      let q = kysely.selectFrom('audit_log').selectAll();
+      if (query.afterSeq !== undefined) q = q.where('seq', '>', query.afterSeq);
+      if (query.agentId) q = q.where('agent_id', '=', query.agentId);
+      if (query.permissionId) q = q.where('permission_id', '=', query.permissionId);
+      if (query.event) q = q.where('event', '=', query.event);
+      if (query.since !== undefined) q = q.where('at', '>=', query.since);
+      if (query.until !== undefined) q = q.where('at', '<', query.until);
+      const compiled = q.orderBy('seq').limit(query.limit).compile();
+      return (await driver.all<AuditRow>(compiled.sql, compiled.parameters)).map(toAuditEntry);
+    },
+  };
+}
