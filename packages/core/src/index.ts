@@ -7,3 +7,8 @@ export type * from './store.ts';
 export * from './audit/canonical-json.ts';
 export * from './audit/chain.ts';
 export type * from './policy/types.ts';
+export * from './agents/agent-service.ts';
+export * from './permissions/permission-service.ts';
+export { redactSecrets } from './permissions/audit-events.ts';
+export * from './policy/index.ts';
+export * from './scope/index.ts';

@@ -7,6 +7,24 @@ const INSERT_SQL =
   'details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /**
+ * The event exactly as it will read back from the row: the hash must cover what is stored, or
+ * the verifier would later report an untouched entry as modified (a Date in `details` reads back
+ * as a string, an `undefined` agent id as null, extra actor fields are not stored at all).
+ */
+function asStored(event: AuditEventInput): AuditEventInput {
+  return {
+    id: event.id,
+    at: event.at,
+    event: event.event,
+    actor: { type: event.actor.type, id: event.actor.id },
+    agentId: event.agentId ?? null,
+    permissionId: event.permissionId ?? null,
+    policyVersion: event.policyVersion ?? null,
+    details: JSON.parse(JSON.stringify(event.details ?? {})),
+  };
+}
+
+/**
  * Appends entries to the hash chain inside the caller's transaction. The head is read in the
  * same transaction that holds the write lock, and `seq` is the primary key, so two writers can
  * never both extend the same head: the chain cannot fork.
@@ -16,7 +34,7 @@ export async function appendAuditEntries(tx: SqlExecutor, events: readonly Audit
   const row = await tx.get<{ seq: number | string; hash: string }>(HEAD_SQL);
   let head = row ? { seq: Number(row.seq), hash: row.hash } : null;
   for (const event of events) {
-    const entry = chainAuditEntry(event, head);
+    const entry = chainAuditEntry(asStored(event), head);
     await tx.run(INSERT_SQL, [
       entry.seq,
       entry.id,

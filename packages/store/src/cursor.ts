@@ -14,5 +14,7 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
   } catch {
     // fall through to the error below
   }
-  throw new AgentOtpError('VALIDATION_ERROR', 'cursor is not a cursor returned by this API', { field: 'cursor' });
+  throw new AgentOtpError('VALIDATION_ERROR', 'cursor is not a cursor returned by this API', {
+    field: 'cursor',
+  });
 }

@@ -1,4 +1,11 @@
-import type { Agent, AgentStatus, AuditEntry, Permission, PermissionStatus, PolicyDecision } from '@agent-otp/core';
+import type {
+  Agent,
+  AgentStatus,
+  AuditEntry,
+  Permission,
+  PermissionStatus,
+  PolicyDecision,
+} from '@agent-otp/core';
 
 /** Column shapes as drivers return them (PostgreSQL returns bigint as string). */
 type Int = number | string;

@@ -1,10 +1,8 @@
 import {
-  type Agent,
   AgentOtpError,
   type AgentStatus,
   type AuditEventInput,
   type AuditQuery,
-  type Permission,
   type PermissionPatch,
   type PermissionQuery,
   type PermissionStatus,
@@ -49,7 +47,9 @@ export function createSqlStore(driver: SqlDriver): Store {
   const { kysely } = driver;
 
   const agentBy = async (column: 'id' | 'name' | 'key_hash', value: string) => {
-    const row = await driver.get<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE ${column} = ?`, [value]);
+    const row = await driver.get<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE ${column} = ?`, [
+      value,
+    ]);
     return row ? toAgent(row) : null;
   };
 
@@ -74,8 +74,10 @@ export function createSqlStore(driver: SqlDriver): Store {
     close: () => driver.close(),
 
     async createAgent(agent, audit) {
-      try {
-        await driver.transaction(async (tx) => {
+      await driver.transaction(async (tx) => {
+        // Only a unique violation of the agent row itself is a name conflict; one from the audit
+        // insert (a duplicate event id) is a programming error and must not read as "name taken".
+        try {
           await tx.run(`INSERT INTO agents (${AGENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
             agent.id,
             agent.name,
@@ -85,14 +87,16 @@ export function createSqlStore(driver: SqlDriver): Store {
             agent.createdAt,
             agent.updatedAt,
           ]);
-          await appendAuditEntries(tx, [audit]);
-        });
-      } catch (error) {
-        if (driver.isUniqueViolation(error)) {
-          throw new AgentOtpError('CONFLICT', `an agent named "${agent.name}" already exists`, { field: 'name' });
+        } catch (error) {
+          if (driver.isUniqueViolation(error)) {
+            throw new AgentOtpError('CONFLICT', `an agent named "${agent.name}" already exists`, {
+              field: 'name',
+            });
+          }
+          throw error;
         }
-        throw error;
-      }
+        await appendAuditEntries(tx, [audit]);
+      });
     },
     getAgent: (id) => agentBy('id', id),
     getAgentByName: (name) => agentBy('name', name),
@@ -113,7 +117,10 @@ export function createSqlStore(driver: SqlDriver): Store {
       });
     },
     async getPermission(id) {
-      const row = await driver.get<PermissionRow>(`SELECT ${PERMISSION_COLUMNS} FROM permissions WHERE id = ?`, [id]);
+      const row = await driver.get<PermissionRow>(
+        `SELECT ${PERMISSION_COLUMNS} FROM permissions WHERE id = ?`,
+        [id],
+      );
       return row ? toPermission(row) : null;
     },
     async listPermissions(query: PermissionQuery) {
@@ -124,7 +131,10 @@ export function createSqlStore(driver: SqlDriver): Store {
       if (query.cursor) {
         const { createdAt, id } = decodeCursor(query.cursor);
         q = q.where((eb) =>
-          eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+          eb.or([
+            eb('created_at', '<', createdAt),
+            eb.and([eb('created_at', '=', createdAt), eb('id', '<=', id)]),
+          ]),
         );
       }
       const compiled = q
@@ -135,9 +145,14 @@ export function createSqlStore(driver: SqlDriver): Store {
       const rows = await driver.all<PermissionRow>(compiled.sql, compiled.parameters);
       const items = rows.slice(0, query.limit).map(toPermission);
       const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+      return {
+        items,
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      };
     },
     transitionPermission(id, from: readonly PermissionStatus[], patch, audit) {
+      // An empty `from` can never match; PostgreSQL rejects `IN ()` outright, so answer here.
+      if (from.length === 0) return Promise.resolve(null);
       const fields = Object.entries(patch).filter(([, value]) => value !== undefined) as [
         keyof PermissionPatch,
         unknown,
@@ -167,7 +182,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     },
     async listDueForExpiry(now, limit) {
       const rows = await driver.all<PermissionRow>(
-        `SELECT ${PERMISSION_COLUMNS} FROM permissions WHERE status IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+        `SELECT ${PERMISSION_COLUMNS} FROM permissions WHERE status IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
         [now, limit],
       );
       return rows.map(toPermission);

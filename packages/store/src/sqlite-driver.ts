@@ -1,23 +1,32 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { Database as Tables, SqlDriver, SqlExecutor } from './sql-driver.ts';
+import type { SqlDriver, SqlExecutor, Database as Tables } from './sql-driver.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+/** How long a statement or a transaction waits for another connection's write lock. */
+const LOCK_TIMEOUT_MS = 5000;
 
 /**
  * better-sqlite3 with WAL. One connection serves the process, so transactions are serialised
  * by an in-process queue: while one transaction awaits between its statements, no other
  * statement may run on the connection (it would join the open transaction). Other processes
  * (the CLI on the same file) are kept out by SQLite's own lock, waited on for up to 5 s.
+ *
+ * A transaction waits for that lock asynchronously: SQLite's busy handler sleeps inside the
+ * synchronous call and would freeze the event loop, and when the lock holder is another
+ * connection in the same process (whose transaction resumes on this event loop) it could never
+ * be released, so every contended BEGIN failed after 5 s.
  */
 export function createSqliteDriver(file: string): SqlDriver {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${LOCK_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
 
   const statements = new Map<string, Statement>();
@@ -31,28 +40,42 @@ export function createSqliteDriver(file: string): SqlDriver {
   };
 
   const direct: SqlExecutor = {
-    get: async <T>(sql: string, params: readonly unknown[] = []) => prepare(sql).get(...params) as T | undefined,
+    get: async <T>(sql: string, params: readonly unknown[] = []) =>
+      prepare(sql).get(...params) as T | undefined,
     all: async <T>(sql: string, params: readonly unknown[] = []) => prepare(sql).all(...params) as T[],
-    run: async (sql: string, params: readonly unknown[] = []) => ({ changes: prepare(sql).run(...params).changes }),
+    run: async (sql: string, params: readonly unknown[] = []) => ({
+      changes: prepare(sql).run(...params).changes,
+    }),
   };
 
   // The queue: `tail` settles when the last queued transaction has finished.
   let tail: Promise<unknown> = Promise.resolve();
-  let busy = false;
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(async () => {
-      busy = true;
-      try {
-        return await fn();
-      } finally {
-        busy = false;
-      }
-    });
+    const run = tail.then(fn);
     tail = run.catch(() => undefined);
     return run;
   };
-  // Single statements run at once when no transaction is open (the common case), else queue.
-  const single = <T>(fn: () => Promise<T>): Promise<T> => (busy ? exclusive(fn) : fn());
+  // Single statements run at once when no transaction is open on the connection (the common
+  // case, and also while a queued transaction is still waiting for the lock), else they queue.
+  const single = <T>(fn: () => Promise<T>): Promise<T> => (db.inTransaction ? exclusive(fn) : fn());
+
+  // Tries BEGIN IMMEDIATE without SQLite's blocking busy handler and retries with a short
+  // randomised backoff, so the event loop keeps running while another connection commits.
+  const begin = async (): Promise<void> => {
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt += 1) {
+      prepare('PRAGMA busy_timeout = 0').run();
+      try {
+        prepare('BEGIN IMMEDIATE').run();
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      } finally {
+        prepare(`PRAGMA busy_timeout = ${LOCK_TIMEOUT_MS}`).run();
+      }
+      await sleep(Math.min(2 ** attempt, 20) * (0.5 + Math.random()));
+    }
+  };
 
   return {
     dialect: 'sqlite',
@@ -62,7 +85,7 @@ export function createSqliteDriver(file: string): SqlDriver {
     run: (sql, params) => single(() => direct.run(sql, params)),
     transaction: (fn) =>
       exclusive(async () => {
-        prepare('BEGIN IMMEDIATE').run();
+        await begin();
         try {
           const result = await fn(direct);
           prepare('COMMIT').run();

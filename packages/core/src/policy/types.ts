@@ -22,6 +22,8 @@ export interface PolicyRule {
   approvals: number;
   /** Seconds a pending request waits for a decision; null = the server default. */
   approvalTimeout: number | null;
+  /** The rule's `description` from the file, for people. */
+  description?: string;
 }
 
 export interface PolicyEvaluation {

@@ -44,7 +44,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('permissions')
     .columns(['agent_id', 'created_at', 'id'])
     .execute();
-  await db.schema.createIndex('permissions_status_expires').on('permissions').columns(['status', 'expires_at']).execute();
+  await db.schema
+    .createIndex('permissions_status_expires')
+    .on('permissions')
+    .columns(['status', 'expires_at'])
+    .execute();
 
   await db.schema
     .createTable('audit_log')

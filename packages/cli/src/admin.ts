@@ -1,0 +1,45 @@
+import { once } from 'node:events';
+import { userInfo } from 'node:os';
+import type { Actor } from '@agent-otp/core';
+import { type Config, createLogger, createRuntime, parseConfig, type Runtime } from '@agent-otp/server';
+
+/** The configuration the admin commands act on: the same environment the server reads. */
+export function loadConfig(): Config {
+  // A one-shot command has no use for hot reload, and a watcher would only delay the exit.
+  return parseConfig({ ...process.env, AGENT_OTP_POLICY_WATCH: 'false' });
+}
+
+/**
+ * Runs an admin command against the configured store directly (no server needed), and always
+ * closes the store so the process can exit. Logs go to stderr: stdout carries the command's
+ * output, which scripts parse with --json.
+ */
+export async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const runtime = await createRuntime(config, { logger: createLogger(config.logLevel, process.stderr) });
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Who the audit log names for changes made from this command line. */
+export function cliActor(): Actor {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    // Containers often run under a uid with no passwd entry; userInfo throws there.
+    name = process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+  return { type: 'user', id: `cli:${name}` };
+}
+
+/** Writes a chunk and waits when the stream is full, so a large export does not buffer in memory. */
+export async function writeChunk(stream: NodeJS.WritableStream, chunk: string): Promise<void> {
+  // events.once also rejects on 'error', so a failed write cannot leave the command waiting forever.
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();

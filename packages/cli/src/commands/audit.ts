@@ -1,0 +1,162 @@
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { type AuditEntry, createChainVerifier, type Store } from '@agent-otp/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { iso, withRuntime, writeChunk } from '../admin.ts';
+import { CliError, print, table } from '../output.ts';
+
+/**
+ * The audit log: verify the hash chain, show the latest entries, export everything. All of them
+ * stream the log page by page, so a log of millions of entries never sits in memory at once.
+ * Exit codes: 0 = intact / done, 1 = the chain is broken (or any other error). A broken chain
+ * shares 1 with other errors on purpose: for a cron job or CI either one needs a person.
+ */
+
+const PAGE = 1000;
+
+/** Every entry in chain order. */
+async function* entries(store: Store): AsyncGenerator<AuditEntry> {
+  let afterSeq = 0;
+  for (;;) {
+    const page = await store.listAudit({ afterSeq, limit: PAGE });
+    yield* page;
+    const last = page.at(-1);
+    if (!last || page.length < PAGE) return;
+    afterSeq = last.seq;
+  }
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new InvalidArgumentError('expected an integer from 1 to 100000');
+  return n;
+}
+
+const CSV_COLUMNS = [
+  'seq',
+  'id',
+  'at',
+  'event',
+  'actor_type',
+  'actor_id',
+  'agent_id',
+  'permission_id',
+  'policy_version',
+  'details',
+  'prev_hash',
+  'hash',
+];
+
+/**
+ * RFC 4180 quoting. No cell can start a spreadsheet formula: every column is a number, an id,
+ * a time, an event name of ours, or JSON (details starts with `{`).
+ */
+function csvRow(e: AuditEntry): string {
+  const cells = [
+    e.seq,
+    e.id,
+    iso(e.at),
+    e.event,
+    e.actor.type,
+    e.actor.id,
+    e.agentId,
+    e.permissionId,
+    e.policyVersion,
+    JSON.stringify(e.details),
+    e.prevHash,
+    e.hash,
+  ];
+  return `${cells
+    .map((c) => (c === null ? '' : String(c)))
+    .map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c))
+    .join(',')}\r\n`;
+}
+
+/** Opens the export file up front, so a bad path is one clear error before any work. */
+function openOut(file: string): WriteStream {
+  try {
+    return createWriteStream('', { fd: openSync(file, 'w', 0o600) });
+  } catch (error) {
+    throw new CliError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+export function auditCommand(): Command {
+  const audit = new Command('audit').description('Verify, view and export the tamper-evident audit log');
+
+  audit
+    .command('verify')
+    .description('Check every entry’s hash and link; exit 1 naming the first broken entry')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const result = await withRuntime(async (rt) => {
+        const verifier = createChainVerifier();
+        for await (const entry of entries(rt.store)) if (!verifier.add(entry)) break;
+        return verifier.result();
+      });
+      if (options.json) {
+        print(true, result, () => '');
+        if (!result.ok) process.exitCode = 1;
+      } else if (result.ok) {
+        print(false, result, () => `audit chain intact: ${result.entries} entries, head ${result.headHash}`);
+      } else {
+        throw new CliError(`audit chain BROKEN at entry ${result.brokenAtSeq}: ${result.reason}`);
+      }
+    });
+
+  audit
+    .command('tail')
+    .description('Show the latest entries')
+    .option('-n, --lines <n>', 'how many entries', count, 20)
+    .option('--json', 'print JSON')
+    .action(async (options: { lines: number; json?: boolean }) => {
+      // The store pages forward only, so keep a window of the last n while streaming.
+      const last = await withRuntime(async (rt) => {
+        const window: AuditEntry[] = [];
+        for await (const entry of entries(rt.store)) {
+          window.push(entry);
+          if (window.length > options.lines) window.shift();
+        }
+        return window;
+      });
+      print(options.json === true, last, () =>
+        table(
+          ['SEQ', 'AT', 'EVENT', 'ACTOR', 'AGENT', 'PERMISSION', 'DETAILS'],
+          last.map((e) => [
+            String(e.seq),
+            iso(e.at),
+            e.event,
+            `${e.actor.type}:${e.actor.id}`,
+            e.agentId ?? '-',
+            e.permissionId ?? '-',
+            JSON.stringify(e.details),
+          ]),
+        ),
+      );
+    });
+
+  audit
+    .command('export')
+    .description('Export every entry (with seq and hashes, so a copy can be verified later)')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('--out <file>', 'write to a file (created 0600) instead of stdout')
+    .action(async (options: { format: 'jsonl' | 'csv'; out?: string }) => {
+      const out = options.out ? openOut(options.out) : process.stdout;
+      let exported = 0;
+      await withRuntime(async (rt) => {
+        if (options.format === 'csv') await writeChunk(out, `${CSV_COLUMNS.join(',')}\r\n`);
+        for await (const entry of entries(rt.store)) {
+          await writeChunk(out, options.format === 'csv' ? csvRow(entry) : `${JSON.stringify(entry)}\n`);
+          exported += 1;
+        }
+      });
+      if (options.out && out !== process.stdout) {
+        out.end();
+        await finished(out);
+        process.stderr.write(`exported ${exported} audit entries to ${options.out}\n`);
+      }
+    });
+
+  return audit;
+}

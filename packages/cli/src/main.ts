@@ -1,0 +1,44 @@
+import { AgentOtpError } from '@agent-otp/core';
+import { ConfigError } from '@agent-otp/server';
+import { Command, CommanderError } from 'commander';
+import { agentsCommand } from './commands/agents.ts';
+import { auditCommand } from './commands/audit.ts';
+import { policyCommand } from './commands/policy.ts';
+import { serveCommand } from './commands/serve.ts';
+import { CliError } from './output.ts';
+
+/** Builds the program; every command group lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('agent-otp')
+    .description('One-time permissions for AI agents: server and admin commands')
+    .option('--data-dir <dir>', 'data directory (default: $AGENT_OTP_DATA_DIR or ./.agent-otp)')
+    .showHelpAfterError()
+    .exitOverride();
+  program.hook('preAction', (command) => {
+    const dataDir = command.opts().dataDir as string | undefined;
+    if (dataDir) process.env.AGENT_OTP_DATA_DIR = dataDir;
+  });
+  program.addCommand(serveCommand());
+  program.addCommand(agentsCommand());
+  program.addCommand(policyCommand());
+  program.addCommand(auditCommand());
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. Errors are one clear line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message =
+      error instanceof CliError || error instanceof AgentOtpError || error instanceof ConfigError
+        ? error.message
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    process.stderr.write(`agent-otp: ${message}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

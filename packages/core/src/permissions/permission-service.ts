@@ -1,0 +1,285 @@
+import type { Clock } from '../clock.ts';
+import { AgentOtpError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Policy } from '../policy/types.ts';
+import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed, validateScope } from '../scope/index.ts';
+import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
+import type { Page, Store } from '../store.ts';
+import type { Actor, Agent, JsonObject, Permission, PermissionStatus, Scope } from '../types.ts';
+import { permissionEvent, redactSecrets } from './audit-events.ts';
+import { explainUnusable } from './token-state.ts';
+
+export interface PermissionRequestInput {
+  action: string;
+  resource?: string | null;
+  scope?: Scope;
+  context?: JsonObject;
+  ttl?: number;
+}
+
+export type RequestOutcome =
+  | { status: 'approved'; permission: Permission; token: string }
+  | { status: 'pending'; permission: Permission }
+  | { status: 'denied'; permission: Permission };
+
+export type VerifyOutcome =
+  | { valid: true; permission: Permission; unenforced: string[] }
+  | { valid: false; reason: 'INVALID_TOKEN' | 'TOKEN_USED' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'NOT_APPROVED' };
+
+export interface UseOutcome {
+  permission: Permission;
+  /** Constraints of the scope whose detail was not given, so they were not checked. */
+  unchecked: string[];
+}
+
+export interface PermissionServiceDeps {
+  store: Store;
+  clock: Clock;
+  hasher: SecretHasher;
+  /** The policy in force now; hot reload swaps what this returns. */
+  policy: () => Policy;
+  defaults: { ttlSeconds: number; approvalTimeoutSeconds: number };
+}
+
+export const TTL_BOUNDS = { min: 30, max: 3600 } as const;
+
+/** The permission lifecycle of SPEC §3, for agents. Every change is one compare-and-set at the store. */
+export function createPermissionService(deps: PermissionServiceDeps) {
+  const { store, clock, hasher } = deps;
+  const agentActor = (agent: Agent): Actor => ({ type: 'agent', id: agent.id });
+  const system: Actor = { type: 'system', id: 'policy' };
+
+  /** The permission, if it exists and belongs to this agent; anything else is NOT_FOUND. */
+  async function ownPermission(agent: Agent, id: string): Promise<Permission> {
+    const permission = await store.getPermission(id);
+    if (!permission || permission.agentId !== agent.id) {
+      throw new AgentOtpError('NOT_FOUND', `permission ${id} not found`);
+    }
+    return permission;
+  }
+
+  /** Moves a pending or approved permission past its deadline to `expired`; returns the fresh state. */
+  async function expireIfDue(permission: Permission): Promise<Permission> {
+    const now = clock.now();
+    if ((permission.status !== 'pending' && permission.status !== 'approved') || permission.expiresAt > now) {
+      return permission;
+    }
+    const event = permissionEvent('permission.expired', permission, { type: 'system', id: 'expiry' }, now, {
+      from: permission.status,
+    });
+    const expired = await store.transitionPermission(permission.id, [permission.status], { status: 'expired' }, [
+      event,
+    ]);
+    return expired ?? ((await store.getPermission(permission.id)) as Permission);
+  }
+
+  async function request(agent: Agent, input: PermissionRequestInput): Promise<RequestOutcome> {
+    const now = clock.now();
+    const ttlSeconds = input.ttl ?? deps.defaults.ttlSeconds;
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < TTL_BOUNDS.min || ttlSeconds > TTL_BOUNDS.max) {
+      throw new AgentOtpError('VALIDATION_ERROR', `ttl must be an integer from ${TTL_BOUNDS.min} to ${TTL_BOUNDS.max}`, {
+        field: 'ttl',
+      });
+    }
+    const checked = validateScope(input.scope ?? {}, 'request');
+    if (!checked.ok) {
+      throw new AgentOtpError('VALIDATION_ERROR', `scope is invalid: ${checked.errors[0]?.message}`, {
+        field: 'scope',
+        errors: checked.errors,
+      });
+    }
+    const policy = deps.policy();
+    const context = input.context ?? {};
+    const resource = input.resource ?? null;
+    const evaluation = policy.evaluate({
+      action: input.action,
+      resource,
+      scope: checked.scope,
+      context,
+      agent: agent.name,
+      agentId: agent.id,
+    });
+    const rule = evaluation.rule;
+    const base: Permission = {
+      id: newId('permission'),
+      agentId: agent.id,
+      action: input.action,
+      resource,
+      requestedScope: checked.scope,
+      grantedScope: null,
+      context,
+      ttlSeconds,
+      status: 'pending',
+      decision: evaluation.decision,
+      policyRule: rule?.name ?? null,
+      policyVersion: evaluation.policyVersion,
+      reason: null,
+      tokenHash: null,
+      usesRemaining: null,
+      approvalsRequired: rule?.approvals ?? 1,
+      createdAt: now,
+      decidedAt: null,
+      expiresAt: now,
+      updatedAt: now,
+    };
+    const requested = permissionEvent('permission.requested', base, agentActor(agent), now, {
+      action: base.action,
+      resource,
+      scope: checked.scope,
+      context: redactSecrets(context) as JsonObject,
+      ttl: ttlSeconds,
+      decision: evaluation.decision,
+      rule: base.policyRule,
+    });
+
+    if (evaluation.decision === 'auto_approve') {
+      const token = generateToken();
+      const grantedScope = narrowScope(checked.scope, rule?.scopeTemplate ?? {});
+      const permission: Permission = {
+        ...base,
+        status: 'approved',
+        grantedScope,
+        tokenHash: hasher.hash(token),
+        usesRemaining: usesAllowed(grantedScope),
+        decidedAt: now,
+        expiresAt: now + ttlSeconds * 1000,
+      };
+      const approved = permissionEvent('permission.approved', permission, system, now, {
+        by: 'policy',
+        scope: grantedScope,
+        usesRemaining: permission.usesRemaining,
+        expiresAt: permission.expiresAt,
+      });
+      await store.insertPermission(permission, [requested, approved]);
+      return { status: 'approved', permission, token };
+    }
+    if (evaluation.decision === 'require_approval') {
+      const timeout = rule?.approvalTimeout ?? deps.defaults.approvalTimeoutSeconds;
+      const permission: Permission = { ...base, expiresAt: now + timeout * 1000 };
+      await store.insertPermission(permission, [requested]);
+      return { status: 'pending', permission };
+    }
+    const reason = rule ? `denied by policy rule "${rule.name}"` : 'no policy rule matched (default deny)';
+    const permission: Permission = { ...base, status: 'denied', reason, decidedAt: now };
+    const denied = permissionEvent('permission.denied', permission, system, now, { by: 'policy', reason });
+    await store.insertPermission(permission, [requested, denied]);
+    return { status: 'denied', permission };
+  }
+
+  async function get(agent: Agent, id: string): Promise<Permission> {
+    return expireIfDue(await ownPermission(agent, id));
+  }
+
+  async function list(
+    agent: Agent,
+    query: { status?: PermissionStatus; action?: string; limit: number; cursor?: string },
+  ): Promise<Page<Permission>> {
+    return store.listPermissions({ ...query, agentId: agent.id });
+  }
+
+  async function verify(agent: Agent, id: string, token: string): Promise<VerifyOutcome> {
+    const permission = await expireIfDue(await ownPermission(agent, id));
+    const now = clock.now();
+    const tokenMatches =
+      looksLikeToken(token) && permission.tokenHash !== null && hasher.matches(token, permission.tokenHash);
+    const outcome: VerifyOutcome = !tokenMatches
+      ? { valid: false, reason: 'INVALID_TOKEN' }
+      : permission.status === 'approved'
+        ? { valid: true, permission, unenforced: unenforcedConstraints(permission.grantedScope ?? {}) }
+        : { valid: false, reason: explainUnusable(permission.status) };
+    await store.appendAudit([
+      permissionEvent('token.verified', permission, agentActor(agent), now, {
+        valid: outcome.valid,
+        ...(outcome.valid ? {} : { reason: outcome.reason }),
+      }),
+    ]);
+    return outcome;
+  }
+
+  async function refuseUse(agent: Agent, permission: Permission, code: string, details: JsonObject = {}) {
+    await store.appendAudit([
+      permissionEvent('token.use_refused', permission, agentActor(agent), clock.now(), { code, ...details }),
+    ]);
+  }
+
+  async function use(agent: Agent, id: string, token: string, actionDetails?: JsonObject): Promise<UseOutcome> {
+    let permission = await expireIfDue(await ownPermission(agent, id));
+    if (!looksLikeToken(token) || !permission.tokenHash || !hasher.matches(token, permission.tokenHash)) {
+      await refuseUse(agent, permission, 'INVALID_TOKEN');
+      throw new AgentOtpError('INVALID_TOKEN');
+    }
+    if (permission.status !== 'approved') {
+      const code = explainUnusable(permission.status);
+      await refuseUse(agent, permission, code);
+      throw unusableError(code);
+    }
+    const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails);
+    if (!check.ok) {
+      await refuseUse(agent, permission, 'SCOPE_VIOLATION', { constraint: check.constraint, message: check.message });
+      throw new AgentOtpError('SCOPE_VIOLATION', check.message, { constraint: check.constraint });
+    }
+    const now = clock.now();
+    const used = await store.consumeUse(permission.id, permission.tokenHash, now, [
+      permissionEvent('token.used', permission, agentActor(agent), now, {
+        ...(actionDetails ? { actionDetails: redactSecrets(actionDetails) as JsonObject } : {}),
+        unchecked: check.unchecked,
+      }),
+    ]);
+    if (!used) {
+      // Someone else spent the last use, or it expired or was revoked in between: say which.
+      permission = await expireIfDue((await store.getPermission(id)) as Permission);
+      const code = permission.status === 'approved' ? 'TOKEN_USED' : explainUnusable(permission.status);
+      await refuseUse(agent, permission, code);
+      throw unusableError(code);
+    }
+    return { permission: used, unchecked: check.unchecked };
+  }
+
+  async function revoke(agent: Agent, id: string, reason?: string): Promise<Permission> {
+    const permission = await expireIfDue(await ownPermission(agent, id));
+    const now = clock.now();
+    const target = permission.status === 'pending' ? 'cancelled' : 'revoked';
+    if (permission.status !== 'pending' && permission.status !== 'approved') {
+      throw new AgentOtpError('INVALID_STATE', `permission ${id} is ${permission.status} and can no longer be revoked`, {
+        status: permission.status,
+      });
+    }
+    const event = permissionEvent(`permission.${target}`, permission, agentActor(agent), now, {
+      from: permission.status,
+      ...(reason ? { reason } : {}),
+    });
+    const changed = await store.transitionPermission(
+      id,
+      [permission.status],
+      { status: target, reason: reason ?? `${target} by the agent`, decidedAt: permission.decidedAt ?? now },
+      [event],
+    );
+    if (!changed) {
+      const current = (await store.getPermission(id)) as Permission;
+      throw new AgentOtpError('INVALID_STATE', `permission ${id} is ${current.status} and can no longer be revoked`, {
+        status: current.status,
+      });
+    }
+    return changed;
+  }
+
+  /** Expires every pending or approved permission past its deadline; returns how many. */
+  async function expireDue(limit = 500): Promise<number> {
+    const due = await store.listDueForExpiry(clock.now(), limit);
+    let count = 0;
+    for (const permission of due) {
+      if ((await expireIfDue(permission)).status === 'expired') count += 1;
+    }
+    return count;
+  }
+
+  return { request, get, list, verify, use, revoke, expireDue };
+}
+
+export type PermissionService = ReturnType<typeof createPermissionService>;
+
+function unusableError(code: ReturnType<typeof explainUnusable>): AgentOtpError {
+  return code === 'NOT_APPROVED'
+    ? new AgentOtpError('INVALID_STATE', 'the permission has not been approved')
+    : new AgentOtpError(code);
+}

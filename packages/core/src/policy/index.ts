@@ -1,0 +1,11 @@
+export { PolicyLoadError } from './errors.ts';
+export { checkPolicyText, loadPolicy, type PolicyCheck, policyVersion } from './load.ts';
+export { OPERATOR_NAMES, type OperatorName } from './operators.ts';
+export type {
+  Policy,
+  PolicyEvaluation,
+  PolicyExplanation,
+  PolicyInput,
+  PolicyRule,
+  RuleExplanation,
+} from './types.ts';

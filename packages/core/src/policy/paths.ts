@@ -1,0 +1,73 @@
+import { RuleError } from './errors.ts';
+import type { PolicyInput } from './types.ts';
+
+/**
+ * What a path resolves to when the field is missing or null. A symbol, not undefined, so the
+ * hot path needs no allocation to say "absent" and no JSON value can be mistaken for it.
+ */
+export const ABSENT: unique symbol = Symbol('absent');
+export type Absent = typeof ABSENT;
+
+export type Accessor = (input: PolicyInput) => unknown;
+
+/** Fields that are strings on the input and so have no sub-fields. */
+const LEAF_ROOTS = ['action', 'resource', 'agent', 'agentId'] as const;
+/** Fields that are JSON objects and are addressed by a dotted path below them. */
+const OBJECT_ROOTS = ['scope', 'context'] as const;
+
+export const KNOWN_FIELDS = 'action, resource, agent, agentId, scope.<name>, context.<name>';
+
+/**
+ * Compiles a dotted condition path into an accessor. Unknown roots are load errors so that a
+ * typo (`acton`) is caught instead of silently never matching. Lookups use own properties
+ * only: a path through `__proto__` or `constructor` finds nothing rather than Object.prototype.
+ * Array elements are reachable by numeric segment (`context.recipients.0`).
+ */
+export function compilePath(path: string, where: string): Accessor {
+  const segments = path.split('.');
+  const root = segments[0] ?? '';
+  const at = where === '' ? '' : ` in ${where}`;
+  if (segments.some((s) => s === '')) throw new RuleError(`invalid field path "${path}"${at}`);
+  if ((LEAF_ROOTS as readonly string[]).includes(root)) {
+    if (segments.length > 1) throw new RuleError(`"${root}" has no sub-fields (in "${path}"${at})`);
+    return leafAccessor(root as (typeof LEAF_ROOTS)[number]);
+  }
+  if ((OBJECT_ROOTS as readonly string[]).includes(root)) {
+    if (segments.length === 1) throw new RuleError(`"${root}" needs a field name, e.g. "${root}.name"${at}`);
+    return objectAccessor(root as (typeof OBJECT_ROOTS)[number], segments.slice(1));
+  }
+  throw new RuleError(`unknown field "${path}"${at} (known: ${KNOWN_FIELDS})`);
+}
+
+function leafAccessor(root: (typeof LEAF_ROOTS)[number]): Accessor {
+  return (input) => {
+    const value = input[root];
+    return value === null || value === undefined ? ABSENT : value;
+  };
+}
+
+function objectAccessor(root: (typeof OBJECT_ROOTS)[number], segments: string[]): Accessor {
+  const isIndex = segments.map((s) => /^(?:0|[1-9]\d*)$/.test(s));
+  const first = segments[0] as string;
+  // One segment (`scope.max_size`) is by far the common case; skip the loop for it.
+  if (segments.length === 1) {
+    return (input) => ownValue(input[root], first, isIndex[0] === true);
+  }
+  return (input) => {
+    let current: unknown = input[root];
+    for (let i = 0; i < segments.length; i++) {
+      current = ownValue(current, segments[i] as string, isIndex[i] === true);
+      if (current === ABSENT) return ABSENT;
+    }
+    return current;
+  };
+}
+
+function ownValue(container: unknown, key: string, isIndex: boolean): unknown {
+  if (container === null || typeof container !== 'object') return ABSENT;
+  // An array's own properties include "length"; only element indexes are fields.
+  if (Array.isArray(container) && !isIndex) return ABSENT;
+  if (!Object.hasOwn(container, key)) return ABSENT;
+  const value = (container as Record<string, unknown>)[key];
+  return value === null || value === undefined ? ABSENT : value;
+}

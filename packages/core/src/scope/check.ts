@@ -1,0 +1,153 @@
+import type { JsonObject, Scope } from '../types.ts';
+import {
+  classifyConstraint,
+  extensionOf,
+  isNonNegativeNumber,
+  normalizeExtension,
+  patternList,
+} from './convention.ts';
+import { cachedRegex, regexFinds } from './regex.ts';
+
+export type ScopeUseCheck =
+  | {
+      ok: true;
+      /** Interpreted constraints whose detail was absent from actionDetails: the caller must check them. */
+      unchecked: string[];
+    }
+  | { ok: false; constraint: string; message: string };
+
+type Violation = string | null;
+/** A detail is absent when the caller did not pass it (or passed null). */
+const ABSENT = Symbol('absent');
+
+/**
+ * Checks an action's details against a granted scope before the token is spent (SPEC §3).
+ * Stops at the first violation. A constraint whose detail is absent is not a violation but is
+ * listed as unchecked, so `use` without details still works and says what it did not check.
+ */
+export function checkScopeAtUse(scope: Scope, actionDetails: JsonObject | undefined): ScopeUseCheck {
+  const details = actionDetails ?? {};
+  const unchecked: string[] = [];
+  for (const key of Object.keys(scope).sort()) {
+    const result = checkConstraint(key, scope[key], details);
+    if (result === ABSENT) unchecked.push(key);
+    else if (result !== null) return { ok: false, constraint: key, message: result };
+  }
+  return { ok: true, unchecked };
+}
+
+/** Keys the server does not interpret, sorted: `verify` reports them as unenforced. */
+export function unenforcedConstraints(scope: Scope): string[] {
+  return Object.keys(scope)
+    .filter((key) => classifyConstraint(key).kind === 'unknown')
+    .sort();
+}
+
+function checkConstraint(key: string, limit: unknown, details: JsonObject): Violation | typeof ABSENT {
+  const kind = classifyConstraint(key);
+  switch (kind.kind) {
+    case 'count':
+    case 'unknown':
+      return null;
+    case 'max':
+    case 'min': {
+      const actual = detail(details, kind.field);
+      if (actual === ABSENT) return ABSENT;
+      return checkBound(key, kind.kind, kind.field, limit, actual);
+    }
+    case 'pattern': {
+      const actual = detail(details, kind.field);
+      if (actual === ABSENT) return ABSENT;
+      return checkPattern(key, kind.field, limit, actual);
+    }
+    case 'extensions':
+      return checkExtensions(key, limit, details);
+    case 'allowed':
+      return checkAllowed(key, kind.fields, limit, details);
+  }
+}
+
+function checkBound(
+  key: string,
+  bound: 'max' | 'min',
+  field: string,
+  limit: unknown,
+  actual: unknown,
+): Violation {
+  if (!isNonNegativeNumber(limit)) return `${key} has an invalid value ${show(limit)}`;
+  if (typeof actual !== 'number' || Number.isNaN(actual)) {
+    return `actionDetails.${field} ${show(actual)} is not a number (${key} ${limit})`;
+  }
+  if (bound === 'max' && actual > limit) return `actionDetails.${field} ${actual} exceeds ${key} ${limit}`;
+  if (bound === 'min' && actual < limit) return `actionDetails.${field} ${actual} is below ${key} ${limit}`;
+  return null;
+}
+
+function checkPattern(key: string, field: string, value: unknown, actual: unknown): Violation {
+  const patterns = patternList(value);
+  if (!patterns) return `${key} has an invalid value ${show(value)}`;
+  if (typeof actual !== 'string') return `actionDetails.${field} ${show(actual)} is not a string (${key})`;
+  for (const pattern of patterns) {
+    const compiled = cachedRegex(pattern);
+    if (!compiled.ok) return `${key} ${show(pattern)} is not a valid regular expression`;
+    if (!regexFinds(compiled.regex, actual)) {
+      return `actionDetails.${field} ${show(actual)} does not match ${key} ${show(pattern)}`;
+    }
+  }
+  return null;
+}
+
+/** Both `path` and `extension` are checked when both are given, so one cannot mask the other. */
+function checkExtensions(key: string, value: unknown, details: JsonObject): Violation | typeof ABSENT {
+  if (!Array.isArray(value)) return `${key} has an invalid value ${show(value)}`;
+  const allowed = new Set(value.map((e) => (typeof e === 'string' ? normalizeExtension(e) : e)));
+  const path = detail(details, 'path');
+  const extension = detail(details, 'extension');
+  if (path === ABSENT && extension === ABSENT) return ABSENT;
+  if (path !== ABSENT) {
+    if (typeof path !== 'string') return `actionDetails.path ${show(path)} is not a string (${key})`;
+    if (!allowed.has(extensionOf(path)))
+      return `actionDetails.path ${show(path)} is not one of ${key} ${show(value)}`;
+  }
+  if (extension !== ABSENT) {
+    if (typeof extension !== 'string')
+      return `actionDetails.extension ${show(extension)} is not a string (${key})`;
+    if (!allowed.has(normalizeExtension(extension))) {
+      return `actionDetails.extension ${show(extension)} is not one of ${key} ${show(value)}`;
+    }
+  }
+  return null;
+}
+
+/** Every candidate detail present is checked (singular and plural), so one cannot mask another. */
+function checkAllowed(
+  key: string,
+  fields: string[],
+  value: unknown,
+  details: JsonObject,
+): Violation | typeof ABSENT {
+  if (!Array.isArray(value)) return `${key} has an invalid value ${show(value)}`;
+  let seen = false;
+  for (const field of fields) {
+    const actual = detail(details, field);
+    if (actual === ABSENT) continue;
+    seen = true;
+    const items = Array.isArray(actual) ? actual : [actual];
+    const outside = items.findIndex((item) => !value.includes(item));
+    if (outside !== -1) {
+      return `actionDetails.${field} ${show(items[outside])} is not one of ${key} ${show(value)}`;
+    }
+  }
+  return seen ? null : ABSENT;
+}
+
+function detail(details: JsonObject, field: string): unknown {
+  if (!Object.hasOwn(details, field)) return ABSENT;
+  const value = details[field];
+  return value === null || value === undefined ? ABSENT : value;
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,11 @@
+export { checkScopeAtUse, type ScopeUseCheck, unenforcedConstraints } from './check.ts';
+export { COUNT_KEYS, type ConstraintKind, classifyConstraint } from './convention.ts';
+export { narrowGrantedScope, narrowScope, usesAllowed } from './narrow.ts';
+export { compileRegex, type Regex, type RegexCompilation } from './regex.ts';
+export {
+  SCOPE_LIMITS,
+  type ScopeError,
+  type ScopeOrigin,
+  type ScopeValidation,
+  validateScope,
+} from './validate.ts';

@@ -1,0 +1,135 @@
+import type { Scope } from '../types.ts';
+import { classifyConstraint, isNonNegativeNumber, isPositiveInteger, patternList } from './convention.ts';
+import { cachedRegex } from './regex.ts';
+
+/** Who wrote the scope: only a policy template may grant unlimited uses. */
+export type ScopeOrigin = 'request' | 'template' | 'approver';
+
+export interface ScopeError {
+  /** Where in the scope, e.g. `subject_pattern[1]` or `meta.tags`. */
+  path: string;
+  message: string;
+}
+
+export type ScopeValidation = { ok: true; scope: Scope } | { ok: false; errors: ScopeError[] };
+
+/** Sanity bounds: scopes are stored and checked on every use, so they stay small. */
+export const SCOPE_LIMITS = {
+  /** Keys counted at every depth. */
+  maxKeys: 100,
+  /** The scope object itself is depth 1. */
+  maxDepth: 5,
+  maxArrayLength: 1000,
+  maxPatternLength: 1024,
+} as const;
+
+/**
+ * Checks a scope's shape and the values of the constraints the server interprets (see
+ * convention.ts). Unknown keys are allowed: they are kept and reported as unenforced.
+ */
+export function validateScope(scope: unknown, origin: ScopeOrigin): ScopeValidation {
+  if (!isPlainObject(scope))
+    return { ok: false, errors: [{ path: '', message: 'scope must be a JSON object' }] };
+  const errors: ScopeError[] = [];
+  checkShape(scope, '', 1, { keys: 0 }, errors);
+  if (errors.length === 0) {
+    for (const [key, value] of Object.entries(scope)) checkConstraint(key, value, origin, errors);
+  }
+  return errors.length === 0 ? { ok: true, scope } : { ok: false, errors };
+}
+
+function checkShape(
+  value: unknown,
+  path: string,
+  depth: number,
+  seen: { keys: number },
+  errors: ScopeError[],
+): void {
+  if (errors.length > 0) return;
+  if (depth > SCOPE_LIMITS.maxDepth) {
+    errors.push({ path, message: `nested deeper than ${SCOPE_LIMITS.maxDepth} levels` });
+  } else if (Array.isArray(value)) {
+    if (value.length > SCOPE_LIMITS.maxArrayLength) {
+      errors.push({ path, message: `list longer than ${SCOPE_LIMITS.maxArrayLength} items` });
+    } else {
+      for (const [i, item] of value.entries()) checkShape(item, `${path}[${i}]`, depth + 1, seen, errors);
+    }
+  } else if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      seen.keys += 1;
+      if (seen.keys > SCOPE_LIMITS.maxKeys)
+        errors.push({ path: at, message: `more than ${SCOPE_LIMITS.maxKeys} keys` });
+      else if (key === '__proto__') errors.push({ path: at, message: 'reserved key name' });
+      else checkShape(item, at, depth + 1, seen, errors);
+    }
+  } else if (!isJsonScalar(value)) {
+    errors.push({ path, message: 'not a JSON value' });
+  }
+}
+
+function checkConstraint(key: string, value: unknown, origin: ScopeOrigin, errors: ScopeError[]): void {
+  const kind = classifyConstraint(key);
+  const fail = (message: string, path = key) => errors.push({ path, message });
+  switch (kind.kind) {
+    case 'count':
+      if (key === 'max_uses' && value === 'unlimited') {
+        if (origin !== 'template') fail('"unlimited" may only be granted by a policy scopeTemplate');
+      } else if (!isPositiveInteger(value)) {
+        fail(key === 'max_uses' ? 'must be a positive integer or "unlimited"' : 'must be a positive integer');
+      }
+      return;
+    case 'max':
+    case 'min':
+      if (!isNonNegativeNumber(value)) fail('must be a finite number ≥ 0');
+      return;
+    case 'pattern':
+      checkPatterns(key, value, errors);
+      return;
+    case 'extensions':
+      if (!Array.isArray(value) || !value.every((e) => typeof e === 'string' && e !== '' && e !== '.')) {
+        fail('must be a list of extensions such as ".txt"');
+      }
+      return;
+    case 'allowed':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' || typeof v === 'number')) {
+        fail('must be a list of strings or numbers');
+      }
+      return;
+    case 'unknown':
+      return;
+  }
+}
+
+function checkPatterns(key: string, value: unknown, errors: ScopeError[]): void {
+  const patterns = patternList(value);
+  if (!patterns) {
+    errors.push({ path: key, message: 'must be a regular expression or a non-empty list of them' });
+    return;
+  }
+  patterns.forEach((pattern, i) => {
+    const path = typeof value === 'string' ? key : `${key}[${i}]`;
+    if (pattern.length > SCOPE_LIMITS.maxPatternLength) {
+      errors.push({ path, message: `pattern longer than ${SCOPE_LIMITS.maxPatternLength} characters` });
+      return;
+    }
+    // Through the cache: a valid scope's patterns are compiled again at every use.
+    const compiled = cachedRegex(pattern);
+    if (!compiled.ok) errors.push({ path, message: `invalid regular expression: ${compiled.message}` });
+  });
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function isJsonScalar(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}

@@ -1,0 +1,79 @@
+import type { AgentService, Clock, PermissionService, Store } from '@agent-otp/core';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import { agentAuth } from './http/agent-auth.ts';
+import { fail } from './http/envelope.ts';
+import type { AppEnv } from './http/env.ts';
+import { errorHandler, notFound } from './http/errors.ts';
+import { jsonBody } from './http/json-body.ts';
+import { agentRateLimit } from './http/rate-limit.ts';
+import { requestContext } from './http/request-context.ts';
+import { validationHook } from './http/validation.ts';
+import type { Metrics } from './metrics.ts';
+import type { PolicySource } from './policy-source.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { healthRoutes } from './routes/health.ts';
+import { permissionRoutes } from './routes/permissions.ts';
+
+export interface AppDeps {
+  store: Store;
+  agents: AgentService;
+  permissions: PermissionService;
+  policy: PolicySource;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };
+}
+
+export const OPENAPI_PATH = '/api/v1/openapi.json';
+
+/** The HTTP application: middleware in the order a request meets it, then the routes. */
+export function createApp(deps: AppDeps) {
+  const { logger, metrics, settings } = deps;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(errorHandler(logger));
+  app.notFound(notFound);
+  app.use('*', requestContext(logger, metrics));
+  app.use('*', secureHeaders());
+  app.route('/', healthRoutes(deps.store, deps.policy, metrics));
+
+  const agentRoutes = ['/api/v1/permissions', '/api/v1/permissions/*'];
+  for (const path of agentRoutes) {
+    app.use(
+      path,
+      bodyLimit({
+        maxSize: settings.bodyLimitBytes,
+        onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${settings.bodyLimitBytes} bytes`),
+      }),
+      agentAuth(deps.agents),
+      agentRateLimit(settings.rateLimitPerMinute, deps.clock),
+      jsonBody(),
+    );
+  }
+  const links = {
+    approvalUrl: (id: string) => `${settings.publicUrl()}/requests/${id}`,
+    eventsUrl: (id: string) => `${settings.publicUrl()}/api/v1/permissions/${id}/events`,
+  };
+  app.route('/api/v1', permissionRoutes(deps.permissions, links, metrics));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'agentKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An agent API key, ak_…',
+  });
+  app.doc31(OPENAPI_PATH, {
+    openapi: '3.1.0',
+    info: {
+      title: 'Agent OTP API',
+      version: '1.0.0',
+      description: 'One-time permissions for AI agents. Every response uses the {success, data | error} envelope.',
+    },
+  });
+  app.route('/api/docs', docsRoutes(OPENAPI_PATH));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

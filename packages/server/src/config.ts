@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration, parsed once from the environment at start. A bad value stops the start with a
+ * message naming the variable. The result is passed into factories; nothing else reads env.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  AGENT_OTP_DATA_DIR: z.string().min(1).default('./.agent-otp'),
+  AGENT_OTP_POLICY_FILE: z.string().min(1).optional(),
+  AGENT_OTP_PUBLIC_URL: z.url().optional(),
+  AGENT_OTP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AGENT_OTP_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  AGENT_OTP_RATE_LIMIT: int(1, 1_000_000).default(600),
+  AGENT_OTP_DEFAULT_TTL: int(30, 3600).default(300),
+  AGENT_OTP_APPROVAL_TIMEOUT: int(10, 7 * 24 * 3600).default(900),
+  AGENT_OTP_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5000),
+  AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  policyFile: string;
+  databaseFile: string;
+  /** Where the dashboard is reached, for approvalUrl links; null = the address the server listens on. */
+  publicUrl: string | null;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** Requests per minute per agent. */
+  rateLimitPerMinute: number;
+  defaultTtlSeconds: number;
+  approvalTimeoutSeconds: number;
+  sweepIntervalMs: number;
+  watchPolicy: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.AGENT_OTP_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    policyFile: resolve(e.AGENT_OTP_POLICY_FILE ?? `${dataDir}/policies.yaml`),
+    databaseFile: `${dataDir}/agent-otp.db`,
+    publicUrl: e.AGENT_OTP_PUBLIC_URL?.replace(/\/$/, '') ?? null,
+    logLevel: e.AGENT_OTP_LOG_LEVEL,
+    bodyLimitBytes: e.AGENT_OTP_BODY_LIMIT,
+    rateLimitPerMinute: e.AGENT_OTP_RATE_LIMIT,
+    defaultTtlSeconds: e.AGENT_OTP_DEFAULT_TTL,
+    approvalTimeoutSeconds: e.AGENT_OTP_APPROVAL_TIMEOUT,
+    sweepIntervalMs: e.AGENT_OTP_SWEEP_INTERVAL_MS,
+    watchPolicy: e.AGENT_OTP_POLICY_WATCH === 'true',
+  };
+}

@@ -1,0 +1,36 @@
+/** The policies.yaml written on first start: the examples from the product's original README. */
+export const DEFAULT_POLICIES = `# Agent OTP policies. Rules are tried from the highest priority down (ties in file order);
+# the first match decides: auto_approve, require_approval or deny. No match means deny.
+# Edits are picked up while the server runs; an invalid edit is refused and the previous
+# policy stays in force. Check a file with: npx agent-otp policy check <file>
+
+# Auto-approve small file reads
+- name: "Auto-approve file reads"
+  conditions:
+    action: { equals: "file.read" }
+    scope.size_limit: { lessThan: 1048576 }
+  action: auto_approve
+  scopeTemplate:
+    max_size: 1048576
+    allowed_extensions: [".txt", ".md", ".json"]
+
+# Require approval for financial operations
+- name: "Financial operations require approval"
+  conditions:
+    action: { startsWith: "bank." }
+  action: require_approval
+  priority: 100
+
+# Auto-approve internal emails
+- name: "Auto-approve internal emails"
+  conditions:
+    action: { equals: "gmail.send" }
+    context.recipient: { matches: ".*@mycompany\\\\.com$" }
+  action: auto_approve
+
+# Default deny
+- name: "Default deny"
+  conditions: {}
+  action: deny
+  priority: -1000
+`;

@@ -1,0 +1,27 @@
+import { AgentOtpError, ERROR_CODES, type ErrorCode } from '@agent-otp/core';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './env.ts';
+
+/** The success envelope of SPEC §5. */
+export function ok<T, S extends ContentfulStatusCode = 200>(c: Context<AppEnv>, data: T, status?: S) {
+  return c.json({ success: true as const, data }, (status ?? 200) as S);
+}
+
+/** The error envelope of SPEC §5, with the status the catalogue gives the code. */
+export function fail(c: Context<AppEnv>, code: ErrorCode, message?: string, details?: unknown) {
+  const body = {
+    success: false as const,
+    error: {
+      code,
+      message: message ?? ERROR_CODES[code].message,
+      ...(details === undefined ? {} : { details }),
+      requestId: c.get('requestId'),
+    },
+  };
+  return c.json(body, ERROR_CODES[code].status as ContentfulStatusCode);
+}
+
+export function failWith(c: Context<AppEnv>, error: AgentOtpError) {
+  return fail(c, error.code, error.message, error.details ?? undefined);
+}

@@ -1,0 +1,56 @@
+import { readFileSync, type StatWatcher, unwatchFile, watchFile } from 'node:fs';
+import { basename } from 'node:path';
+import { loadPolicy, type Policy } from '@agent-otp/core';
+import type { Logger } from 'pino';
+
+export interface PolicySource {
+  current(): Policy;
+  /** Re-reads the file; keeps the policy in force when the new text is invalid. */
+  reload(): { ok: true; version: string; changed: boolean } | { ok: false; error: string };
+  file: string;
+  /** The last load error while the previous policy stays in force; null when the file is valid. */
+  lastError(): string | null;
+  close(): void;
+}
+
+/**
+ * The policy file and its hot reload. The first load throws (an invalid file stops the start);
+ * later edits that fail to load are refused and logged, and the previous policy stays.
+ */
+export function createPolicySource(file: string, logger: Logger, options: { watch: boolean }): PolicySource {
+  const read = () => loadPolicy(readFileSync(file, 'utf8'), basename(file));
+  let policy = read();
+  let lastError: string | null = null;
+  let watcher: StatWatcher | null = null;
+
+  const source: PolicySource = {
+    file,
+    current: () => policy,
+    lastError: () => lastError,
+    reload() {
+      try {
+        const next = read();
+        const changed = next.version !== policy.version;
+        policy = next;
+        lastError = null;
+        if (changed) logger.info({ policyVersion: next.version, rules: next.rules.length }, 'policy reloaded');
+        return { ok: true, version: next.version, changed };
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        logger.error({ policyVersion: policy.version, error: lastError }, 'policy edit refused; previous policy kept');
+        return { ok: false, error: lastError };
+      }
+    },
+    close() {
+      if (watcher) unwatchFile(file);
+      watcher = null;
+    },
+  };
+  if (options.watch) {
+    // Polling survives editors that replace the file (rename), which fs.watch loses track of.
+    watcher = watchFile(file, { interval: 500, persistent: false }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) source.reload();
+    });
+  }
+  return source;
+}

@@ -1,0 +1,167 @@
+import type { PermissionService } from '@agent-otp/core';
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
+import { ok } from '../http/envelope.ts';
+import type { AppEnv } from '../http/env.ts';
+import { validationHook } from '../http/validation.ts';
+import type { Metrics } from '../metrics.ts';
+import {
+  presentApproved,
+  presentDenied,
+  presentPending,
+  presentPermission,
+  type Links,
+} from './presenters.ts';
+import {
+  ErrorBody,
+  envelope,
+  GetQuery,
+  IdParams,
+  ListQuery,
+  PermissionView,
+  RequestBody,
+  RequestResult,
+  RevokeBody,
+  TokenBody,
+  UseBody,
+  UseResult,
+  VerifyResult,
+} from './schemas.ts';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+const errors = {
+  400: json(ErrorBody, 'Invalid input'),
+  401: json(ErrorBody, 'Missing or invalid API key or token'),
+  404: json(ErrorBody, 'No such permission for this agent'),
+  429: json(ErrorBody, 'Rate limited'),
+};
+const security = [{ agentKey: [] }];
+const body = <T extends z.ZodType>(schema: T, required = true) => ({
+  body: { content: { 'application/json': { schema } }, required },
+});
+
+const requestRoute = createRoute({
+  method: 'post',
+  path: '/permissions/request',
+  summary: 'Ask for a one-time permission',
+  security,
+  request: body(RequestBody),
+  responses: {
+    201: json(envelope(RequestResult), 'Approved by policy: the token is in the response'),
+    202: json(envelope(RequestResult), 'Waiting for a human decision'),
+    200: json(envelope(RequestResult), 'Denied by policy'),
+    ...errors,
+  },
+});
+const getRoute = createRoute({
+  method: 'get',
+  path: '/permissions/{id}',
+  summary: 'Read a permission',
+  security,
+  request: { params: IdParams, query: GetQuery },
+  responses: { 200: json(envelope(PermissionView), 'The permission'), ...errors },
+});
+const listRoute = createRoute({
+  method: 'get',
+  path: '/permissions',
+  summary: "List the agent's own permissions, newest first",
+  security,
+  request: { query: ListQuery },
+  responses: { 200: json(envelope(PermissionView.array()), 'A page of permissions'), ...errors },
+});
+const verifyRoute = createRoute({
+  method: 'post',
+  path: '/permissions/{id}/verify',
+  summary: 'Check a token without spending it',
+  security,
+  request: { params: IdParams, ...body(TokenBody) },
+  responses: { 200: json(envelope(VerifyResult), 'Whether the token is valid now'), ...errors },
+});
+const useRoute = createRoute({
+  method: 'post',
+  path: '/permissions/{id}/use',
+  summary: 'Spend one use of a token',
+  security,
+  request: { params: IdParams, ...body(UseBody) },
+  responses: {
+    200: json(envelope(UseResult), 'The use was recorded'),
+    403: json(ErrorBody, 'SCOPE_VIOLATION'),
+    409: json(ErrorBody, 'TOKEN_USED'),
+    410: json(ErrorBody, 'TOKEN_EXPIRED or TOKEN_REVOKED'),
+    ...errors,
+  },
+});
+const revokeRoute = createRoute({
+  method: 'post',
+  path: '/permissions/{id}/revoke',
+  summary: 'Revoke an approved token, or cancel a pending request',
+  security,
+  request: { params: IdParams, ...body(RevokeBody, false) },
+  responses: { 200: json(envelope(PermissionView), 'The permission after revocation'), ...errors },
+});
+
+/** The agent routes of SPEC §5. Thin: validate, call the service, shape the response. */
+export function permissionRoutes(permissions: PermissionService, links: Links, metrics: Metrics) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.openapi(requestRoute, async (c) => {
+    const outcome = await permissions.request(c.get('agent'), c.req.valid('json'));
+    metrics.decisions.inc({ decision: outcome.permission.decision });
+    if (outcome.status === 'approved') return ok(c, presentApproved(outcome.permission, outcome.token), 201);
+    if (outcome.status === 'pending') return ok(c, presentPending(outcome.permission, links), 202);
+    return ok(c, presentDenied(outcome.permission), 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { status, action, limit, cursor } = c.req.valid('query');
+    const page = await permissions.list(c.get('agent'), { status, action, limit, cursor });
+    return c.json({ success: true as const, data: page.items.map(presentPermission), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const permission = await permissions.get(c.get('agent'), c.req.valid('param').id);
+    return ok(c, presentPermission(permission), 200);
+  });
+
+  app.openapi(verifyRoute, async (c) => {
+    const outcome = await permissions.verify(c.get('agent'), c.req.valid('param').id, c.req.valid('json').token);
+    if (!outcome.valid) return ok(c, { valid: false as const, reason: outcome.reason }, 200);
+    const p = outcome.permission;
+    return ok(c, {
+      valid: true as const,
+      status: p.status,
+      action: p.action,
+      resource: p.resource,
+      scope: p.grantedScope ?? {},
+      usesRemaining: p.usesRemaining,
+      expiresAt: new Date(p.expiresAt).toISOString(),
+      unenforced: outcome.unenforced,
+    }, 200);
+  });
+
+  app.openapi(useRoute, async (c) => {
+    const { token, actionDetails } = c.req.valid('json');
+    try {
+      const { permission, unchecked } = await permissions.use(c.get('agent'), c.req.valid('param').id, token, actionDetails);
+      metrics.uses.inc({ outcome: 'OK' });
+      return ok(
+        c,
+        { success: true as const, usesRemaining: permission.usesRemaining, status: permission.status, unchecked },
+        200,
+      );
+    } catch (error) {
+      metrics.uses.inc({ outcome: (error as { code?: string }).code ?? 'ERROR' });
+      throw error;
+    }
+  });
+
+  app.openapi(revokeRoute, async (c) => {
+    const reason = c.req.header('content-type') ? c.req.valid('json')?.reason : undefined;
+    const permission = await permissions.revoke(c.get('agent'), c.req.valid('param').id, reason);
+    return ok(c, presentPermission(permission), 200);
+  });
+
+  return app;
+}

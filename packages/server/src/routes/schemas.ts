@@ -1,0 +1,150 @@
+import { z } from '@hono/zod-openapi';
+
+/** Request and response schemas of the agent API; they validate input and produce the OpenAPI document. */
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+export const PermissionId = z
+  .string()
+  .regex(/^perm_[A-Za-z0-9_-]{10,64}$/, 'must be a permission id (perm_…)')
+  .openapi({ param: { name: 'id', in: 'path' }, example: 'perm_3nq0Zc1Qk8yJ9b2wXvA1sQ' });
+
+export const IdParams = z.object({ id: PermissionId });
+
+export const RequestBody = z
+  .object({
+    action: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain letters, digits and . _ : - only')
+      .openapi({ example: 'gmail.send' }),
+    resource: z.string().min(1).max(1000).nullish().openapi({ example: 'email:client@example.com' }),
+    scope: JsonObject.optional().openapi({ example: { max_emails: 1, subject_pattern: '^Invoice.*' } }),
+    context: JsonObject.optional().openapi({ example: { reason: 'Sending monthly invoice to client' } }),
+    ttl: z.number().int().min(30).max(3600).optional().openapi({ description: 'Token lifetime in seconds', example: 300 }),
+  })
+  .strict()
+  .openapi('PermissionRequest');
+
+export const TokenBody = z
+  .object({ token: z.string().min(1).max(200).openapi({ example: 'otp_…' }) })
+  .strict()
+  .openapi('TokenBody');
+
+export const UseBody = z
+  .object({
+    token: z.string().min(1).max(200),
+    actionDetails: JsonObject.optional().openapi({ example: { recipient: 'client@example.com', subject: 'Invoice #123' } }),
+  })
+  .strict()
+  .openapi('UseBody');
+
+export const RevokeBody = z
+  .object({ reason: z.string().max(500).optional() })
+  .strict()
+  .openapi('RevokeBody');
+
+export const ListQuery = z
+  .object({
+    status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'used', 'revoked']).optional(),
+    action: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const GetQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(60).optional().openapi({ description: 'Long-poll up to N seconds while pending' }),
+});
+
+const Policy = z.object({
+  decision: z.enum(['auto_approve', 'require_approval', 'deny']),
+  rule: z.string().nullable(),
+  version: z.string(),
+});
+
+export const PermissionView = z
+  .object({
+    id: z.string(),
+    agentId: z.string(),
+    action: z.string(),
+    resource: z.string().nullable(),
+    status: z.string(),
+    requestedScope: JsonObject,
+    scope: JsonObject.nullable(),
+    context: JsonObject,
+    ttl: z.number(),
+    usesRemaining: z.number().nullable(),
+    reason: z.string().nullable(),
+    policy: Policy,
+    createdAt: z.string(),
+    decidedAt: z.string().nullable(),
+    expiresAt: z.string(),
+    token: z.string().optional(),
+  })
+  .openapi('Permission');
+
+export const RequestResult = z
+  .union([
+    z.object({
+      id: z.string(),
+      status: z.literal('approved'),
+      token: z.string(),
+      scope: JsonObject,
+      usesRemaining: z.number().nullable(),
+      expiresAt: z.string(),
+      policy: Policy,
+    }),
+    z.object({
+      id: z.string(),
+      status: z.literal('pending'),
+      approvalUrl: z.string(),
+      eventsUrl: z.string(),
+      expiresAt: z.string(),
+      approvalsRequired: z.number(),
+      policy: Policy,
+    }),
+    z.object({ id: z.string(), status: z.literal('denied'), reason: z.string(), policy: Policy }),
+  ])
+  .openapi('PermissionRequestResult');
+
+export const VerifyResult = z
+  .union([
+    z.object({
+      valid: z.literal(true),
+      status: z.string(),
+      action: z.string(),
+      resource: z.string().nullable(),
+      scope: JsonObject,
+      usesRemaining: z.number().nullable(),
+      expiresAt: z.string(),
+      unenforced: z.array(z.string()),
+    }),
+    z.object({ valid: z.literal(false), reason: z.string() }),
+  ])
+  .openapi('VerifyResult');
+
+export const UseResult = z
+  .object({
+    success: z.literal(true),
+    usesRemaining: z.number().nullable(),
+    status: z.string(),
+    unchecked: z.array(z.string()),
+  })
+  .openapi('UseResult');
+
+export const ErrorBody = z
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().optional(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+/** Wraps a data schema in the success envelope. */
+export const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });

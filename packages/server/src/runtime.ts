@@ -1,0 +1,82 @@
+import {
+  type Clock,
+  createAgentService,
+  createPermissionService,
+  createSecretHasher,
+  type Store,
+  systemClock,
+} from '@agent-otp/core';
+import { createSqliteStore } from '@agent-otp/store';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { prepareDataDir } from './data-dir.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { createPolicySource } from './policy-source.ts';
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Use this store instead of the configured one (tests). */
+  store?: Store;
+}
+
+/**
+ * The composition root: everything the server, the CLI's admin commands and the tests need,
+ * wired from one Config. Nothing here listens on a port.
+ */
+export async function createRuntime(config: Config, options: RuntimeOptions = {}) {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const { serverSecret, created } = prepareDataDir(config.dataDir, config.policyFile);
+  for (const path of created) logger.info({ path }, 'first start: created');
+  const store = options.store ?? createSqliteStore(config.databaseFile);
+  await store.migrate();
+  const hasher = createSecretHasher(serverSecret);
+  const policy = createPolicySource(config.policyFile, logger, { watch: config.watchPolicy });
+  const agents = createAgentService({ store, clock, hasher });
+  const permissions = createPermissionService({
+    store,
+    clock,
+    hasher,
+    policy: policy.current,
+    defaults: { ttlSeconds: config.defaultTtlSeconds, approvalTimeoutSeconds: config.approvalTimeoutSeconds },
+  });
+  const metrics = createMetrics();
+  // The base of links in responses: configured, or set by startServer once the port is known.
+  const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
+  const app = createApp({
+    store,
+    agents,
+    permissions,
+    policy,
+    logger,
+    metrics,
+    clock,
+    settings: {
+      publicUrl: () => urls.publicUrl,
+      bodyLimitBytes: config.bodyLimitBytes,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+    },
+  });
+  return {
+    config,
+    logger,
+    clock,
+    store,
+    hasher,
+    policy,
+    agents,
+    permissions,
+    metrics,
+    app,
+    urls,
+    async close() {
+      policy.close();
+      await store.close();
+    },
+  };
+}
+
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

@@ -1,0 +1,63 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Config } from './config.ts';
+import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
+
+export interface RunningServer {
+  runtime: Runtime;
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server and the expiry sweeper. */
+export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
+  const runtime = await createRuntime(config, options);
+  const { logger } = runtime;
+  const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const local = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(config.host);
+  if (!config.publicUrl) runtime.urls.publicUrl = local ? `http://localhost:${port}` : url;
+
+  // Pending requests past their deadline and tokens past their lifetime become `expired`
+  // here, not only when someone next reads them.
+  let sweeping = false;
+  const sweeper = setInterval(async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const expired = await runtime.permissions.expireDue();
+      if (expired > 0) logger.info({ expired }, 'expired permissions past their deadline');
+    } catch (error) {
+      logger.error({ err: error }, 'expiry sweep failed');
+    } finally {
+      sweeping = false;
+    }
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  logger.info(
+    { url, dataDir: config.dataDir, policyFile: config.policyFile, policyVersion: runtime.policy.current().version },
+    'agent-otp listening',
+  );
+  let closing: Promise<void> | null = null;
+  return {
+    runtime,
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from './config.ts';
+import type { RuntimeOptions } from './runtime.ts';
+import { type RunningServer, startServer } from './server.ts';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  /** Creates an agent directly through the service and returns its one-time API key. */
+  createAgent(name: string): Promise<{ id: string; apiKey: string }>;
+}
+
+/**
+ * A real server on a loopback port with a fresh data directory, for tests of the SDK, the CLI
+ * and the HTTP API. `policy` is the YAML of policies.yaml (the default file when omitted).
+ */
+export async function startTestServer(
+  options: { policy?: string; env?: Record<string, string>; runtime?: RuntimeOptions } = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agent-otp-test-'));
+  if (options.policy !== undefined) writeFileSync(join(dataDir, 'policies.yaml'), options.policy);
+  const config = parseConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AGENT_OTP_DATA_DIR: dataDir,
+    AGENT_OTP_LOG_LEVEL: 'silent',
+    AGENT_OTP_POLICY_WATCH: 'false',
+    ...options.env,
+  });
+  const server = await startServer(config, options.runtime);
+  return {
+    ...server,
+    dataDir,
+    async createAgent(name) {
+      const { agent, apiKey } = await server.runtime.agents.create(name, { type: 'system', id: 'test' });
+      return { id: agent.id, apiKey };
+    },
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

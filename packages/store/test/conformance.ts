@@ -1,0 +1,35 @@
+import { describe } from 'node:test';
+import type { Store } from '@agent-otp/core';
+import { agentTests, lifecycleTests } from './conformance/agents.ts';
+import { atomicityTests } from './conformance/atomicity.ts';
+import { auditTests } from './conformance/audit.ts';
+import type { MakeStore } from './conformance/fixtures.ts';
+import { permissionTests } from './conformance/permissions.ts';
+import { raceTests } from './conformance/races.ts';
+import { consumeTests, transitionTests } from './conformance/transitions.ts';
+
+export type { MakeStore } from './conformance/fixtures.ts';
+
+/**
+ * The one suite every Store adapter must pass (SQLite now, PostgreSQL later): every port method,
+ * fail-closed auditing, and the races the compare-and-set methods promise to win exactly once.
+ *
+ * `makeStore` must give a NEW, EMPTY store on each call (a fresh `:memory:` database, file or
+ * schema); the suite migrates it, uses it for one test and closes it.
+ *
+ * @example
+ * runStoreConformance('sqlite :memory:', async () => createSqliteStore(':memory:'));
+ */
+export function runStoreConformance(name: string, makeStore: () => Promise<Store>): void {
+  const make: MakeStore = makeStore;
+  describe(`Store conformance: ${name}`, () => {
+    lifecycleTests(make);
+    agentTests(make);
+    permissionTests(make);
+    transitionTests(make);
+    consumeTests(make);
+    atomicityTests(make);
+    auditTests(make);
+    raceTests(make);
+  });
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+import { AgentOtpError, type AuditEventInput, type Store } from '@agent-otp/core';
+import {
+  allAudit,
+  eventFor,
+  type MakeStore,
+  makeAgent,
+  makeApproved,
+  makeEvent,
+  makePermission,
+  rejection,
+  seedAgent,
+  seedPermission,
+  storeTest,
+  verifyChain,
+} from './fixtures.ts';
+
+/**
+ * An audit event that cannot be written: its id repeats one already in the log, and audit ids
+ * are unique. Every state change carrying it must fail closed (SPEC §7): rejected, nothing kept.
+ */
+async function unwritableEvent(store: Store): Promise<AuditEventInput> {
+  const [first] = await allAudit(store);
+  assert.ok(first, 'the test needs one audit entry to collide with');
+  return makeEvent({ id: first.id, event: 'collides' });
+}
+
+/** Runs a change that must fail, and checks the audit log is exactly as it was. */
+async function failsClosed(store: Store, change: (bad: AuditEventInput) => Promise<unknown>): Promise<void> {
+  const before = await allAudit(store);
+  const error = await rejection(change(await unwritableEvent(store)));
+  // A broken audit write is not a user mistake, so it must not pass for one (e.g. "name taken").
+  assert.ok(
+    !(error instanceof AgentOtpError && error.code === 'CONFLICT'),
+    `misreported as ${String(error)}`,
+  );
+  assert.deepEqual(await allAudit(store), before);
+  assert.equal((await verifyChain(store)).ok, true);
+}
+
+export function atomicityTests(makeStore: MakeStore): void {
+  const test = storeTest(makeStore);
+  describe('fail closed: no state change without its audit entry', () => {
+    test('createAgent', async (store) => {
+      const existing = await seedAgent(store);
+      const agent = makeAgent();
+      await failsClosed(store, (bad) => store.createAgent(agent, bad));
+      assert.equal(await store.getAgent(agent.id), null);
+      assert.equal(await store.getAgentByName(agent.name), null);
+      assert.deepEqual(await store.listAgents(), [existing]);
+      // The name stays free: the rolled-back insert left nothing behind.
+      await store.createAgent(agent, makeEvent({ agentId: agent.id }));
+      assert.deepEqual(await store.getAgent(agent.id), agent);
+    });
+
+    test('updateAgentKey and setAgentStatus', async (store) => {
+      const agent = await seedAgent(store);
+      await failsClosed(store, (bad) => store.updateAgentKey(agent.id, 'new-hash', 'ak_new', 1, bad));
+      await failsClosed(store, (bad) => store.setAgentStatus(agent.id, 'disabled', 1, bad));
+      assert.deepEqual(await store.getAgentByKeyHash(agent.keyHash), agent);
+      assert.equal(await store.getAgentByKeyHash('new-hash'), null);
+    });
+
+    test('insertPermission, even when only its last entry fails', async (store) => {
+      const agent = await seedAgent(store);
+      const p = makePermission(agent.id);
+      await failsClosed(store, (bad) =>
+        store.insertPermission(p, [eventFor(p, 'permission.requested'), bad]),
+      );
+      assert.equal(await store.getPermission(p.id), null);
+      assert.deepEqual((await store.listPermissions({ limit: 10 })).items, []);
+    });
+
+    test('transitionPermission', async (store) => {
+      const agent = await seedAgent(store);
+      const p = await seedPermission(store, makePermission(agent.id));
+      await failsClosed(store, (bad) =>
+        store.transitionPermission(
+          p.id,
+          ['pending'],
+          { status: 'approved', tokenHash: 'h', usesRemaining: 1 },
+          [eventFor(p, 'permission.approved'), bad],
+        ),
+      );
+      assert.deepEqual(await store.getPermission(p.id), p);
+      // Still pending, so a well-formed transition now wins.
+      assert.ok(
+        await store.transitionPermission(p.id, ['pending'], { status: 'denied' }, [eventFor(p, 'x')]),
+      );
+    });
+
+    test('consumeUse', async (store) => {
+      const agent = await seedAgent(store);
+      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 1 }));
+      await failsClosed(store, (bad) => store.consumeUse(p.id, 'h', p.createdAt, [bad]));
+      assert.deepEqual(await store.getPermission(p.id), p, 'the use was not spent');
+      const used = await store.consumeUse(p.id, 'h', p.createdAt, [eventFor(p, 'permission.used')]);
+      assert.equal(used?.status, 'used');
+    });
+
+    test('appendAudit writes a batch whole or not at all', async (store) => {
+      await store.appendAudit([makeEvent()]);
+      await failsClosed(store, (bad) => store.appendAudit([makeEvent(), makeEvent(), bad]));
+    });
+  });
+}

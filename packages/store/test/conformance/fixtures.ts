@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { it } from 'node:test';
+import {
+  type Agent,
+  AgentOtpError,
+  type AuditEntry,
+  type AuditEventInput,
+  type ChainVerification,
+  createChainVerifier,
+  type ErrorCode,
+  newId,
+  type Permission,
+  type Store,
+} from '@agent-otp/core';
+
+/** Gives a new, empty store each time; the suite migrates it and closes it. */
+export type MakeStore = () => Promise<Store>;
+
+/** A fixed epoch so tests never depend on the wall clock. */
+export const T0 = 1_700_000_000_000;
+
+/** Registers a test that runs against its own fresh, migrated store, closed whatever happens. */
+export function storeTest(makeStore: MakeStore) {
+  return (name: string, fn: (store: Store) => Promise<void>) =>
+    it(name, async () => {
+      const store = await makeStore();
+      try {
+        await store.migrate();
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+const hex = (bytes = 32) => randomBytes(bytes).toString('hex');
+
+export function makeAgent(overrides: Partial<Agent> = {}): Agent {
+  return {
+    id: newId('agent'),
+    name: `agent-${hex(6)}`,
+    status: 'active',
+    keyHash: hex(),
+    keyPrefix: 'ak_abcd',
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function makePermission(agentId: string, overrides: Partial<Permission> = {}): Permission {
+  return {
+    id: newId('permission'),
+    agentId,
+    action: 'gmail.send',
+    resource: 'email:alice@example.com',
+    requestedScope: { max_emails: 1 },
+    grantedScope: null,
+    context: { reason: 'test' },
+    ttlSeconds: 300,
+    status: 'pending',
+    decision: 'require_approval',
+    policyRule: 'emails-need-approval',
+    policyVersion: 'v1',
+    reason: null,
+    tokenHash: null,
+    usesRemaining: null,
+    approvalsRequired: 1,
+    createdAt: T0,
+    decidedAt: null,
+    expiresAt: T0 + 300_000,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+/** An approved permission holding a token, ready to be spent. */
+export function makeApproved(agentId: string, overrides: Partial<Permission> = {}): Permission {
+  return makePermission(agentId, {
+    status: 'approved',
+    decision: 'auto_approve',
+    grantedScope: { max_emails: 1 },
+    tokenHash: hex(),
+    usesRemaining: 1,
+    decidedAt: T0,
+    expiresAt: T0 + 300_000,
+    ...overrides,
+  });
+}
+
+export function makeEvent(overrides: Partial<AuditEventInput> = {}): AuditEventInput {
+  return {
+    id: newId('audit'),
+    at: T0,
+    event: 'test.event',
+    actor: { type: 'system', id: 'conformance' },
+    agentId: null,
+    permissionId: null,
+    policyVersion: null,
+    details: {},
+    ...overrides,
+  };
+}
+
+/** The audit event a permission change would carry. */
+export function eventFor(permission: Permission, event: string, details = {}): AuditEventInput {
+  return makeEvent({
+    event,
+    agentId: permission.agentId,
+    permissionId: permission.id,
+    policyVersion: permission.policyVersion,
+    details,
+  });
+}
+
+export async function seedAgent(store: Store, overrides: Partial<Agent> = {}): Promise<Agent> {
+  const agent = makeAgent(overrides);
+  await store.createAgent(agent, makeEvent({ event: 'agent.created', agentId: agent.id }));
+  return agent;
+}
+
+export async function seedPermission(store: Store, permission: Permission): Promise<Permission> {
+  await store.insertPermission(permission, [eventFor(permission, 'permission.requested')]);
+  return permission;
+}
+
+/** The whole chain, paged with `afterSeq` the way `audit verify` streams it. */
+export async function allAudit(store: Store, pageSize = 50): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for (;;) {
+    const page = await store.listAudit({ afterSeq: entries.at(-1)?.seq ?? 0, limit: pageSize });
+    entries.push(...page);
+    if (page.length < pageSize) return entries;
+  }
+}
+
+export async function verifyChain(store: Store): Promise<ChainVerification> {
+  const verifier = createChainVerifier();
+  for (const entry of await allAudit(store)) verifier.add(entry);
+  return verifier.result();
+}
+
+/** For assert.rejects: the error is the catalogued AgentOtpError with this code. */
+export const hasCode = (code: ErrorCode) => (error: unknown) =>
+  error instanceof AgentOtpError && error.code === code;
+
+/** Runs a call expected to reject and returns what it rejected with. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to reject, it resolved');
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Store } from '@agent-otp/core';
+import Database from 'better-sqlite3';
+import { createSqliteStore } from '../src/index.ts';
+import {
+  allAudit,
+  eventFor,
+  makeApproved,
+  makeEvent,
+  makePermission,
+  seedAgent,
+  seedPermission,
+  T0,
+  verifyChain,
+} from './conformance/fixtures.ts';
+import { runStoreConformance } from './conformance.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'agent-otp-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const newFile = () => join(dir, `store-${++files}.sqlite`);
+
+runStoreConformance('sqlite :memory:', async () => createSqliteStore(':memory:'));
+runStoreConformance('sqlite file (WAL)', async () => createSqliteStore(newFile()));
+
+/** Opens `count` stores on one new file, like that many processes sharing it. */
+async function openShared(count: number): Promise<{ file: string; stores: Store[] }> {
+  const file = newFile();
+  const stores = Array.from({ length: count }, () => createSqliteStore(file));
+  for (const store of stores) await store.migrate();
+  return { file, stores };
+}
+
+async function closeAll(stores: Store[]): Promise<void> {
+  for (const store of stores) await store.close();
+}
+
+describe('sqlite file: several connections on one file', () => {
+  it('two connections racing 100 spends of a 5-use token: exactly five succeed', async () => {
+    const { stores } = await openShared(2);
+    const [a, b] = stores as [Store, Store];
+    try {
+      const agent = await seedAgent(a);
+      const p = await seedPermission(a, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 5 }));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 ? a : b).consumeUse(p.id, 'h', T0 + 1, [eventFor(p, 'permission.used', { i })]),
+        ),
+      );
+      assert.equal(results.filter((r) => r !== null).length, 5);
+      assert.equal((await b.getPermission(p.id))?.status, 'used');
+      assert.equal((await a.listAudit({ event: 'permission.used', limit: 500 })).length, 5);
+      assert.equal((await verifyChain(b)).ok, true);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  it('three connections racing decisions and appends keep one unforked chain', async () => {
+    const { stores } = await openShared(3);
+    try {
+      const agent = await seedAgent(stores[0] as Store);
+      const p = await seedPermission(stores[0] as Store, makePermission(agent.id));
+      const work = Array.from({ length: 60 }, (_, i) => {
+        const store = stores[i % 3] as Store;
+        if (i % 4 !== 0) return store.appendAudit([makeEvent({ details: { i } })]).then(() => null);
+        const status = i % 8 === 0 ? 'approved' : 'denied';
+        return store.transitionPermission(p.id, ['pending'], { status }, [
+          eventFor(p, `permission.${status}`),
+        ]);
+      });
+      const results = await Promise.all(work);
+      assert.equal(results.filter((r) => r !== null).length, 1);
+      const result = await verifyChain(stores[2] as Store);
+      assert.equal(result.ok, true);
+      assert.equal(result.entries, 2 + 45 + 1, 'agent + request, 45 appends, one decision');
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  it('data and applied migrations survive closing and reopening the file', async () => {
+    const file = newFile();
+    const first = createSqliteStore(file);
+    await first.migrate();
+    const agent = await seedAgent(first);
+    await first.close();
+    const second = createSqliteStore(file);
+    try {
+      await second.migrate();
+      assert.deepEqual(await second.getAgent(agent.id), agent);
+      const raw = new Database(file, { readonly: true });
+      const applied = raw.prepare('SELECT name FROM kysely_migration').all();
+      raw.close();
+      assert.deepEqual(applied, [{ name: '001-initial' }]);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('sqlite file: the audit chain detects tampering', () => {
+  /** A store on a new file with `count` audit entries, and a raw connection to tamper with. */
+  async function tamperable(count: number) {
+    const file = newFile();
+    const store = createSqliteStore(file);
+    await store.migrate();
+    await store.appendAudit(Array.from({ length: count }, (_, i) => makeEvent({ details: { amount: i } })));
+    assert.equal((await verifyChain(store)).ok, true);
+    return { store, raw: new Database(file) };
+  }
+
+  it('an edited details column breaks the chain at that entry', async () => {
+    const { store, raw } = await tamperable(5);
+    try {
+      raw.prepare('UPDATE audit_log SET details = ? WHERE seq = 3').run(JSON.stringify({ amount: 1000 }));
+      const result = await verifyChain(store);
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.brokenAtSeq, 3);
+      assert.equal(result.entries, 2);
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
+  it('an edit with a recomputed hash breaks the link to the next entry', async () => {
+    const { store, raw } = await tamperable(5);
+    try {
+      const entries = await allAudit(store);
+      const target = entries[2];
+      assert.ok(target);
+      const { seq, prevHash, hash: _hash, ...input } = target;
+      const forged = { ...input, details: { amount: 1000 } };
+      const { hashAuditEntry } = await import('@agent-otp/core');
+      raw
+        .prepare('UPDATE audit_log SET details = ?, hash = ? WHERE seq = ?')
+        .run(JSON.stringify(forged.details), hashAuditEntry(forged, seq, prevHash), seq);
+      const result = await verifyChain(store);
+      assert.equal(!result.ok && result.brokenAtSeq, 4);
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
+  it('a deleted entry is reported missing', async () => {
+    const { store, raw } = await tamperable(5);
+    try {
+      raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();
+      const result = await verifyChain(store);
+      assert.equal(!result.ok && result.brokenAtSeq, 2);
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+});
