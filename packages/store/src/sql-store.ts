@@ -133,7 +133,7 @@ export function createSqlStore(driver: SqlDriver): Store {
         q = q.where((eb) =>
           eb.or([
             eb('created_at', '<', createdAt),
-            eb.and([eb('created_at', '=', createdAt), eb('id', '<=', id)]),
+            eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
           ]),
         );
       }

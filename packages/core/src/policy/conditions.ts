@@ -1,7 +1,7 @@
 import { isPlainObject } from '../scope/validate.ts';
 import { RuleError, show } from './errors.ts';
 import { type CompiledOperator, compileOperator, isOperatorName, OPERATOR_NAMES } from './operators.ts';
-import { ABSENT, type Accessor, compilePath } from './paths.ts';
+import { type Accessor, compilePath } from './paths.ts';
 import type { PolicyInput } from './types.ts';
 
 /**
@@ -82,11 +82,11 @@ function fieldCondition(path: string, get: Accessor, ops: CompiledOperator[]): C
     ops.length === 1
       ? (input: PolicyInput) => {
           const actual = get(input);
-          return actual === ABSENT ? absentHolds : first.present(actual);
+          return actual === undefined ? absentHolds : first.present(actual);
         }
       : (input: PolicyInput) => {
           const actual = get(input);
-          if (actual === ABSENT) return absentHolds;
+          if (actual === undefined) return absentHolds;
           for (let i = 0; i < ops.length; i++)
             if (!(ops[i] as CompiledOperator).present(actual)) return false;
           return true;
@@ -95,11 +95,11 @@ function fieldCondition(path: string, get: Accessor, ops: CompiledOperator[]): C
     const actual = get(input);
     let held = true;
     for (const op of ops) {
-      const ok = actual === ABSENT ? op.absent : op.present(actual);
+      const ok = actual === undefined ? op.absent : op.present(actual);
       if (ok) continue;
       held = false;
       out.push(
-        `${path}: ${actual === ABSENT ? `absent (${op.name} ${show(op.operand)})` : op.describe(actual)}`,
+        `${path}: ${actual === undefined ? `absent (${op.name} ${show(op.operand)})` : op.describe(actual)}`,
       );
     }
     return held;

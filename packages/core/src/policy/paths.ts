@@ -2,12 +2,10 @@ import { RuleError } from './errors.ts';
 import type { PolicyInput } from './types.ts';
 
 /**
- * What a path resolves to when the field is missing or null. A symbol, not undefined, so the
- * hot path needs no allocation to say "absent" and no JSON value can be mistaken for it.
+ * Reads a field of the input; undefined means absent (missing, or null: JSON has no undefined,
+ * so nothing present can be mistaken for it). Checking `=== undefined` needs no imported
+ * sentinel on the hot path, which matters once modules are transpiled to getter-based exports.
  */
-export const ABSENT: unique symbol = Symbol('absent');
-export type Absent = typeof ABSENT;
-
 export type Accessor = (input: PolicyInput) => unknown;
 
 /** Fields that are strings on the input and so have no sub-fields. */
@@ -39,11 +37,16 @@ export function compilePath(path: string, where: string): Accessor {
   throw new RuleError(`unknown field "${path}"${at} (known: ${KNOWN_FIELDS})`);
 }
 
+/** One closure per field, with a named property read: faster than `input[root]` on the hot path. */
+const LEAF_ACCESSORS: Record<(typeof LEAF_ROOTS)[number], Accessor> = {
+  action: (input) => (input.action === null ? undefined : input.action),
+  resource: (input) => (input.resource === null ? undefined : input.resource),
+  agent: (input) => (input.agent === null ? undefined : input.agent),
+  agentId: (input) => (input.agentId === null ? undefined : input.agentId),
+};
+
 function leafAccessor(root: (typeof LEAF_ROOTS)[number]): Accessor {
-  return (input) => {
-    const value = input[root];
-    return value === null || value === undefined ? ABSENT : value;
-  };
+  return LEAF_ACCESSORS[root];
 }
 
 function objectAccessor(root: (typeof OBJECT_ROOTS)[number], segments: string[]): Accessor {
@@ -57,17 +60,17 @@ function objectAccessor(root: (typeof OBJECT_ROOTS)[number], segments: string[])
     let current: unknown = input[root];
     for (let i = 0; i < segments.length; i++) {
       current = ownValue(current, segments[i] as string, isIndex[i] === true);
-      if (current === ABSENT) return ABSENT;
+      if (current === undefined) return undefined;
     }
     return current;
   };
 }
 
 function ownValue(container: unknown, key: string, isIndex: boolean): unknown {
-  if (container === null || typeof container !== 'object') return ABSENT;
+  if (container === null || typeof container !== 'object') return undefined;
   // An array's own properties include "length"; only element indexes are fields.
-  if (Array.isArray(container) && !isIndex) return ABSENT;
-  if (!Object.hasOwn(container, key)) return ABSENT;
+  if (Array.isArray(container) && !isIndex) return undefined;
+  if (!Object.hasOwn(container, key)) return undefined;
   const value = (container as Record<string, unknown>)[key];
-  return value === null || value === undefined ? ABSENT : value;
+  return value === null ? undefined : value;
 }

@@ -10,12 +10,9 @@ import type { AppEnv } from './env.ts';
 export function jsonBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const length = c.req.header('content-length');
     const type = c.req.header('content-type') ?? '';
-    if (length === '0' && !type) {
-      // An empty POST (e.g. revoke) is an empty object.
-      return next();
-    }
+    // A POST without a body and without a content type (e.g. revoke) is an empty object.
+    if (!type && (await c.req.text()).length === 0) return next();
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
       throw new AgentOtpError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with content-type application/json');
     }
