@@ -1,7 +1,9 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Actor } from '@agent-otp/core';
 import { type Config, createLogger, createRuntime, parseConfig, type Runtime } from '@agent-otp/server';
+import { CliError } from './output.ts';
 
 /** The configuration the admin commands act on: the same environment the server reads. */
 export function loadConfig(): Config {
@@ -14,8 +16,18 @@ export function loadConfig(): Config {
  * closes the store so the process can exit. Logs go to stderr: stdout carries the command's
  * output, which scripts parse with --json.
  */
-export async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  work: (runtime: Runtime) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
   const config = loadConfig();
+  // Opening a store creates it. For a command that only reads, a mistyped --data-dir would then
+  // report "no agents" or an intact empty audit chain instead of the mistake.
+  if (options.readOnly && !existsSync(config.databaseFile)) {
+    throw new CliError(
+      `no database at ${config.databaseFile}: check --data-dir / AGENT_OTP_DATA_DIR (the server creates it on first start)`,
+    );
+  }
   const runtime = await createRuntime(config, { logger: createLogger(config.logLevel, process.stderr) });
   try {
     return await work(runtime);

@@ -80,9 +80,8 @@ const describe = (o: Outcome): string =>
 export function testReport(file: string, report: TestReport): string {
   const lines: string[] = [];
   for (const r of report.cases) {
-    lines.push(`${r.pass ? 'PASS' : 'FAIL'}  ${r.name}`);
+    lines.push(r.pass ? `PASS  ${r.name}` : `FAIL  ${r.name} (line ${r.line})`);
     if (r.pass) continue;
-    lines.push(`      (case at line ${r.line})`);
     lines.push(`      - expected: ${describe(r.expected)}`);
     lines.push(`      + actual:   ${describe({ ...r.actual, rule: r.actual.rule ?? null })}`);
     for (const note of r.notes) lines.push(`      ${note}`);

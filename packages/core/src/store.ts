@@ -32,7 +32,7 @@ export interface Store {
   listPermissions(query: PermissionQuery): Promise<Page<Permission>>;
   /**
    * Compare-and-set on the status: applies `patch` only if the current status is one of
-   * `from` (and, for approved permissions, the guard holds). Returns the updated permission,
+   * `from`. Returns the updated permission,
    * or null when the condition failed (someone else changed it first, or it does not exist).
    */
   transitionPermission(

@@ -1,6 +1,6 @@
-import { createPollingWaiter, type DecisionWaiter } from './decision-waiter.ts';
+import { createPollingWaiter, type DecisionWaiter, waitWithDeadline } from './decision-waiter.ts';
 import { TimeoutError } from './errors.ts';
-import { executeWithPermission, type ExecuteOptions, type Operation } from './execute.ts';
+import { type ExecuteOptions, executeWithPermission, type Operation } from './execute.ts';
 import {
   type AgentOTPClientOptions,
   type CallOptions,
@@ -77,7 +77,8 @@ export class AgentOTPClient {
    * ```
    */
   async requestPermission(options: RequestPermissionOptions): Promise<PermissionResult> {
-    const { action, resource, scope, context, ttl, waitForApproval, timeout, onPendingApproval, signal } = options;
+    const { action, resource, scope, context, ttl, waitForApproval, timeout, onPendingApproval, signal } =
+      options;
     const body = await this.#transport.send({
       method: 'POST',
       path: '/permissions/request',
@@ -90,9 +91,9 @@ export class AgentOTPClient {
     const { id, approvalUrl, eventsUrl, expiresAt } = result;
     // Bounded, and without the caller's signal (which may be the reason we are here).
     const cancel = () =>
-      this.revoke(id, 'the agent stopped waiting for a decision', { signal: AbortSignal.timeout(5000) }).catch(
-        () => undefined,
-      );
+      this.revoke(id, 'the agent stopped waiting for a decision', {
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => undefined);
     try {
       await onPendingApproval?.({ id, approvalUrl, eventsUrl, expiresAt });
     } catch (error) {
@@ -125,21 +126,7 @@ export class AgentOTPClient {
    * ```
    */
   async waitForDecision(id: string, options: WaitOptions = {}): Promise<PermissionResult> {
-    const deadline = new AbortController();
-    const { timeout, signal, eventsUrl } = options;
-    const timer =
-      timeout === undefined
-        ? undefined
-        : setTimeout(() => {
-            const message = `no decision on permission ${id} within ${timeout} ms`;
-            deadline.abort(new TimeoutError(message, { details: { permissionId: id } }));
-          }, timeout);
-    try {
-      const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
-      return fromDecidedView(await this.#waiter.wait(id, { signal: combined, eventsUrl }));
-    } finally {
-      clearTimeout(timer);
-    }
+    return fromDecidedView(await waitWithDeadline(this.#waiter, id, options));
   }
 
   /**
@@ -153,7 +140,12 @@ export class AgentOTPClient {
    * ```
    */
   async getPermission(id: string, options: CallOptions = {}): Promise<PermissionView> {
-    const body = await this.#transport.send({ method: 'GET', path: path(id), retry: 'safe', signal: options.signal });
+    const body = await this.#transport.send({
+      method: 'GET',
+      path: path(id),
+      retry: 'safe',
+      signal: options.signal,
+    });
     return asView(body.data);
   }
 

@@ -1,3 +1,4 @@
+import { TimeoutError } from './errors.ts';
 import { sleep } from './retry.ts';
 import type { PermissionView } from './types.ts';
 
@@ -6,8 +7,8 @@ import type { PermissionView } from './types.ts';
  * long-polls `GET /permissions/:id?wait=N`; when the server gains `GET /permissions/:id/events`
  * (SSE), an SSE waiter becomes the primary path and falls back to this one when the stream
  * cannot be opened (a proxy that buffers, an older server). The client, the timeout and the
- * abort handling do not change: they live in `AgentOTPClient.waitForDecision`, which passes
- * every waiter one signal that fires on the caller's abort or on the deadline.
+ * abort handling do not change: they live in `waitWithDeadline`, which passes every waiter one
+ * signal that fires on the caller's abort or on the deadline.
  */
 export interface DecisionWaiter {
   /**
@@ -19,7 +20,11 @@ export interface DecisionWaiter {
 }
 
 /** Reads a permission, letting the server hold the answer up to `waitSeconds` while it is pending. */
-export type ReadPermission = (id: string, waitSeconds: number, signal: AbortSignal) => Promise<PermissionView>;
+export type ReadPermission = (
+  id: string,
+  waitSeconds: number,
+  signal: AbortSignal,
+) => Promise<PermissionView>;
 
 export interface PollingOptions {
   /** Longest hold to ask the server for. Below common proxy idle timeouts (30–60 s). */
@@ -60,4 +65,30 @@ export function createPollingWaiter(read: ReadPermission, options: PollingOption
       }
     },
   };
+}
+
+/**
+ * Runs a waiter under one signal that fires on the caller's abort (its reason is kept) or when
+ * `timeout` ms have passed (a TimeoutError), so no waiter has to implement either.
+ */
+export async function waitWithDeadline(
+  waiter: DecisionWaiter,
+  id: string,
+  options: { timeout?: number | undefined; signal?: AbortSignal | undefined; eventsUrl?: string | undefined },
+): Promise<PermissionView> {
+  const { timeout, signal, eventsUrl } = options;
+  const deadline = new AbortController();
+  const timer =
+    timeout === undefined
+      ? undefined
+      : setTimeout(() => {
+          const message = `no decision on permission ${id} within ${timeout} ms`;
+          deadline.abort(new TimeoutError(message, { details: { permissionId: id } }));
+        }, timeout);
+  try {
+    const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+    return await waiter.wait(id, { signal: combined, eventsUrl });
+  } finally {
+    clearTimeout(timer);
+  }
 }

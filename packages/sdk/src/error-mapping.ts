@@ -70,12 +70,21 @@ interface ErrorEnvelope {
 export function errorFromResponse(response: Response, body: unknown): AgentOTPError {
   const status = response.status;
   const envelope = (body as { error?: ErrorEnvelope } | undefined)?.error;
-  const code = typeof envelope?.code === 'string' ? envelope.code : status >= 500 ? 'SERVER_ERROR' : 'HTTP_ERROR';
+  const code =
+    typeof envelope?.code === 'string' ? envelope.code : status >= 500 ? 'SERVER_ERROR' : 'HTTP_ERROR';
   const message =
-    typeof envelope?.message === 'string' ? envelope.message : `unexpected HTTP ${status} from the Agent OTP server`;
+    typeof envelope?.message === 'string'
+      ? envelope.message
+      : `unexpected HTTP ${status} from the Agent OTP server`;
   const requestId =
-    typeof envelope?.requestId === 'string' ? envelope.requestId : (response.headers.get('x-request-id') ?? undefined);
-  const options: AgentOTPErrorOptions & { retryAfter?: number } = { status, details: envelope?.details, requestId };
+    typeof envelope?.requestId === 'string'
+      ? envelope.requestId
+      : (response.headers.get('x-request-id') ?? undefined);
+  const options: AgentOTPErrorOptions & { retryAfter?: number } = {
+    status,
+    details: envelope?.details,
+    requestId,
+  };
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
   if (retryAfter !== undefined) options.retryAfter = retryAfter;
 

@@ -40,7 +40,9 @@ export async function executeWithPermission<T>(
   const permission = await client.requestPermission({ ...request, signal, waitForApproval: true });
   if (permission.status === 'pending') {
     // waitForApproval resolves only with a decision; this guards the contract, not a real path.
-    throw new PermissionDeniedError(`permission ${permission.id} is still pending`, { code: 'PERMISSION_PENDING' });
+    throw new PermissionDeniedError(`permission ${permission.id} is still pending`, {
+      code: 'PERMISSION_PENDING',
+    });
   }
   if (permission.status !== 'approved') throw notGranted(permission);
   await client.useToken(permission.id, permission.token, options.actionDetails, { signal });
@@ -57,5 +59,7 @@ function notGranted(permission: ClosedPermission): PermissionDeniedError | Permi
   if (permission.status === 'expired') {
     return new PermissionExpiredError(`permission ${permission.id} expired before a decision`, { details });
   }
-  return new PermissionDeniedError(`permission ${permission.id} was not granted: ${permission.reason}`, { details });
+  return new PermissionDeniedError(`permission ${permission.id} was not granted: ${permission.reason}`, {
+    details,
+  });
 }

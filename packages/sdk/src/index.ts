@@ -13,7 +13,6 @@
  */
 
 export { AgentOTPClient } from './client.ts';
-export type { DecisionWaiter } from './decision-waiter.ts';
 export {
   AgentOTPError,
   type AgentOTPErrorOptions,

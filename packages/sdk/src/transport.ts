@@ -27,7 +27,9 @@ export interface Call {
 }
 
 /** What one attempt produced: a parsed success envelope, or an error and whether repeating may help. */
-type Attempt = { ok: true; body: Record<string, unknown> } | { ok: false; error: AgentOTPError; retryable: boolean };
+type Attempt =
+  | { ok: true; body: Record<string, unknown> }
+  | { ok: false; error: AgentOTPError; retryable: boolean };
 
 /**
  * The HTTP layer: one JSON call with auth, a per-attempt timeout, the success/error envelope,
@@ -96,13 +98,21 @@ export function createTransport(settings: TransportSettings) {
     }
     if (response.ok) {
       // A 2xx that is not our envelope: a proxy or a different service answered at baseUrl.
-      const error = new ServerError('UNEXPECTED_RESPONSE', `${call.method} ${call.path}: not an Agent OTP response`, {
-        status: response.status,
-        requestId: response.headers.get('x-request-id') ?? undefined,
-      });
+      const error = new ServerError(
+        'UNEXPECTED_RESPONSE',
+        `${call.method} ${call.path}: not an Agent OTP response`,
+        {
+          status: response.status,
+          requestId: response.headers.get('x-request-id') ?? undefined,
+        },
+      );
       return { ok: false, error, retryable: false };
     }
-    return { ok: false, error: errorFromResponse(response, body), retryable: serverFailed && call.retry === 'safe' };
+    return {
+      ok: false,
+      error: errorFromResponse(response, body),
+      retryable: serverFailed && call.retry === 'safe',
+    };
   }
 
   /** Performs the call, repeating retryable failures up to `maxRetries` times with backoff. */

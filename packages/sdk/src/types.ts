@@ -13,7 +13,14 @@
  * const done: PermissionStatus[] = ['denied', 'expired', 'cancelled', 'used', 'revoked'];
  * ```
  */
-export type PermissionStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' | 'used' | 'revoked';
+export type PermissionStatus =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'cancelled'
+  | 'used'
+  | 'revoked';
 
 /**
  * A JSON object of constraints, e.g. `{ max_emails: 1, subject_pattern: '^Invoice.*' }`.

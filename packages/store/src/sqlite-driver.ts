@@ -85,7 +85,7 @@ export function createSqliteDriver(file: string): SqlDriver {
     run: (sql, params) => single(() => direct.run(sql, params)),
     transaction: (fn) =>
       exclusive(async () => {
-        prepare('BEGIN IMMEDIATE').run();
+        await begin();
         try {
           const result = await fn(direct);
           prepare('COMMIT').run();

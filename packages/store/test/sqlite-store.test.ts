@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Store } from '@agent-otp/core';
+import { hashAuditEntry, type Store } from '@agent-otp/core';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from '../src/index.ts';
 import {
@@ -15,6 +15,7 @@ import {
   seedAgent,
   seedPermission,
   T0,
+  TEST_TIMEOUT_MS,
   verifyChain,
 } from './conformance/fixtures.ts';
 import { runStoreConformance } from './conformance.ts';
@@ -40,7 +41,9 @@ async function closeAll(stores: Store[]): Promise<void> {
 }
 
 describe('sqlite file: several connections on one file', () => {
-  it('two connections racing 100 spends of a 5-use token: exactly five succeed', async () => {
+  it('two connections racing 100 spends of a 5-use token: exactly five succeed', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];
     try {
@@ -60,7 +63,9 @@ describe('sqlite file: several connections on one file', () => {
     }
   });
 
-  it('three connections racing decisions and appends keep one unforked chain', async () => {
+  it('three connections racing decisions and appends keep one unforked chain', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const { stores } = await openShared(3);
     try {
       const agent = await seedAgent(stores[0] as Store);
@@ -83,7 +88,9 @@ describe('sqlite file: several connections on one file', () => {
     }
   });
 
-  it('data and applied migrations survive closing and reopening the file', async () => {
+  it('data and applied migrations survive closing and reopening the file', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const file = newFile();
     const first = createSqliteStore(file);
     await first.migrate();
@@ -114,7 +121,7 @@ describe('sqlite file: the audit chain detects tampering', () => {
     return { store, raw: new Database(file) };
   }
 
-  it('an edited details column breaks the chain at that entry', async () => {
+  it('an edited details column breaks the chain at that entry', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { store, raw } = await tamperable(5);
     try {
       raw.prepare('UPDATE audit_log SET details = ? WHERE seq = 3').run(JSON.stringify({ amount: 1000 }));
@@ -128,7 +135,9 @@ describe('sqlite file: the audit chain detects tampering', () => {
     }
   });
 
-  it('an edit with a recomputed hash breaks the link to the next entry', async () => {
+  it('an edit with a recomputed hash breaks the link to the next entry', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const { store, raw } = await tamperable(5);
     try {
       const entries = await allAudit(store);
@@ -136,7 +145,6 @@ describe('sqlite file: the audit chain detects tampering', () => {
       assert.ok(target);
       const { seq, prevHash, hash: _hash, ...input } = target;
       const forged = { ...input, details: { amount: 1000 } };
-      const { hashAuditEntry } = await import('@agent-otp/core');
       raw
         .prepare('UPDATE audit_log SET details = ?, hash = ? WHERE seq = ?')
         .run(JSON.stringify(forged.details), hashAuditEntry(forged, seq, prevHash), seq);
@@ -148,7 +156,7 @@ describe('sqlite file: the audit chain detects tampering', () => {
     }
   });
 
-  it('a deleted entry is reported missing', async () => {
+  it('a deleted entry is reported missing', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { store, raw } = await tamperable(5);
     try {
       raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();

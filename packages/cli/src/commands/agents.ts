@@ -53,7 +53,7 @@ export function agentsCommand(): Command {
     .description('List agents (keys are never shown, only their prefix)')
     .option('--json', 'print JSON')
     .action(async (options: JsonOption) => {
-      const list = (await withRuntime((rt) => rt.agents.list())).map(publicAgent);
+      const list = (await withRuntime((rt) => rt.agents.list(), { readOnly: true })).map(publicAgent);
       print(options.json === true, list, () =>
         list.length === 0
           ? 'no agents yet (create one with: agent-otp agents create --name NAME)'

@@ -13,6 +13,7 @@ import { CliError, print, table } from '../output.ts';
  */
 
 const PAGE = 1000;
+const READ_ONLY = { readOnly: true };
 
 /** Every entry in chain order. */
 async function* entries(store: Store): AsyncGenerator<AuditEntry> {
@@ -94,7 +95,7 @@ export function auditCommand(): Command {
         const verifier = createChainVerifier();
         for await (const entry of entries(rt.store)) if (!verifier.add(entry)) break;
         return verifier.result();
-      });
+      }, READ_ONLY);
       if (options.json) {
         print(true, result, () => '');
         if (!result.ok) process.exitCode = 1;
@@ -119,7 +120,7 @@ export function auditCommand(): Command {
           if (window.length > options.lines) window.shift();
         }
         return window;
-      });
+      }, READ_ONLY);
       print(options.json === true, last, () =>
         table(
           ['SEQ', 'AT', 'EVENT', 'ACTOR', 'AGENT', 'PERMISSION', 'DETAILS'],
@@ -150,7 +151,7 @@ export function auditCommand(): Command {
           await writeChunk(out, options.format === 'csv' ? csvRow(entry) : `${JSON.stringify(entry)}\n`);
           exported += 1;
         }
-      });
+      }, READ_ONLY);
       if (options.out && out !== process.stdout) {
         out.end();
         await finished(out);

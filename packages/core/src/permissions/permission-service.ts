@@ -7,6 +7,7 @@ import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts'
 import type { Page, Store } from '../store.ts';
 import type { Actor, Agent, JsonObject, Permission, PermissionStatus, Scope } from '../types.ts';
 import { permissionEvent, redactSecrets } from './audit-events.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-shape.ts';
 import { explainUnusable } from './token-state.ts';
 
 export interface PermissionRequestInput {
@@ -79,6 +80,11 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < TTL_BOUNDS.min || ttlSeconds > TTL_BOUNDS.max) {
       throw new AgentOtpError('VALIDATION_ERROR', `ttl must be an integer from ${TTL_BOUNDS.min} to ${TTL_BOUNDS.max}`, {
         field: 'ttl',
+      });
+    }
+    if (input.context && jsonDepthExceeds(input.context, MAX_JSON_DEPTH)) {
+      throw new AgentOtpError('VALIDATION_ERROR', `context is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+        field: 'context',
       });
     }
     const checked = validateScope(input.scope ?? {}, 'request');
@@ -203,6 +209,11 @@ export function createPermissionService(deps: PermissionServiceDeps) {
   }
 
   async function use(agent: Agent, id: string, token: string, actionDetails?: JsonObject): Promise<UseOutcome> {
+    if (actionDetails && jsonDepthExceeds(actionDetails, MAX_JSON_DEPTH)) {
+      throw new AgentOtpError('VALIDATION_ERROR', `actionDetails is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+        field: 'actionDetails',
+      });
+    }
     let permission = await expireIfDue(await ownPermission(agent, id));
     if (!looksLikeToken(token) || !permission.tokenHash || !hasher.matches(token, permission.tokenHash)) {
       await refuseUse(agent, permission, 'INVALID_TOKEN');

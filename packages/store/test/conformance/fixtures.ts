@@ -19,10 +19,13 @@ export type MakeStore = () => Promise<Store>;
 /** A fixed epoch so tests never depend on the wall clock. */
 export const T0 = 1_700_000_000_000;
 
+/** Long enough for any test here by far; a store that deadlocks fails instead of hanging the run. */
+export const TEST_TIMEOUT_MS = 15_000;
+
 /** Registers a test that runs against its own fresh, migrated store, closed whatever happens. */
 export function storeTest(makeStore: MakeStore) {
   return (name: string, fn: (store: Store) => Promise<void>) =>
-    it(name, async () => {
+    it(name, { timeout: TEST_TIMEOUT_MS }, async () => {
       const store = await makeStore();
       try {
         await store.migrate();

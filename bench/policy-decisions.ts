@@ -1,0 +1,45 @@
+import { loadPolicy, type PolicyInput } from '@agent-otp/core';
+
+/**
+ * Time of one policy decision with `ruleCount` rules where the match is the last rule tried,
+ * so every decision scans them all (the worst case short of no match at all).
+ */
+export function benchPolicyDecisions(ruleCount: number, samples = 20000) {
+  const rules: string[] = [];
+  for (let i = 0; i < ruleCount - 1; i++) {
+    rules.push(`- name: "rule ${i}"
+  conditions:
+    action: { equals: "service${i}.call" }
+    scope.amount: { lessThan: ${i * 10} }
+    context.reason: { matches: "^ticket-${i}-[0-9]+$" }
+  action: ${i % 3 === 0 ? 'deny' : 'auto_approve'}
+  priority: ${ruleCount - i}`);
+  }
+  rules.push(`- name: "fallback"
+  conditions: { any: [{ action: { startsWith: "file." } }, { resource: { endsWith: ".txt" } }] }
+  action: auto_approve
+  priority: -1`);
+  const policy = loadPolicy(rules.join('\n'), 'bench.yaml');
+  const input: PolicyInput = {
+    action: 'file.read',
+    resource: 'file:/data/notes.txt',
+    scope: { amount: 5 },
+    context: { reason: 'ticket-12-345' },
+    agent: 'bench',
+    agentId: 'agt_bench',
+  };
+  for (let i = 0; i < 2000; i++) policy.evaluate(input); // warm up the JIT
+  const times = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const started = process.hrtime.bigint();
+    const result = policy.evaluate(input);
+    times[i] = Number(process.hrtime.bigint() - started) / 1000;
+    if (result.rule?.name !== 'fallback') throw new Error('the benchmark policy matched the wrong rule');
+  }
+  times.sort();
+  const at = (q: number) => Math.round((times[Math.floor(q * (samples - 1))] ?? 0) * 100) / 100;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < samples; i++) policy.evaluate(input);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { p50_us: at(0.5), p99_us: at(0.99), decisions_per_s: Math.round(samples / seconds) };
+}

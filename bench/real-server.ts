@@ -1,0 +1,28 @@
+import { startTestServer } from '@agent-otp/server';
+
+/**
+ * The real server with a policy for the benchmark, in its own process so the load generator
+ * does not share its event loop. Prints the port, an agent key, and pre-made tokens for the
+ * use scenario (one token per use: every use is a real one-time spend).
+ */
+const POLICY = `
+- name: bench reads
+  conditions: { action: { equals: file.read } }
+  action: auto_approve
+  scopeTemplate: { max_size: 1048576 }
+`;
+
+const tokensWanted = Number(process.argv[2] ?? '0');
+const server = await startTestServer({
+  policy: POLICY,
+  env: { AGENT_OTP_RATE_LIMIT: '1000000', AGENT_OTP_LOG_LEVEL: 'warn' },
+});
+const { apiKey } = await server.createAgent('bench-agent');
+const agent = await server.runtime.agents.authenticate(apiKey);
+const permits: { id: string; token: string }[] = [];
+for (let i = 0; i < tokensWanted; i++) {
+  const outcome = await server.runtime.permissions.request(agent, { action: 'file.read', scope: { max_size: 1000 }, ttl: 3600 });
+  if (outcome.status === 'approved') permits.push({ id: outcome.permission.id, token: outcome.token });
+}
+process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, apiKey, permits })}\n`);
+process.on('SIGTERM', () => server.close().then(() => process.exit(0)));

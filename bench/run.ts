@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { benchPolicyDecisions } from './policy-decisions.ts';
+
+/**
+ * `npm run bench [-- --json] [-- --duration 5]`: load scenarios against the real server,
+ * each compared with the bare node:http baseline measured in the same run with the same
+ * connections and duration, plus a micro-benchmark of policy decisions at 1,000 rules.
+ */
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const duration = Number(args[args.indexOf('--duration') + 1]) || 5;
+const connections = 32;
+
+interface Started {
+  child: ChildProcess;
+  info: { port: number; apiKey?: string; permits?: { id: string; token: string }[] };
+}
+
+async function start(script: string, extra: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...extra], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  for await (const line of lines) {
+    if (line.startsWith('{"ready"')) return { child, info: JSON.parse(line) };
+  }
+  throw new Error(`${script} exited before it was ready`);
+}
+
+function stop(started: Started): Promise<void> {
+  return new Promise((resolve) => {
+    started.child.once('exit', () => resolve());
+    started.child.kill('SIGTERM');
+  });
+}
+
+interface Load {
+  rps: number;
+  p99_ms: number;
+  p50_ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(options: autocannon.Options): Promise<Load> {
+  const result = await autocannon({ connections, duration, ...options });
+  return {
+    rps: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+const report: Record<string, unknown>[] = [];
+function record(scenario: string, measured: Load, baseline: Load, target?: number) {
+  const row = {
+    scenario,
+    rps: measured.rps,
+    p50_ms: measured.p50_ms,
+    p99_ms: measured.p99_ms,
+    baseline_rps: baseline.rps,
+    ratio: Math.round((measured.rps / baseline.rps) * 100) / 100,
+    ...(target === undefined ? {} : { target_ratio: target }),
+    errors: measured.errors,
+    non2xx: measured.non2xx,
+  };
+  report.push(row);
+  if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+  else console.error(`${scenario}: ${row.rps} req/s (p99 ${row.p99_ms} ms) vs bare ${row.baseline_rps} → ${row.ratio}×`);
+}
+
+const smallBody = JSON.stringify({ action: 'file.read', resource: 'file:/data/notes.txt', scope: { size_limit: 1000 } });
+
+const bare = await start('./bare-server.ts');
+const baseline = await load({ url: `http://127.0.0.1:${bare.info.port}/`, method: 'POST', body: smallBody, headers: { 'content-type': 'application/json' } });
+await stop(bare);
+if (!json) console.error(`baseline (bare node:http, small JSON POST): ${baseline.rps} req/s, p99 ${baseline.p99_ms} ms`);
+
+// Enough single-use tokens for the use scenario at up to ~25k uses a second.
+const real = await start('./real-server.ts', [String(Math.max(20000, duration * 25000))]);
+const base = `http://127.0.0.1:${real.info.port}/api/v1/permissions`;
+const headers = { authorization: `Bearer ${real.info.apiKey}`, 'content-type': 'application/json' };
+const permits = real.info.permits ?? [];
+
+record('request (auto-approve)', await load({ url: `${base}/request`, method: 'POST', headers, body: smallBody }), baseline, 0.5);
+
+const first = permits[0] as { id: string; token: string };
+record(
+  'verify',
+  await load({ url: `${base}/${first.id}/verify`, method: 'POST', headers, body: JSON.stringify({ token: first.token }) }),
+  baseline,
+  0.6,
+);
+
+let next = 1;
+record(
+  'use (one-time spend)',
+  await load({
+    url: `${base}/use`,
+    method: 'POST',
+    headers,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const permit = permits[next++ % permits.length] as { id: string; token: string };
+          return { ...request, path: `/api/v1/permissions/${permit.id}/use`, body: JSON.stringify({ token: permit.token, actionDetails: { size: 10 } }) };
+        },
+      },
+    ],
+  }),
+  baseline,
+  0.6,
+);
+if (next > permits.length) console.error(`warning: ${next - permits.length} uses reused tokens (409s)`);
+await stop(real);
+
+const decisions = benchPolicyDecisions(1000);
+const row = { scenario: 'policy decision (1,000 rules)', ...decisions, target_p99_us: 20 };
+report.push(row);
+if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+else console.error(`policy decision at 1,000 rules: p50 ${decisions.p50_us} µs, p99 ${decisions.p99_us} µs, ${decisions.decisions_per_s} decisions/s`);

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRuntime, parseConfig, type Runtime } from '@agent-otp/server';
+
+/** The repository root: the CLI runs from there, as `npx agent-otp` would in a checkout. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'packages/cli/bin/agent-otp.js');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the real `agent-otp` bin as a child process. `dataDir` goes through the environment
+ * (as an operator would set it); pass `env` to add or override variables.
+ */
+export function run(
+  args: string[],
+  dataDir: string | null,
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, AGENT_OTP_LOG_LEVEL: 'silent', ...env };
+  if (dataDir === null) delete childEnv.AGENT_OTP_DATA_DIR;
+  else childEnv.AGENT_OTP_DATA_DIR = dataDir;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: childEnv, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A fresh temporary directory, removed by the returned function. */
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-otp-cli-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An in-process runtime on the same data directory, to set up and check what the CLI did. */
+export function runtimeFor(dataDir: string): Promise<Runtime> {
+  return createRuntime(
+    parseConfig({
+      AGENT_OTP_DATA_DIR: dataDir,
+      AGENT_OTP_LOG_LEVEL: 'silent',
+      AGENT_OTP_POLICY_WATCH: 'false',
+    }),
+  );
+}
