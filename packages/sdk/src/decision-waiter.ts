@@ -26,6 +26,7 @@ export type ReadPermission = (
   signal: AbortSignal,
 ) => Promise<PermissionView>;
 
+/** Tuning of the polling waiter; the defaults suit production, tests may shorten them. */
 export interface PollingOptions {
   /** Longest hold to ask the server for. Below common proxy idle timeouts (30–60 s). */
   waitSeconds?: number;

@@ -8,7 +8,14 @@
  * (`executeWithPermission`) turn a denial into `PermissionDeniedError`.
  */
 
-/** Options every SDK error accepts. */
+/**
+ * Options every SDK error accepts.
+ *
+ * @example
+ * ```ts
+ * throw new AgentOTPError('MY_CHECK_FAILED', 'recipient not on the allow-list', { details: { recipient } });
+ * ```
+ */
 export interface AgentOTPErrorOptions {
   /** HTTP status of the response, when the error came from one. */
   status?: number;
@@ -161,7 +168,14 @@ export class ScopeViolationError extends AgentOTPError {
  */
 export class AuthenticationError extends AgentOTPError {}
 
-/** One field the server refused, and why. */
+/**
+ * One field the server refused, and why.
+ *
+ * @example
+ * ```ts
+ * const lines = error.issues.map((issue: ValidationIssue) => `${issue.field}: ${issue.message}`);
+ * ```
+ */
 export interface ValidationIssue {
   field: string;
   message: string;

@@ -2,7 +2,15 @@ import { AuthenticationError, ValidationError } from './errors.ts';
 import type { FetchLike, TransportSettings } from './transport.ts';
 import type { PendingApprovalInfo, PermissionRequest, PermissionStatus } from './types.ts';
 
-/** Kept in step with package.json by hand: importing JSON would tie the SDK to one bundler. */
+/**
+ * The SDK's version, sent in the default `User-Agent`. Kept in step with package.json by hand:
+ * importing JSON would tie the SDK to one bundler.
+ *
+ * @example
+ * ```ts
+ * console.log(`agent-otp-sdk ${SDK_VERSION}`);
+ * ```
+ */
 export const SDK_VERSION = '0.1.0';
 
 /**

@@ -2,9 +2,22 @@ import { errorFromResponse } from './error-mapping.ts';
 import { type AgentOTPError, NetworkError, ServerError, TimeoutError } from './errors.ts';
 import { backoffDelay, failedBeforeSending, type RetryMode, sleep } from './retry.ts';
 
-/** The subset of `fetch` the SDK calls; any compatible implementation works (undici, a wrapper, …). */
+/**
+ * The subset of `fetch` the SDK calls; any compatible implementation works (undici, a wrapper
+ * that adds a proxy or tracing, …).
+ *
+ * @example
+ * ```ts
+ * const tracedFetch: FetchLike = (url, init) => {
+ *   console.debug(init.method, url);
+ *   return fetch(url, init);
+ * };
+ * const otp = new AgentOTPClient({ apiKey: process.env.AGENT_OTP_KEY, fetch: tracedFetch });
+ * ```
+ */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/** Resolved client options (see options.ts), validated once at construction. */
 export interface TransportSettings {
   baseUrl: string;
   apiKey: string;
@@ -14,6 +27,7 @@ export interface TransportSettings {
   userAgent: string;
 }
 
+/** One API call as the client methods describe it. */
 export interface Call {
   method: 'GET' | 'POST';
   /** Path under `/api/v1`, already encoded. */
@@ -129,4 +143,5 @@ export function createTransport(settings: TransportSettings) {
   return { send };
 }
 
+/** The HTTP layer a client holds. */
 export type Transport = ReturnType<typeof createTransport>;

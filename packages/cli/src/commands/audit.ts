@@ -112,28 +112,31 @@ export function auditCommand(): Command {
     .option('-n, --lines <n>', 'how many entries', count, 20)
     .option('--json', 'print JSON')
     .action(async (options: { lines: number; json?: boolean }) => {
-      // The store pages forward only, so keep a window of the last n while streaming.
+      // The store pages forward only, so keep a window of the last n while streaming; trimming
+      // it in batches keeps that linear in the size of the log.
       const last = await withRuntime(async (rt) => {
-        const window: AuditEntry[] = [];
+        let window: AuditEntry[] = [];
         for await (const entry of entries(rt.store)) {
           window.push(entry);
-          if (window.length > options.lines) window.shift();
+          if (window.length >= 2 * options.lines) window = window.slice(-options.lines);
         }
-        return window;
+        return window.slice(-options.lines);
       }, READ_ONLY);
       print(options.json === true, last, () =>
-        table(
-          ['SEQ', 'AT', 'EVENT', 'ACTOR', 'AGENT', 'PERMISSION', 'DETAILS'],
-          last.map((e) => [
-            String(e.seq),
-            iso(e.at),
-            e.event,
-            `${e.actor.type}:${e.actor.id}`,
-            e.agentId ?? '-',
-            e.permissionId ?? '-',
-            JSON.stringify(e.details),
-          ]),
-        ),
+        last.length === 0
+          ? 'no audit entries yet'
+          : table(
+              ['SEQ', 'AT', 'EVENT', 'ACTOR', 'AGENT', 'PERMISSION', 'DETAILS'],
+              last.map((e) => [
+                String(e.seq),
+                iso(e.at),
+                e.event,
+                `${e.actor.type}:${e.actor.id}`,
+                e.agentId ?? '-',
+                e.permissionId ?? '-',
+                JSON.stringify(e.details),
+              ]),
+            ),
       );
     });
 
@@ -143,16 +146,24 @@ export function auditCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('--out <file>', 'write to a file (created 0600) instead of stdout')
     .action(async (options: { format: 'jsonl' | 'csv'; out?: string }) => {
-      const out = options.out ? openOut(options.out) : process.stdout;
       let exported = 0;
-      await withRuntime(async (rt) => {
-        if (options.format === 'csv') await writeChunk(out, `${CSV_COLUMNS.join(',')}\r\n`);
-        for await (const entry of entries(rt.store)) {
-          await writeChunk(out, options.format === 'csv' ? csvRow(entry) : `${JSON.stringify(entry)}\n`);
-          exported += 1;
-        }
-      }, READ_ONLY);
-      if (options.out && out !== process.stdout) {
+      let out: NodeJS.WritableStream = process.stdout;
+      try {
+        await withRuntime(async (rt) => {
+          // Opened once the store is known to exist, so a failed export leaves no empty file.
+          if (options.out) out = openOut(options.out);
+          if (options.format === 'csv') await writeChunk(out, `${CSV_COLUMNS.join(',')}\r\n`);
+          for await (const entry of entries(rt.store)) {
+            await writeChunk(out, options.format === 'csv' ? csvRow(entry) : `${JSON.stringify(entry)}\n`);
+            exported += 1;
+          }
+        }, READ_ONLY);
+      } catch (error) {
+        // `audit export | head` closes the pipe early; that is the reader's choice, not a failure.
+        if (out === process.stdout && (error as NodeJS.ErrnoException).code === 'EPIPE') return;
+        throw error;
+      }
+      if (out !== process.stdout) {
         out.end();
         await finished(out);
         process.stderr.write(`exported ${exported} audit entries to ${options.out}\n`);

@@ -50,26 +50,30 @@ function leafAccessor(root: (typeof LEAF_ROOTS)[number]): Accessor {
 }
 
 function objectAccessor(root: (typeof OBJECT_ROOTS)[number], segments: string[]): Accessor {
-  const isIndex = segments.map((s) => /^(?:0|[1-9]\d*)$/.test(s));
+  // An array's own properties are its indexes and "length"; only indexes are fields.
+  const guard = segments.map((s) => s === 'length');
   const first = segments[0] as string;
-  // One segment (`scope.max_size`) is by far the common case; skip the loop for it.
+  const firstGuard = guard[0] === true;
+  // One segment (`scope.max_size`) is by far the common case: no loop, named property reads.
   if (segments.length === 1) {
-    return (input) => ownValue(input[root], first, isIndex[0] === true);
+    return root === 'scope'
+      ? (input) => ownValue(input.scope, first, firstGuard)
+      : (input) => ownValue(input.context, first, firstGuard);
   }
   return (input) => {
     let current: unknown = input[root];
     for (let i = 0; i < segments.length; i++) {
-      current = ownValue(current, segments[i] as string, isIndex[i] === true);
+      current = ownValue(current, segments[i] as string, guard[i] === true);
       if (current === undefined) return undefined;
     }
     return current;
   };
 }
 
-function ownValue(container: unknown, key: string, isIndex: boolean): unknown {
-  if (container === null || typeof container !== 'object') return undefined;
-  // An array's own properties include "length"; only element indexes are fields.
-  if (Array.isArray(container) && !isIndex) return undefined;
+/** `notArrayLength` is set for a "length" segment, the one own property of arrays that is no field. */
+function ownValue(container: unknown, key: string, notArrayLength: boolean): unknown {
+  if (typeof container !== 'object' || container === null) return undefined;
+  if (notArrayLength && Array.isArray(container)) return undefined;
   if (!Object.hasOwn(container, key)) return undefined;
   const value = (container as Record<string, unknown>)[key];
   return value === null ? undefined : value;
