@@ -6,6 +6,8 @@ export const ID_PREFIX = {
   permission: 'perm',
   audit: 'aud',
   user: 'usr',
+  userToken: 'utk',
+  session: 'ses',
   request: 'req',
 } as const;
 

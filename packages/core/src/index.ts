@@ -12,3 +12,7 @@ export * from './permissions/permission-service.ts';
 export { redactSecrets } from './permissions/audit-events.ts';
 export * from './policy/index.ts';
 export * from './scope/index.ts';
+export * from './events.ts';
+export * from './users/user-service.ts';
+export { hashPassword, verifyPassword } from './users/password.ts';
+export * from './approvals/approval-service.ts';

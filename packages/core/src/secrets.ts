@@ -7,6 +7,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export const TOKEN_PREFIX = 'otp_';
 export const API_KEY_PREFIX = 'ak_';
+export const USER_TOKEN_PREFIX = 'uat_';
+export const SESSION_PREFIX = 'ses_';
 
 const SECRET_BYTES = 32;
 /** base64url of 32 bytes is 43 characters. */
@@ -32,21 +34,31 @@ export function createSecretHasher(serverSecret: Uint8Array | string): SecretHas
   };
 }
 
+/** A fresh 256-bit secret with a prefix that tells what it is. */
+export function generateSecret(prefix: string): string {
+  return prefix + randomBytes(SECRET_BYTES).toString('base64url');
+}
+
 export function generateToken(): string {
-  return TOKEN_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
+  return generateSecret(TOKEN_PREFIX);
 }
 
 export function generateApiKey(): string {
-  return API_KEY_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
+  return generateSecret(API_KEY_PREFIX);
+}
+
+/** True when `value` is `prefix` followed by a 256-bit base64url body. */
+export function looksLikeSecret(prefix: string, value: string): boolean {
+  return value.startsWith(prefix) && SECRET_BODY.test(value.slice(prefix.length));
 }
 
 /** Shape checks, so junk is refused before any hashing or lookup. */
 export function looksLikeToken(value: string): boolean {
-  return value.startsWith(TOKEN_PREFIX) && SECRET_BODY.test(value.slice(TOKEN_PREFIX.length));
+  return looksLikeSecret(TOKEN_PREFIX, value);
 }
 
 export function looksLikeApiKey(value: string): boolean {
-  return value.startsWith(API_KEY_PREFIX) && SECRET_BODY.test(value.slice(API_KEY_PREFIX.length));
+  return looksLikeSecret(API_KEY_PREFIX, value);
 }
 
 /** The part of a key that is safe to display: its prefix and first 6 characters. */

@@ -1,4 +1,15 @@
-import type { Agent, AgentStatus, AuditEntry, AuditEventInput, Permission, PermissionStatus } from './types.ts';
+import type {
+  Agent,
+  AgentStatus,
+  ApprovalVote,
+  AuditEntry,
+  AuditEventInput,
+  Permission,
+  PermissionStatus,
+  Session,
+  User,
+  UserToken,
+} from './types.ts';
 
 /**
  * The storage port. Every method that changes state is ONE atomic operation: the change and
@@ -51,6 +62,48 @@ export interface Store {
   /** Pending or approved permissions whose `expiresAt` has passed, oldest first. */
   listDueForExpiry(now: number, limit: number): Promise<Permission[]>;
 
+  /**
+   * Compare-and-set hand-over of a human-approved token: stores `tokenHash` only while the
+   * permission is `approved` with no token yet. Exactly one of N concurrent readers wins and
+   * delivers the token; the others get null.
+   */
+  claimTokenDelivery(id: string, tokenHash: string, now: number, audit: AuditEventInput[]): Promise<Permission | null>;
+
+  // Approval votes
+  /**
+   * Records one user's vote while the permission is `pending` and before its deadline (`now`).
+   * 'duplicate' when this user already voted on it; 'not_pending' when it is decided or expired.
+   */
+  addApprovalVote(
+    vote: ApprovalVote,
+    now: number,
+    audit: AuditEventInput[],
+  ): Promise<'recorded' | 'duplicate' | 'not_pending'>;
+  listApprovalVotes(permissionId: string): Promise<ApprovalVote[]>;
+
+  // Users, their API tokens and browser sessions
+  /** Fails with CONFLICT when the name is taken. */
+  createUser(user: User, audit: AuditEventInput): Promise<void>;
+  getUser(id: string): Promise<User | null>;
+  getUserByName(name: string): Promise<User | null>;
+  listUsers(): Promise<User[]>;
+  updateUser(
+    id: string,
+    patch: Partial<Pick<User, 'status' | 'role' | 'passwordHash'>>,
+    now: number,
+    audit: AuditEventInput,
+  ): Promise<User | null>;
+  createUserToken(token: UserToken, audit: AuditEventInput): Promise<void>;
+  /** The token and its user, for an unrevoked token with this hash. */
+  getUserTokenByHash(tokenHash: string): Promise<UserToken | null>;
+  listUserTokens(userId: string): Promise<UserToken[]>;
+  /** Revokes a token (sets revokedAt); null when absent or already revoked. */
+  revokeUserToken(id: string, now: number, audit: AuditEventInput): Promise<UserToken | null>;
+  createSession(session: Session, audit: AuditEventInput): Promise<void>;
+  getSessionByHash(tokenHash: string): Promise<Session | null>;
+  deleteSession(id: string, audit: AuditEventInput | null): Promise<void>;
+  deleteExpiredSessions(now: number): Promise<number>;
+
   // Audit
   /** Appends entries (events that change no state: verify, refused use, logins…). */
   appendAudit(entries: AuditEventInput[]): Promise<void>;
@@ -67,6 +120,8 @@ export type PermissionPatch = Partial<
 
 export interface PermissionQuery {
   agentId?: string;
+  /** Several statuses at once (e.g. the decided ones); combined with `status` by AND. */
+  statuses?: readonly PermissionStatus[];
   status?: PermissionStatus;
   action?: string;
   /** Page size, 1..200. */

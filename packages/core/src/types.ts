@@ -91,3 +91,52 @@ export interface AuditEntry extends AuditEventInput {
   prevHash: string;
   hash: string;
 }
+
+export const USER_ROLES = ['admin', 'approver', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface User {
+  id: string;
+  name: string;
+  role: UserRole;
+  status: AgentStatus;
+  /** scrypt hash in PHC-like form `scrypt$N$r$p$salt$hash`; never leaves the server. */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A personal API token of a user (`uat_…`), for scripts and the CLI. */
+export interface UserToken {
+  id: string;
+  userId: string;
+  name: string;
+  tokenHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** A browser session: the cookie holds a random secret, the store its HMAC. */
+export interface Session {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type VoteDecision = 'approve' | 'deny';
+
+/** One approver's decision on a pending request; one per user and request. */
+export interface ApprovalVote {
+  permissionId: string;
+  userId: string;
+  userName: string;
+  decision: VoteDecision;
+  /** The approver's narrowing of the scope, if any. */
+  scope: Scope | null;
+  /** The approver's shortening of the token lifetime, in seconds, if any. */
+  ttlSeconds: number | null;
+  reason: string | null;
+  createdAt: number;
+}

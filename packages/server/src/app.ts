@@ -1,9 +1,18 @@
-import type { AgentService, Clock, PermissionService, Store } from '@agent-otp/core';
+import type {
+  AgentService,
+  ApprovalService,
+  Clock,
+  PermissionEvents,
+  PermissionService,
+  Store,
+  UserService,
+} from '@agent-otp/core';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { agentAuth } from './http/agent-auth.ts';
+import { humanAuth } from './http/human-auth.ts';
 import { fail } from './http/envelope.ts';
 import type { AppEnv } from './http/env.ts';
 import { errorHandler, notFound } from './http/errors.ts';
@@ -13,14 +22,19 @@ import { requestContext } from './http/request-context.ts';
 import { validationHook } from './http/validation.ts';
 import type { Metrics } from './metrics.ts';
 import type { PolicySource } from './policy-source.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
+import { permissionEventRoutes } from './routes/permission-events.ts';
 import { permissionRoutes } from './routes/permissions.ts';
 
 export interface AppDeps {
   store: Store;
   agents: AgentService;
   permissions: PermissionService;
+  approvals: ApprovalService;
+  users: UserService;
+  events: PermissionEvents;
   policy: PolicySource;
   logger: Logger;
   metrics: Metrics;
@@ -40,29 +54,33 @@ export function createApp(deps: AppDeps) {
   app.use('*', secureHeaders());
   app.route('/', healthRoutes(deps.store, deps.policy, metrics));
 
-  const agentRoutes = ['/api/v1/permissions', '/api/v1/permissions/*'];
-  for (const path of agentRoutes) {
-    app.use(
-      path,
-      bodyLimit({
-        maxSize: settings.bodyLimitBytes,
-        onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${settings.bodyLimitBytes} bytes`),
-      }),
-      agentAuth(deps.agents),
-      agentRateLimit(settings.rateLimitPerMinute, deps.clock),
-      jsonBody(),
-    );
+  const limitBody = bodyLimit({
+    maxSize: settings.bodyLimitBytes,
+    onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${settings.bodyLimitBytes} bytes`),
+  });
+  for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
+    app.use(path, limitBody, agentAuth(deps.agents), agentRateLimit(settings.rateLimitPerMinute, deps.clock), jsonBody());
+  }
+  for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
+    app.use(path, limitBody, humanAuth(deps.users), jsonBody());
   }
   const links = {
     approvalUrl: (id: string) => `${settings.publicUrl()}/requests/${id}`,
     eventsUrl: (id: string) => `${settings.publicUrl()}/api/v1/permissions/${id}/events`,
   };
   app.route('/api/v1', permissionRoutes(deps.permissions, links, metrics));
+  app.route('/api/v1', permissionEventRoutes(deps.permissions, deps.events));
+  app.route('/api/v1', approvalRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'agentKey', {
     type: 'http',
     scheme: 'bearer',
     description: 'An agent API key, ak_…',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'userToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A personal user token, uat_… (or a dashboard session cookie with X-CSRF-Token)',
   });
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',

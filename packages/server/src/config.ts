@@ -20,6 +20,8 @@ const EnvSchema = z.object({
   AGENT_OTP_APPROVAL_TIMEOUT: int(10, 7 * 24 * 3600).default(900),
   AGENT_OTP_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5000),
   AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
+  AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
+  AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
 });
 
 export interface Config {
@@ -38,6 +40,9 @@ export interface Config {
   approvalTimeoutSeconds: number;
   sweepIntervalMs: number;
   watchPolicy: boolean;
+  /** Password of the `admin` user created on first start; generated and printed once when absent. */
+  adminPassword: string | undefined;
+  sessionTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -66,5 +71,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     approvalTimeoutSeconds: e.AGENT_OTP_APPROVAL_TIMEOUT,
     sweepIntervalMs: e.AGENT_OTP_SWEEP_INTERVAL_MS,
     watchPolicy: e.AGENT_OTP_POLICY_WATCH === 'true',
+    adminPassword: e.AGENT_OTP_ADMIN_PASSWORD,
+    sessionTtlSeconds: e.AGENT_OTP_SESSION_TTL,
   };
 }

@@ -1,6 +1,9 @@
 import {
   type Clock,
   createAgentService,
+  createApprovalService,
+  createLocalEvents,
+  createUserService,
   createPermissionService,
   createSecretHasher,
   type Store,
@@ -36,12 +39,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const hasher = createSecretHasher(serverSecret);
   const policy = createPolicySource(config.policyFile, logger, { watch: config.watchPolicy });
   const agents = createAgentService({ store, clock, hasher });
+  const events = createLocalEvents();
   const permissions = createPermissionService({
     store,
     clock,
     hasher,
+    events,
     policy: policy.current,
     defaults: { ttlSeconds: config.defaultTtlSeconds, approvalTimeoutSeconds: config.approvalTimeoutSeconds },
+  });
+  const approvals = createApprovalService({ store, clock, events, permissions });
+  const users = createUserService({
+    store,
+    clock,
+    hasher,
+    serverSecret,
+    sessionTtlSeconds: config.sessionTtlSeconds,
   });
   const metrics = createMetrics();
   // The base of links in responses: configured, or set by startServer once the port is known.
@@ -50,6 +63,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     store,
     agents,
     permissions,
+    approvals,
+    users,
+    events,
     policy,
     logger,
     metrics,
@@ -69,6 +85,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     policy,
     agents,
     permissions,
+    approvals,
+    users,
+    events,
     metrics,
     app,
     urls,

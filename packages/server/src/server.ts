@@ -15,6 +15,16 @@ export interface RunningServer {
 export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
   const runtime = await createRuntime(config, options);
   const { logger } = runtime;
+  const admin = await runtime.users.ensureAdmin(config.adminPassword);
+  if (admin) {
+    logger.info({ user: 'admin', userId: admin.user.id }, 'first start: created the admin user');
+    // Shown once, on the console only (never in the JSON log, which may be shipped elsewhere).
+    if (admin.generatedPassword && config.logLevel !== 'silent') {
+      process.stderr.write(
+        `\n  Dashboard login: admin / ${admin.generatedPassword}\n  This password is shown once. Set AGENT_OTP_ADMIN_PASSWORD to choose it.\n\n`,
+      );
+    }
+  }
   const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { SessionRow, UserRow, UserTokenRow, VoteRow } from './human-rows.ts';
 import type { AgentRow, AuditRow, PermissionRow } from './rows.ts';
 
 /** Tables as Kysely sees them, for the dynamic queries it builds. */
@@ -6,6 +7,10 @@ export interface Database {
   agents: AgentRow;
   permissions: PermissionRow;
   audit_log: AuditRow;
+  users: UserRow;
+  user_tokens: UserTokenRow;
+  sessions: SessionRow;
+  approval_votes: VoteRow;
 }
 
 /**

@@ -21,7 +21,9 @@ import {
   toAuditEntry,
   toPermission,
 } from './rows.ts';
+import { sqlApprovalMethods } from './sql-approvals.ts';
 import type { SqlDriver } from './sql-driver.ts';
+import { sqlHumanMethods } from './sql-humans.ts';
 
 const AGENT_COLUMNS = 'id, name, status, key_hash, key_prefix, created_at, updated_at';
 const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`;
@@ -65,6 +67,8 @@ export function createSqlStore(driver: SqlDriver): Store {
     });
 
   return {
+    ...sqlHumanMethods(driver),
+    ...sqlApprovalMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },
@@ -127,6 +131,7 @@ export function createSqlStore(driver: SqlDriver): Store {
       let q = kysely.selectFrom('permissions').selectAll();
       if (query.agentId) q = q.where('agent_id', '=', query.agentId);
       if (query.status) q = q.where('status', '=', query.status);
+      if (query.statuses) q = q.where('status', 'in', query.statuses.length > 0 ? [...query.statuses] : ['']);
       if (query.action) q = q.where('action', '=', query.action);
       if (query.cursor) {
         const { createdAt, id } = decodeCursor(query.cursor);

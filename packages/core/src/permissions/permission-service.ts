@@ -3,6 +3,7 @@ import { AgentOtpError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Policy } from '../policy/types.ts';
 import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed, validateScope } from '../scope/index.ts';
+import { type PermissionEvents, waitForChange } from '../events.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
 import type { Actor, Agent, JsonObject, Permission, PermissionStatus, Scope } from '../types.ts';
@@ -27,6 +28,12 @@ export type VerifyOutcome =
   | { valid: true; permission: Permission; unenforced: string[] }
   | { valid: false; reason: 'INVALID_TOKEN' | 'TOKEN_USED' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'NOT_APPROVED' };
 
+/** A permission as its agent reads it; `token` only on the one read that delivers it. */
+export interface Delivered {
+  permission: Permission;
+  token?: string;
+}
+
 export interface UseOutcome {
   permission: Permission;
   /** Constraints of the scope whose detail was not given, so they were not checked. */
@@ -37,6 +44,7 @@ export interface PermissionServiceDeps {
   store: Store;
   clock: Clock;
   hasher: SecretHasher;
+  events: PermissionEvents;
   /** The policy in force now; hot reload swaps what this returns. */
   policy: () => Policy;
   defaults: { ttlSeconds: number; approvalTimeoutSeconds: number };
@@ -46,7 +54,9 @@ export const TTL_BOUNDS = { min: 30, max: 3600 } as const;
 
 /** The permission lifecycle of SPEC §3, for agents. Every change is one compare-and-set at the store. */
 export function createPermissionService(deps: PermissionServiceDeps) {
-  const { store, clock, hasher } = deps;
+  const { store, clock, hasher, events } = deps;
+  const announce = (p: Permission, kind: string) =>
+    events.publish({ permissionId: p.id, agentId: p.agentId, status: p.status, kind });
   const agentActor = (agent: Agent): Actor => ({ type: 'agent', id: agent.id });
   const system: Actor = { type: 'system', id: 'policy' };
 
@@ -71,6 +81,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     const expired = await store.transitionPermission(permission.id, [permission.status], { status: 'expired' }, [
       event,
     ]);
+    if (expired) announce(expired, 'expired');
     return expired ?? ((await store.getPermission(permission.id)) as Permission);
   }
 
@@ -157,23 +168,62 @@ export function createPermissionService(deps: PermissionServiceDeps) {
         expiresAt: permission.expiresAt,
       });
       await store.insertPermission(permission, [requested, approved]);
+      announce(permission, 'created');
       return { status: 'approved', permission, token };
     }
     if (evaluation.decision === 'require_approval') {
       const timeout = rule?.approvalTimeout ?? deps.defaults.approvalTimeoutSeconds;
-      const permission: Permission = { ...base, expiresAt: now + timeout * 1000 };
+      // The scope that approval would grant (the template applied) is shown to approvers now;
+      // they can narrow it further. The token itself is minted only when the agent reads it.
+      const grantedScope = narrowScope(checked.scope, rule?.scopeTemplate ?? {});
+      const permission: Permission = { ...base, grantedScope, expiresAt: now + timeout * 1000 };
       await store.insertPermission(permission, [requested]);
+      announce(permission, 'created');
       return { status: 'pending', permission };
     }
     const reason = rule ? `denied by policy rule "${rule.name}"` : 'no policy rule matched (default deny)';
     const permission: Permission = { ...base, status: 'denied', reason, decidedAt: now };
     const denied = permissionEvent('permission.denied', permission, system, now, { by: 'policy', reason });
     await store.insertPermission(permission, [requested, denied]);
+    announce(permission, 'created');
     return { status: 'denied', permission };
   }
 
-  async function get(agent: Agent, id: string): Promise<Permission> {
-    return expireIfDue(await ownPermission(agent, id));
+  /**
+   * Hands a human-approved token to the owning agent exactly once: the token is minted now and
+   * only its hash stored, by a compare-and-set that one reader wins. Every later read sees the
+   * permission without a token.
+   */
+  async function deliver(agent: Agent, permission: Permission): Promise<Delivered> {
+    if (permission.status !== 'approved' || permission.tokenHash !== null) return { permission };
+    const token = generateToken();
+    const now = clock.now();
+    const event = permissionEvent('token.delivered', permission, agentActor(agent), now, {
+      expiresAt: permission.expiresAt,
+    });
+    const claimed = await store.claimTokenDelivery(permission.id, hasher.hash(token), now, [event]);
+    if (!claimed) return { permission: (await store.getPermission(permission.id)) as Permission };
+    announce(claimed, 'delivered');
+    return { permission: claimed, token };
+  }
+
+  /**
+   * Reads a permission of the agent; with `waitMs`, holds the answer while it is pending until
+   * it is decided, expires or the wait ends. Delivers a human-approved token on first read.
+   */
+  async function get(agent: Agent, id: string, wait: { waitMs?: number; signal?: AbortSignal } = {}): Promise<Delivered> {
+    let permission = await expireIfDue(await ownPermission(agent, id));
+    const until = clock.now() + (wait.waitMs ?? 0);
+    while (permission.status === 'pending' && !wait.signal?.aborted) {
+      const left = Math.min(until, permission.expiresAt) - clock.now();
+      if (left <= 0) break;
+      // Subscribe before re-reading, so a decision between the two cannot be missed.
+      const changed = waitForChange(events, id, left, wait.signal);
+      const fresh = (await store.getPermission(id)) as Permission;
+      if (fresh.status === 'pending') await changed;
+      permission = await expireIfDue((await store.getPermission(id)) as Permission);
+    }
+    return deliver(agent, permission);
   }
 
   async function list(
@@ -243,6 +293,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       await refuseUse(agent, permission, code);
       throw unusableError(code);
     }
+    if (used.status === 'used') announce(used, 'used');
     return { permission: used, unchecked: check.unchecked };
   }
 
@@ -265,6 +316,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       { status: target, reason: reason ?? `${target} by the agent`, decidedAt: permission.decidedAt ?? now },
       [event],
     );
+    if (changed) announce(changed, target);
     if (!changed) {
       const current = (await store.getPermission(id)) as Permission;
       throw new AgentOtpError('INVALID_STATE', `permission ${id} is ${current.status} and can no longer be revoked`, {
@@ -284,7 +336,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     return count;
   }
 
-  return { request, get, list, verify, use, revoke, expireDue };
+  return { request, get, list, verify, use, revoke, expireDue, expireIfDue };
 }
 
 export type PermissionService = ReturnType<typeof createPermissionService>;

@@ -77,9 +77,10 @@ function compileField(path: string, operators: unknown, where: string): Conditio
 function fieldCondition(path: string, get: Accessor, ops: CompiledOperator[]): Condition {
   // Whether the whole field condition holds for an absent field is fixed at load.
   const absentHolds = ops.every((op) => op.absent);
-  const first = ops[0] as CompiledOperator;
+  const ordered = cheapestFirst(ops);
+  const first = ordered[0] as CompiledOperator;
   const test =
-    ops.length === 1
+    ordered.length === 1
       ? (input: PolicyInput) => {
           const actual = get(input);
           return actual === undefined ? absentHolds : first.present(actual);
@@ -87,8 +88,9 @@ function fieldCondition(path: string, get: Accessor, ops: CompiledOperator[]): C
       : (input: PolicyInput) => {
           const actual = get(input);
           if (actual === undefined) return absentHolds;
-          for (let i = 0; i < ops.length; i++)
-            if (!(ops[i] as CompiledOperator).present(actual)) return false;
+          for (let i = 0; i < ordered.length; i++) {
+            if (!(ordered[i] as CompiledOperator).present(actual)) return false;
+          }
           return true;
         };
   const explain = (input: PolicyInput, out: string[]) => {
@@ -110,7 +112,6 @@ function fieldCondition(path: string, get: Accessor, ops: CompiledOperator[]): C
 function allOf(children: Condition[], label: (index: number, reason: string) => string): Condition {
   const ordered = cheapestFirst(children);
   return {
-    cost: totalCost(children),
     test: (input) => {
       for (let i = 0; i < ordered.length; i++) if (!(ordered[i] as Condition).test(input)) return false;
       return true;
@@ -125,13 +126,13 @@ function allOf(children: Condition[], label: (index: number, reason: string) => 
       });
       return held;
     },
+    cost: totalCost(children),
   };
 }
 
 function anyOf(children: Condition[]): Condition {
   const ordered = cheapestFirst(children);
   return {
-    cost: totalCost(children),
     test: (input) => {
       for (let i = 0; i < ordered.length; i++) if ((ordered[i] as Condition).test(input)) return true;
       return false;
@@ -147,17 +148,18 @@ function anyOf(children: Condition[]): Condition {
       out.push(`any: none of ${n} alternative${n === 1 ? '' : 's'} held (${why.join('; ')})`);
       return false;
     },
+    cost: totalCost(children),
   };
 }
 
 function notOf(child: Condition, source: unknown): Condition {
   return {
-    cost: child.cost + 1,
     test: (input) => !child.test(input),
     explain: (input, out) => {
       if (!child.explain(input, [])) return true;
       out.push(`not: the negated condition held ${show(source)}`);
       return false;
     },
+    cost: child.cost + 1,
   };
 }

@@ -48,7 +48,8 @@ export function createPolicy(version: string, compiled: readonly CompiledRule[])
   function evaluate(input: PolicyInput): PolicyEvaluation {
     if (index === null) return scan(input);
     const action = input.action;
-    const candidates = (typeof action === 'string' ? index.byAction.get(action) : undefined) ?? index.unpinned;
+    const candidates =
+      (typeof action === 'string' ? index.byAction.get(action) : undefined) ?? index.unpinned;
     for (let k = 0; k < candidates.length; k++) {
       const i = candidates[k] as number;
       if ((conditions[i] as Condition).test(input)) return results[i] as PolicyEvaluation;

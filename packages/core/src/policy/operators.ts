@@ -37,7 +37,8 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.i
 
 function stringOp(build: (operand: string) => Test, verb: string, name: string): OperatorSpec {
   return {
-    compile: (operand) => (typeof operand === 'string' ? build(operand) : `expected a string, got ${show(operand)}`),
+    compile: (operand) =>
+      typeof operand === 'string' ? build(operand) : `expected a string, got ${show(operand)}`,
     absent: false,
     describe: (actual, operand) =>
       typeof actual === 'string'
@@ -50,7 +51,9 @@ function stringOp(build: (operand: string) => Test, verb: string, name: string):
 function numberOp(build: (operand: number) => Test, words: string, name: string): OperatorSpec {
   return {
     compile: (operand) =>
-      typeof operand === 'number' && Number.isFinite(operand) ? build(operand) : `expected a number, got ${show(operand)}`,
+      typeof operand === 'number' && Number.isFinite(operand)
+        ? build(operand)
+        : `expected a number, got ${show(operand)}`,
     absent: false,
     describe: (actual, operand) =>
       isNumber(actual)
@@ -120,7 +123,11 @@ const OPERATORS = {
   in: listOp(true),
   notIn: listOp(false),
   lessThan: numberOp((o) => (a) => typeof a === 'number' && a < o, 'less than', 'lessThan'),
-  lessThanOrEqual: numberOp((o) => (a) => typeof a === 'number' && a <= o, 'less than or equal to', 'lessThanOrEqual'),
+  lessThanOrEqual: numberOp(
+    (o) => (a) => typeof a === 'number' && a <= o,
+    'less than or equal to',
+    'lessThanOrEqual',
+  ),
   greaterThan: numberOp((o) => (a) => typeof a === 'number' && a > o, 'greater than', 'greaterThan'),
   greaterThanOrEqual: numberOp(
     (o) => (a) => typeof a === 'number' && a >= o,

@@ -121,8 +121,12 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
   });
 
   app.openapi(getRoute, async (c) => {
-    const permission = await permissions.get(c.get('agent'), c.req.valid('param').id);
-    return ok(c, presentPermission(permission), 200);
+    const wait = c.req.valid('query').wait ?? 0;
+    const { permission, token } = await permissions.get(c.get('agent'), c.req.valid('param').id, {
+      waitMs: wait * 1000,
+      signal: c.req.raw.signal,
+    });
+    return ok(c, { ...presentPermission(permission), ...(token ? { token } : {}) }, 200);
   });
 
   app.openapi(verifyRoute, async (c) => {

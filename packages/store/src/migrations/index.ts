@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './001-initial.ts';
+import * as approvalsUsers from './002-approvals-users.ts';
 
 /**
  * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
@@ -8,4 +9,5 @@ import * as initial from './001-initial.ts';
  */
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,
+  '002-approvals-users': approvalsUsers,
 };

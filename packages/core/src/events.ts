@@ -1,0 +1,61 @@
+import { EventEmitter } from 'node:events';
+import type { PermissionStatus } from './types.ts';
+
+/** A change of a permission, announced after it committed. Carries no secret. */
+export interface PermissionChange {
+  permissionId: string;
+  agentId: string;
+  status: PermissionStatus;
+  /** What happened: created, vote, approved, denied, expired, cancelled, revoked, used, delivered. */
+  kind: string;
+}
+
+/**
+ * The events port: waiting agents (long-poll, SSE) and the dashboard inbox learn of changes
+ * here. The in-process adapter serves one instance; a Redis adapter fans out to many.
+ */
+export interface PermissionEvents {
+  publish(change: PermissionChange): void;
+  /** Calls `listener` for changes of one permission; returns the unsubscribe function. */
+  subscribe(permissionId: string, listener: (change: PermissionChange) => void): () => void;
+  /** Calls `listener` for every change (the dashboard). */
+  subscribeAll(listener: (change: PermissionChange) => void): () => void;
+}
+
+export function createLocalEvents(): PermissionEvents {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    publish(change) {
+      emitter.emit(change.permissionId, change);
+      emitter.emit('*', change);
+    },
+    subscribe(permissionId, listener) {
+      emitter.on(permissionId, listener);
+      return () => emitter.off(permissionId, listener);
+    },
+    subscribeAll(listener) {
+      emitter.on('*', listener);
+      return () => emitter.off('*', listener);
+    },
+  };
+}
+
+/**
+ * Resolves when the permission changes or `ms` pass or `signal` aborts, whichever is first.
+ * Callers re-read the state afterwards: the event is a wake-up call, not the data.
+ */
+export function waitForChange(events: PermissionEvents, permissionId: string, ms: number, signal?: AbortSignal) {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = events.subscribe(permissionId, done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,210 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import { AgentOtpError } from '../errors.ts';
+import { isId, newId } from '../ids.ts';
+import {
+  generateSecret,
+  looksLikeSecret,
+  type SecretHasher,
+  SESSION_PREFIX,
+  USER_TOKEN_PREFIX,
+} from '../secrets.ts';
+import type { Store } from '../store.ts';
+import type { Actor, AuditEventInput, JsonObject, Session, User, UserRole, UserToken } from '../types.ts';
+import { USER_ROLES } from '../types.ts';
+import { createLoginThrottle } from './login-throttle.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.ts';
+
+export interface UserServiceDeps {
+  store: Store;
+  clock: Clock;
+  hasher: SecretHasher;
+  /** Keys the CSRF tokens derived from session ids. */
+  serverSecret: Uint8Array;
+  sessionTtlSeconds: number;
+}
+
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+export const MIN_PASSWORD_LENGTH = 12;
+
+export interface LoginResult {
+  user: User;
+  session: Session;
+  /** The cookie value: shown to the browser once, stored only as a hash. */
+  sessionToken: string;
+}
+
+/** Dashboard users, their passwords, personal API tokens (`uat_…`) and browser sessions. */
+export function createUserService(deps: UserServiceDeps) {
+  const { store, clock, hasher } = deps;
+  const throttle = createLoginThrottle(() => clock.now());
+  const event = (name: string, actor: Actor, details: JsonObject = {}): AuditEventInput => ({
+    id: newId('audit'),
+    at: clock.now(),
+    event: name,
+    actor,
+    agentId: null,
+    permissionId: null,
+    policyVersion: null,
+    details,
+  });
+
+  async function find(idOrName: string): Promise<User> {
+    const user = isId('user', idOrName) ? await store.getUser(idOrName) : await store.getUserByName(idOrName);
+    if (!user) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    return user;
+  }
+
+  /** Creates a user; without a password one is generated and returned once. */
+  async function create(input: { name: string; role: UserRole; password?: string }, actor: Actor) {
+    if (!USER_NAME.test(input.name)) {
+      throw new AgentOtpError('VALIDATION_ERROR', 'user name must be 1-64 letters, digits, ".", "-", "_" or "@"', {
+        field: 'name',
+      });
+    }
+    if (!USER_ROLES.includes(input.role)) {
+      throw new AgentOtpError('VALIDATION_ERROR', `role must be one of ${USER_ROLES.join(', ')}`, { field: 'role' });
+    }
+    if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
+      throw new AgentOtpError('VALIDATION_ERROR', `password must have at least ${MIN_PASSWORD_LENGTH} characters`, {
+        field: 'password',
+      });
+    }
+    const password = input.password ?? randomBytes(18).toString('base64url');
+    const now = clock.now();
+    const user: User = {
+      id: newId('user'),
+      name: input.name,
+      role: input.role,
+      status: 'active',
+      passwordHash: await hashPassword(password),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.createUser(user, event('user.created', actor, { userId: user.id, name: user.name, role: user.role }));
+    return { user, generatedPassword: input.password === undefined ? password : null };
+  }
+
+  async function setStatus(idOrName: string, status: User['status'], actor: Actor): Promise<User> {
+    const user = await find(idOrName);
+    const name = status === 'disabled' ? 'user.disabled' : 'user.enabled';
+    const updated = await store.updateUser(user.id, { status }, clock.now(), event(name, actor, { userId: user.id, name: user.name }));
+    if (!updated) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    return updated;
+  }
+
+  /** Checks a password. Failures are audited and take as long as successes. */
+  async function login(name: string, password: string, meta: { ip?: string } = {}): Promise<LoginResult> {
+    const keys = [`name:${name.toLowerCase()}`, ...(meta.ip ? [`ip:${meta.ip}`] : [])];
+    const wait = Math.max(...keys.map((key) => throttle.retryAfter(key)));
+    if (wait > 0) {
+      await store.appendAudit([event('user.login_throttled', { type: 'user', id: 'unknown' }, { name: name.slice(0, 64), ip: meta.ip ?? null })]);
+      throw new AgentOtpError('RATE_LIMITED', `too many failed logins; try again in ${wait} seconds`, { retryAfter: wait });
+    }
+    const user = await store.getUserByName(name);
+    const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !ok || user.status !== 'active') {
+      await store.appendAudit([
+        event('user.login_failed', { type: 'user', id: user?.id ?? 'unknown' }, { name: name.slice(0, 64), ip: meta.ip ?? null }),
+      ]);
+      for (const key of keys) throttle.fail(key);
+      throw new AgentOtpError('UNAUTHORIZED', 'wrong user name or password');
+    }
+    throttle.clear(keys[0] as string);
+    const sessionToken = generateSecret(SESSION_PREFIX);
+    const now = clock.now();
+    const session: Session = {
+      id: newId('session'),
+      userId: user.id,
+      tokenHash: hasher.hash(sessionToken),
+      createdAt: now,
+      expiresAt: now + deps.sessionTtlSeconds * 1000,
+    };
+    await store.createSession(session, event('user.login', { type: 'user', id: user.id }, { name: user.name, ip: meta.ip ?? null }));
+    return { user, session, sessionToken };
+  }
+
+  /** The active user behind a session cookie, or null (expired, logged out, disabled). */
+  async function authenticateSession(sessionToken: string): Promise<{ user: User; session: Session } | null> {
+    if (!looksLikeSecret(SESSION_PREFIX, sessionToken)) return null;
+    const session = await store.getSessionByHash(hasher.hash(sessionToken));
+    if (!session || session.expiresAt <= clock.now() || !hasher.matches(sessionToken, session.tokenHash)) return null;
+    const user = await store.getUser(session.userId);
+    return user && user.status === 'active' ? { user, session } : null;
+  }
+
+  /** The CSRF token of a session: derived from its id, so nothing more is stored. */
+  function csrfToken(session: Session): string {
+    return createHmac('sha256', deps.serverSecret).update(`csrf:${session.id}`).digest('base64url');
+  }
+
+  function checkCsrf(session: Session, presented: string | undefined): boolean {
+    if (!presented) return false;
+    const expected = Buffer.from(csrfToken(session));
+    const given = Buffer.from(presented);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  async function logout(session: Session): Promise<void> {
+    await store.deleteSession(session.id, event('user.logout', { type: 'user', id: session.userId }));
+  }
+
+  async function createToken(idOrName: string, tokenName: string, actor: Actor) {
+    const user = await find(idOrName);
+    const token = generateSecret(USER_TOKEN_PREFIX);
+    const record: UserToken = {
+      id: newId('userToken'),
+      userId: user.id,
+      name: tokenName.slice(0, 100) || 'token',
+      tokenHash: hasher.hash(token),
+      createdAt: clock.now(),
+      revokedAt: null,
+    };
+    await store.createUserToken(record, event('user.token_created', actor, { userId: user.id, tokenId: record.id, name: record.name }));
+    return { token, record, user };
+  }
+
+  /** The active user a personal API token belongs to, or null. */
+  async function authenticateToken(token: string): Promise<User | null> {
+    if (!looksLikeSecret(USER_TOKEN_PREFIX, token)) return null;
+    const record = await store.getUserTokenByHash(hasher.hash(token));
+    if (!record || !hasher.matches(token, record.tokenHash)) return null;
+    const user = await store.getUser(record.userId);
+    return user && user.status === 'active' ? user : null;
+  }
+
+  async function revokeToken(tokenId: string, actor: Actor): Promise<UserToken> {
+    const revoked = await store.revokeUserToken(tokenId, clock.now(), event('user.token_revoked', actor, { tokenId }));
+    if (!revoked) throw new AgentOtpError('NOT_FOUND', `token ${tokenId} not found or already revoked`);
+    return revoked;
+  }
+
+  /**
+   * First start: when no user exists, creates `admin` with the given password, or a generated
+   * one that the caller prints once. Returns null when users already exist.
+   */
+  async function ensureAdmin(password: string | undefined) {
+    if ((await store.listUsers()).length > 0) return null;
+    return create({ name: 'admin', role: 'admin', password }, { type: 'system', id: 'bootstrap' });
+  }
+
+  return {
+    create,
+    find,
+    list: () => store.listUsers(),
+    disable: (idOrName: string, actor: Actor) => setStatus(idOrName, 'disabled', actor),
+    enable: (idOrName: string, actor: Actor) => setStatus(idOrName, 'active', actor),
+    login,
+    authenticateSession,
+    csrfToken,
+    checkCsrf,
+    logout,
+    createToken,
+    listTokens: async (idOrName: string) => store.listUserTokens((await find(idOrName)).id),
+    authenticateToken,
+    revokeToken,
+    ensureAdmin,
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;

@@ -1,0 +1,463 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadPolicy } from '../src/policy/load.ts';
+import type { PolicyInput } from '../src/policy/types.ts';
+
+function input(overrides: Partial<PolicyInput> = {}): PolicyInput {
+  return {
+    action: 'file.read',
+    resource: null,
+    scope: {},
+    context: {},
+    agent: 'assistant',
+    agentId: 'agt_1',
+    ...overrides,
+  };
+}
+
+/** A policy of one auto_approve rule with these conditions (JSON is valid YAML). */
+function rule(conditions: unknown) {
+  return loadPolicy(JSON.stringify([{ name: 'r', conditions, action: 'auto_approve' }]), 'test.yaml');
+}
+
+function holds(conditions: unknown, request: PolicyInput): boolean {
+  const policy = rule(conditions);
+  const decided = policy.evaluate(request).decision === 'auto_approve';
+  // explain() must always agree with evaluate().
+  assert.equal(
+    policy.explain(request).decision === 'auto_approve',
+    decided,
+    'explain disagrees with evaluate',
+  );
+  return decided;
+}
+
+describe('operators', () => {
+  const cases: [string, unknown, unknown, boolean][] = [
+    // [operator, operand, actual value of context.v, expected]
+    ['equals', 'a', 'a', true],
+    ['equals', 'a', 'b', false],
+    ['equals', 1, 1, true],
+    ['equals', 1, '1', false],
+    ['equals', true, true, true],
+    ['notEquals', 'a', 'b', true],
+    ['notEquals', 'a', 'a', false],
+    ['notEquals', 1, '1', true],
+    ['startsWith', 'bank.', 'bank.transfer', true],
+    ['startsWith', 'bank.', 'file.bank.', false],
+    ['startsWith', 'bank.', 42, false],
+    ['endsWith', '.com', 'a@x.com', true],
+    ['endsWith', '.com', 'a@x.org', false],
+    ['endsWith', '.com', ['.com'], false],
+    ['contains', 'ell', 'hello', true],
+    ['contains', 'xyz', 'hello', false],
+    ['contains', 'b', ['a', 'b'], true],
+    ['contains', 'c', ['a', 'b'], false],
+    ['contains', 2, [1, 2], true],
+    ['contains', 2, '12', false],
+    ['contains', 'a', { a: 1 }, false],
+    ['matches', '^inv-[0-9]+$', 'inv-42', true],
+    ['matches', '^inv-[0-9]+$', 'inv-42x', false],
+    ['matches', 'needle', 'haystack with needle inside', true],
+    ['matches', 'x', 5, false],
+    ['in', ['a', 'b'], 'b', true],
+    ['in', ['a', 'b'], 'c', false],
+    ['in', [1, 2], 2, true],
+    ['in', [1, 2], '2', false],
+    ['notIn', ['a', 'b'], 'c', true],
+    ['notIn', ['a', 'b'], 'a', false],
+    ['lessThan', 10, 9, true],
+    ['lessThan', 10, 10, false],
+    ['lessThan', 10, '9', false],
+    ['lessThanOrEqual', 10, 10, true],
+    ['lessThanOrEqual', 10, 11, false],
+    ['greaterThan', 10, 11, true],
+    ['greaterThan', 10, 10, false],
+    ['greaterThan', 10, true, false],
+    ['greaterThanOrEqual', 10, 10, true],
+    ['greaterThanOrEqual', 10, 9.5, false],
+    ['greaterThanOrEqual', -5, -5, true],
+    ['exists', true, 'anything', true],
+    ['exists', true, 0, true],
+    ['exists', false, 'anything', false],
+  ];
+  for (const [op, operand, actual, expected] of cases) {
+    it(`${op} ${JSON.stringify(operand)} on ${JSON.stringify(actual)} → ${expected}`, () => {
+      assert.equal(holds({ 'context.v': { [op]: operand } }, input({ context: { v: actual } })), expected);
+    });
+  }
+});
+
+describe('absent fields', () => {
+  const failing: [string, unknown][] = [
+    ['equals', 'a'],
+    ['startsWith', 'a'],
+    ['endsWith', 'a'],
+    ['contains', 'a'],
+    ['matches', '.*'],
+    ['in', ['a']],
+    ['lessThan', 1],
+    ['lessThanOrEqual', 1],
+    ['greaterThan', 1],
+    ['greaterThanOrEqual', 1],
+    ['exists', true],
+  ];
+  for (const [op, operand] of failing) {
+    it(`${op} fails on an absent field`, () => {
+      assert.equal(holds({ 'context.missing': { [op]: operand } }, input()), false);
+    });
+  }
+  for (const [op, operand] of [
+    ['notEquals', 'a'],
+    ['notIn', ['a']],
+    ['exists', false],
+  ] as const) {
+    it(`${op} holds on an absent field`, () => {
+      assert.equal(holds({ 'context.missing': { [op]: operand } }, input()), true);
+    });
+  }
+
+  it('treats null as absent, including a null resource', () => {
+    assert.equal(holds({ 'context.v': { exists: false } }, input({ context: { v: null } })), true);
+    assert.equal(holds({ resource: { exists: true } }, input({ resource: null })), false);
+    assert.equal(holds({ resource: { startsWith: 'file:' } }, input({ resource: 'file:/a' })), true);
+  });
+
+  it('reaches nested fields and array elements through own properties only', () => {
+    const request = input({ context: { a: { b: { c: 5 } }, list: ['x', 'y'] } });
+    assert.equal(holds({ 'context.a.b.c': { equals: 5 } }, request), true);
+    assert.equal(holds({ 'context.list.1': { equals: 'y' } }, request), true);
+    assert.equal(holds({ 'context.list.length': { exists: true } }, request), false);
+    assert.equal(holds({ 'context.a.b.c.d': { exists: true } }, request), false);
+    assert.equal(holds({ 'context.constructor': { exists: true } }, request), false);
+    assert.equal(holds({ 'context.__proto__': { exists: true } }, request), false);
+    assert.equal(holds({ 'context.toString': { exists: true } }, request), false);
+    assert.equal(holds({ 'context.a.hasOwnProperty': { exists: true } }, request), false);
+    // An own "__proto__" key (as JSON.parse creates) is an ordinary field.
+    const own = input({ context: JSON.parse('{"__proto__": {"x": 1}}') });
+    assert.equal(holds({ 'context.__proto__.x': { equals: 1 } }, own), true);
+  });
+
+  it('never throws on odd input shapes', () => {
+    const odd = { ...input(), scope: null, context: 'text' } as unknown as PolicyInput;
+    assert.equal(holds({ 'scope.a': { exists: false }, 'context.b': { notEquals: 1 } }, odd), true);
+    assert.equal(holds({ 'scope.a': { equals: 1 } }, odd), false);
+  });
+});
+
+describe('combining conditions', () => {
+  it('ANDs every operator of a field and every entry of a map', () => {
+    const conditions = {
+      action: { startsWith: 'file.', notEquals: 'file.delete' },
+      'scope.size': { lessThan: 10 },
+    };
+    assert.equal(holds(conditions, input({ action: 'file.read', scope: { size: 1 } })), true);
+    assert.equal(holds(conditions, input({ action: 'file.delete', scope: { size: 1 } })), false);
+    assert.equal(holds(conditions, input({ action: 'file.read', scope: { size: 10 } })), false);
+  });
+
+  it('matches everything with {}', () => {
+    assert.equal(holds({}, input()), true);
+  });
+
+  it('supports any, all and not, nested', () => {
+    const conditions = {
+      any: [
+        { action: { equals: 'a' } },
+        { all: [{ action: { startsWith: 'b.' } }, { not: { agent: { in: ['mallory', 'eve'] } } }] },
+      ],
+    };
+    assert.equal(holds(conditions, input({ action: 'a' })), true);
+    assert.equal(holds(conditions, input({ action: 'b.x' })), true);
+    assert.equal(holds(conditions, input({ action: 'b.x', agent: 'eve' })), false);
+    assert.equal(holds(conditions, input({ action: 'c' })), false);
+  });
+
+  it('combines combinators with fields in one map', () => {
+    const conditions = { agent: { equals: 'bot' }, not: { 'context.urgent': { equals: true } } };
+    assert.equal(holds(conditions, input({ agent: 'bot' })), true);
+    assert.equal(holds(conditions, input({ agent: 'bot', context: { urgent: true } })), false);
+    assert.equal(holds(conditions, input({ agent: 'other' })), false);
+  });
+
+  it('double negation is identity', () => {
+    const conditions = { not: { not: { action: { equals: 'x' } } } };
+    assert.equal(holds(conditions, input({ action: 'x' })), true);
+    assert.equal(holds(conditions, input({ action: 'y' })), false);
+  });
+});
+
+describe('rule order', () => {
+  const text = `
+- name: low
+  conditions: {}
+  action: deny
+  priority: -10
+- name: first zero
+  conditions: { action: { startsWith: "file." } }
+  action: auto_approve
+- name: second zero
+  conditions: { action: { startsWith: "file." } }
+  action: require_approval
+- name: high
+  conditions: { action: { equals: "file.delete" } }
+  action: require_approval
+  priority: 50
+`;
+  const policy = loadPolicy(text, 'order.yaml');
+
+  it('orders by priority, highest first, ties in file order', () => {
+    assert.deepEqual(
+      policy.rules.map((r) => r.name),
+      ['high', 'first zero', 'second zero', 'low'],
+    );
+    assert.deepEqual(
+      policy.rules.map((r) => r.index),
+      [3, 1, 2, 0],
+    );
+  });
+
+  it('first match wins', () => {
+    assert.equal(policy.evaluate(input({ action: 'file.delete' })).rule?.name, 'high');
+    assert.equal(policy.evaluate(input({ action: 'file.read' })).rule?.name, 'first zero');
+    assert.equal(policy.evaluate(input({ action: 'email.send' })).rule?.name, 'low');
+  });
+
+  it('denies with no rule when nothing matches, and for an empty policy', () => {
+    const narrow = loadPolicy(
+      '- name: only\n  conditions: { action: { equals: x } }\n  action: auto_approve\n',
+      'a.yaml',
+    );
+    const result = narrow.evaluate(input({ action: 'y' }));
+    assert.equal(result.decision, 'deny');
+    assert.equal(result.rule, null);
+    assert.equal(result.policyVersion, narrow.version);
+    for (const text of ['', '# nothing yet\n', '[]']) {
+      const empty = loadPolicy(text, 'empty.yaml');
+      assert.deepEqual(empty.evaluate(input()), {
+        decision: 'deny',
+        rule: null,
+        policyVersion: empty.version,
+      });
+    }
+  });
+
+  it('returns the rule with its settings and the policy version', () => {
+    const result = policy.evaluate(input({ action: 'file.delete' }));
+    assert.equal(result.decision, 'require_approval');
+    assert.equal(result.rule?.priority, 50);
+    assert.equal(result.rule?.approvals, 1);
+    assert.equal(result.rule?.approvalTimeout, null);
+    assert.match(result.policyVersion, /^pol_[0-9a-f]{16}$/);
+  });
+});
+
+describe('explain', () => {
+  const policy = loadPolicy(
+    `
+- name: "Auto-approve file reads"
+  conditions:
+    action: { equals: "file.read" }
+    scope.size_limit: { lessThan: 1048576 }
+  action: auto_approve
+  priority: 10
+- name: "Either"
+  conditions:
+    any:
+      - agent: { equals: "ops" }
+      - context.ticket: { matches: "^OPS-[0-9]+$" }
+  action: require_approval
+  priority: 5
+- name: "Not bots"
+  conditions:
+    not: { agent: { endsWith: "-bot" } }
+  action: require_approval
+- name: "Catch all"
+  conditions: {}
+  action: deny
+  priority: -1
+`,
+    'explain.yaml',
+  );
+
+  it('says why each earlier rule failed, and which matched', () => {
+    const result = policy.explain(
+      input({ action: 'file.write', agent: 'build-bot', context: { ticket: 'X-1' } }),
+    );
+    assert.equal(result.decision, 'deny');
+    assert.equal(result.rule?.name, 'Catch all');
+    assert.deepEqual(result.rules, [
+      {
+        rule: 'Auto-approve file reads',
+        priority: 10,
+        matched: false,
+        failures: [
+          'action: "file.write" does not equal "file.read"',
+          'scope.size_limit: absent (lessThan 1048576)',
+        ],
+      },
+      {
+        rule: 'Either',
+        priority: 5,
+        matched: false,
+        failures: [
+          'any: none of 2 alternatives held (#1 agent: "build-bot" does not equal "ops"; #2 context.ticket: "X-1" does not match "^OPS-[0-9]+$")',
+        ],
+      },
+      {
+        rule: 'Not bots',
+        priority: 0,
+        matched: false,
+        failures: ['not: the negated condition held {"agent":{"endsWith":"-bot"}}'],
+      },
+      { rule: 'Catch all', priority: -1, matched: true, failures: [] },
+    ]);
+  });
+
+  it('stops at the first match', () => {
+    const result = policy.explain(input({ action: 'file.read', scope: { size_limit: 10 } }));
+    assert.equal(result.rule?.name, 'Auto-approve file reads');
+    assert.equal(result.rules.length, 1);
+    assert.equal(result.rules[0]?.matched, true);
+  });
+
+  it('describes type mismatches and present values for exists: false', () => {
+    const p = rule({
+      'scope.size_limit': { lessThan: 10 },
+      action: { startsWith: 'x' },
+      'context.a': { exists: false },
+      all: [{ 'context.list': { contains: 'z' } }],
+    });
+    const result = p.explain(
+      input({ action: 'y', scope: { size_limit: 'big' }, context: { a: 1, list: ['q'] } }),
+    );
+    assert.deepEqual(result.rules[0]?.failures, [
+      'scope.size_limit: "big" is not a number (lessThan 10)',
+      'action: "y" does not start with "x"',
+      'context.a: present (exists false)',
+      'all[0]: context.list: ["q"] does not contain "z"',
+    ]);
+  });
+
+  it('explains a default deny with every rule', () => {
+    const p = loadPolicy(
+      '- name: a\n  conditions: { agent: { in: [x, y] } }\n  action: auto_approve\n',
+      'p.yaml',
+    );
+    const result = p.explain(input());
+    assert.equal(result.rule, null);
+    assert.deepEqual(result.rules[0]?.failures, ['agent: "assistant" is not one of ["x","y"]']);
+  });
+});
+
+describe('evaluate and explain agree, with and without the action index', () => {
+  // A fixed pseudo-random generator, so failures reproduce.
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const actions = ['a', 'b', 'c', 'd.x', 'd.y'];
+  const leaf = (): Record<string, unknown> => {
+    switch (rand(6)) {
+      case 0:
+        return { action: { equals: actions[rand(actions.length)] } };
+      case 1:
+        return { action: { in: [actions[rand(5)], actions[rand(5)]] } };
+      case 2:
+        return { action: { startsWith: 'd.' } };
+      case 3:
+        return { 'scope.n': { lessThan: rand(10) } };
+      case 4:
+        return { 'context.tag': { exists: rand(2) === 0 } };
+      default:
+        return { agent: { notIn: ['x'] } };
+    }
+  };
+  const conditions = (depth: number): Record<string, unknown> => {
+    const kind = depth > 1 ? 0 : rand(4);
+    if (kind === 1) return { any: [conditions(depth + 1), conditions(depth + 1)] };
+    if (kind === 2) return { not: conditions(depth + 1) };
+    if (kind === 3) return { ...leaf(), all: [conditions(depth + 1)] };
+    return leaf();
+  };
+
+  it('on random policies and requests', () => {
+    for (let round = 0; round < 30; round++) {
+      const rules = Array.from({ length: 20 }, (_, i) => ({
+        name: `r${i}`,
+        conditions: conditions(0),
+        action: ['auto_approve', 'require_approval', 'deny'][rand(3)],
+        priority: rand(3),
+      }));
+      const policy = loadPolicy(JSON.stringify(rules), 'random.yaml');
+      for (let k = 0; k < 30; k++) {
+        const request = input({
+          action: actions[rand(actions.length)] as string,
+          scope: rand(3) === 0 ? {} : { n: rand(12) },
+          context: rand(2) === 0 ? {} : { tag: 'x' },
+          agent: rand(4) === 0 ? 'x' : 'y',
+        });
+        const evaluated = policy.evaluate(request);
+        const explained = policy.explain(request);
+        // The reference: a plain scan in rule order, using explain's per-rule verdicts.
+        assert.equal(explained.rule, evaluated.rule);
+        assert.equal(explained.decision, evaluated.decision);
+        assert.equal(explained.rules.filter((r) => r.matched).length, evaluated.rule ? 1 : 0);
+        for (const r of explained.rules) assert.equal(r.matched, r.failures.length === 0);
+      }
+    }
+  });
+});
+
+describe('regular expressions', () => {
+  it('run in linear time on patterns that backtrack catastrophically elsewhere', () => {
+    const policy = rule({ 'context.text': { matches: '(a+)+$' } });
+    const evil = `${'a'.repeat(30_000)}!`;
+    // With a backtracking engine this would not finish; no timing assertion, the test's own timeout suffices.
+    assert.equal(policy.evaluate(input({ context: { text: evil } })).decision, 'deny');
+    assert.equal(policy.evaluate(input({ context: { text: 'xaaa' } })).decision, 'auto_approve');
+    const nested = rule({ 'context.text': { matches: '^(a|aa)+$' } });
+    assert.equal(nested.evaluate(input({ context: { text: evil } })).decision, 'deny');
+  });
+
+  it('use find semantics unless the pattern anchors', () => {
+    assert.equal(holds({ 'context.t': { matches: 'b' } }, input({ context: { t: 'abc' } })), true);
+    assert.equal(holds({ 'context.t': { matches: '^b' } }, input({ context: { t: 'abc' } })), false);
+    assert.equal(holds({ 'context.t': { matches: '^abc$' } }, input({ context: { t: 'abc' } })), true);
+  });
+});
+
+describe('hot path', () => {
+  it('evaluates a large policy by action index and by scan alike (sanity, no timing)', () => {
+    const rules = Array.from({ length: 1000 }, (_, i) => ({
+      name: `r${i}`,
+      conditions: i % 2 === 0 ? { action: { equals: `svc${i}.op` } } : { action: { startsWith: `svc${i}.` } },
+      action: 'auto_approve',
+    }));
+    const policy = loadPolicy(JSON.stringify(rules), 'big.yaml');
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(policy.evaluate(input({ action: `svc${i}.op` })).rule?.name, `r${i}`);
+    }
+    assert.equal(policy.evaluate(input({ action: 'nothing' })).rule, null);
+    // The same evaluation object is returned each time: evaluate allocates no result.
+    assert.equal(
+      policy.evaluate(input({ action: 'svc2.op' })),
+      policy.evaluate(input({ action: 'svc2.op' })),
+    );
+  });
+
+  it('shares frozen results and rules', () => {
+    const policy = loadPolicy(
+      '- name: t\n  conditions: {}\n  action: auto_approve\n  scopeTemplate: { allowed_x: [a] }\n',
+      't.yaml',
+    );
+    const result = policy.evaluate(input());
+    assert.ok(Object.isFrozen(result));
+    assert.ok(Object.isFrozen(result.rule));
+    assert.ok(Object.isFrozen(policy.rules));
+    const allowed = result.rule?.scopeTemplate?.allowed_x;
+    assert.ok(Array.isArray(allowed));
+    assert.throws(() => allowed.push('b'), TypeError);
+  });
+});

@@ -1,0 +1,58 @@
+import type { Store } from '@agent-otp/core';
+import { appendAuditEntries } from './audit-append.ts';
+import { toVote, VOTE_COLUMNS, type VoteRow } from './human-rows.ts';
+import { PERMISSION_COLUMNS, type PermissionRow, toPermission } from './rows.ts';
+import type { SqlDriver } from './sql-driver.ts';
+
+type ApprovalMethods = Pick<Store, 'addApprovalVote' | 'listApprovalVotes' | 'claimTokenDelivery'>;
+
+const CLAIM_DELIVERY =
+  "UPDATE permissions SET token_hash = ?, updated_at = ? WHERE id = ? AND status = 'approved' AND token_hash IS NULL " +
+  `RETURNING ${PERMISSION_COLUMNS}`;
+
+/** Approval votes and the one-time hand-over of a human-approved token. */
+export function sqlApprovalMethods(driver: SqlDriver): ApprovalMethods {
+  return {
+    addApprovalVote(vote, now, audit) {
+      return driver.transaction(async (tx) => {
+        const pending = await tx.get<{ id: string }>(
+          "SELECT id FROM permissions WHERE id = ? AND status = 'pending' AND expires_at > ?",
+          [vote.permissionId, now],
+        );
+        if (!pending) return 'not_pending' as const;
+        const already = await tx.get<{ user_id: string }>(
+          'SELECT user_id FROM approval_votes WHERE permission_id = ? AND user_id = ?',
+          [vote.permissionId, vote.userId],
+        );
+        if (already) return 'duplicate' as const;
+        await tx.run(`INSERT INTO approval_votes (${VOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
+          vote.permissionId,
+          vote.userId,
+          vote.userName,
+          vote.decision,
+          vote.scope === null ? null : JSON.stringify(vote.scope),
+          vote.ttlSeconds,
+          vote.reason,
+          vote.createdAt,
+        ]);
+        await appendAuditEntries(tx, audit);
+        return 'recorded' as const;
+      });
+    },
+    async listApprovalVotes(permissionId) {
+      const rows = await driver.all<VoteRow>(
+        `SELECT ${VOTE_COLUMNS} FROM approval_votes WHERE permission_id = ? ORDER BY created_at, user_id`,
+        [permissionId],
+      );
+      return rows.map(toVote);
+    },
+    claimTokenDelivery(id, tokenHash, now, audit) {
+      return driver.transaction(async (tx) => {
+        const row = await tx.get<PermissionRow>(CLAIM_DELIVERY, [tokenHash, now, id]);
+        if (!row) return null;
+        await appendAuditEntries(tx, audit);
+        return toPermission(row);
+      });
+    },
+  };
+}
