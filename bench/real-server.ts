@@ -21,7 +21,11 @@ const { apiKey } = await server.createAgent('bench-agent');
 const agent = await server.runtime.agents.authenticate(apiKey);
 const permits: { id: string; token: string }[] = [];
 for (let i = 0; i < tokensWanted; i++) {
-  const outcome = await server.runtime.permissions.request(agent, { action: 'file.read', scope: { max_size: 1000 }, ttl: 3600 });
+  const outcome = await server.runtime.permissions.request(agent, {
+    action: 'file.read',
+    scope: { max_size: 1000 },
+    ttl: 3600,
+  });
   if (outcome.status === 'approved') permits.push({ id: outcome.permission.id, token: outcome.token });
 }
 process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, apiKey, permits })}\n`);

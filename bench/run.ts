@@ -19,9 +19,13 @@ interface Started {
 }
 
 async function start(script: string, extra: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
     if (line.startsWith('{"ready"')) return { child, info: JSON.parse(line) };
@@ -70,15 +74,30 @@ function record(scenario: string, measured: Load, baseline: Load, target?: numbe
   };
   report.push(row);
   if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
-  else console.error(`${scenario}: ${row.rps} req/s (p99 ${row.p99_ms} ms) vs bare ${row.baseline_rps} → ${row.ratio}×`);
+  else
+    console.error(
+      `${scenario}: ${row.rps} req/s (p99 ${row.p99_ms} ms) vs bare ${row.baseline_rps} → ${row.ratio}×`,
+    );
 }
 
-const smallBody = JSON.stringify({ action: 'file.read', resource: 'file:/data/notes.txt', scope: { size_limit: 1000 } });
+const smallBody = JSON.stringify({
+  action: 'file.read',
+  resource: 'file:/data/notes.txt',
+  scope: { size_limit: 1000 },
+});
 
 const bare = await start('./bare-server.ts');
-const baseline = await load({ url: `http://127.0.0.1:${bare.info.port}/`, method: 'POST', body: smallBody, headers: { 'content-type': 'application/json' } });
+const baseline = await load({
+  url: `http://127.0.0.1:${bare.info.port}/`,
+  method: 'POST',
+  body: smallBody,
+  headers: { 'content-type': 'application/json' },
+});
 await stop(bare);
-if (!json) console.error(`baseline (bare node:http, small JSON POST): ${baseline.rps} req/s, p99 ${baseline.p99_ms} ms`);
+if (!json)
+  console.error(
+    `baseline (bare node:http, small JSON POST): ${baseline.rps} req/s, p99 ${baseline.p99_ms} ms`,
+  );
 
 // Enough single-use tokens for the use scenario at up to ~25k uses a second.
 const real = await start('./real-server.ts', [String(Math.max(20000, duration * 25000))]);
@@ -86,12 +105,22 @@ const base = `http://127.0.0.1:${real.info.port}/api/v1/permissions`;
 const headers = { authorization: `Bearer ${real.info.apiKey}`, 'content-type': 'application/json' };
 const permits = real.info.permits ?? [];
 
-record('request (auto-approve)', await load({ url: `${base}/request`, method: 'POST', headers, body: smallBody }), baseline, 0.5);
+record(
+  'request (auto-approve)',
+  await load({ url: `${base}/request`, method: 'POST', headers, body: smallBody }),
+  baseline,
+  0.5,
+);
 
 const first = permits[0] as { id: string; token: string };
 record(
   'verify',
-  await load({ url: `${base}/${first.id}/verify`, method: 'POST', headers, body: JSON.stringify({ token: first.token }) }),
+  await load({
+    url: `${base}/${first.id}/verify`,
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ token: first.token }),
+  }),
   baseline,
   0.6,
 );
@@ -107,7 +136,11 @@ record(
       {
         setupRequest: (request) => {
           const permit = permits[next++ % permits.length] as { id: string; token: string };
-          return { ...request, path: `/api/v1/permissions/${permit.id}/use`, body: JSON.stringify({ token: permit.token, actionDetails: { size: 10 } }) };
+          return {
+            ...request,
+            path: `/api/v1/permissions/${permit.id}/use`,
+            body: JSON.stringify({ token: permit.token, actionDetails: { size: 10 } }),
+          };
         },
       },
     ],
@@ -122,4 +155,7 @@ const decisions = benchPolicyDecisions(1000);
 const row = { scenario: 'policy decision (1,000 rules)', ...decisions, target_p99_us: 20 };
 report.push(row);
 if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
-else console.error(`policy decision at 1,000 rules: p50 ${decisions.p50_us} µs, p99 ${decisions.p99_us} µs, ${decisions.decisions_per_s} decisions/s`);
+else
+  console.error(
+    `policy decision at 1,000 rules: p50 ${decisions.p50_us} µs, p99 ${decisions.p99_us} µs, ${decisions.decisions_per_s} decisions/s`,
+  );

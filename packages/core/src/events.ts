@@ -45,7 +45,12 @@ export function createLocalEvents(): PermissionEvents {
  * Resolves when the permission changes or `ms` pass or `signal` aborts, whichever is first.
  * Callers re-read the state afterwards: the event is a wake-up call, not the data.
  */
-export function waitForChange(events: PermissionEvents, permissionId: string, ms: number, signal?: AbortSignal) {
+export function waitForChange(
+  events: PermissionEvents,
+  permissionId: string,
+  ms: number,
+  signal?: AbortSignal,
+) {
   return new Promise<void>((resolve) => {
     if (signal?.aborted || ms <= 0) return resolve();
     const done = () => {

@@ -21,7 +21,8 @@ export interface SecretHasher {
 }
 
 export function createSecretHasher(serverSecret: Uint8Array | string): SecretHasher {
-  const key = typeof serverSecret === 'string' ? Buffer.from(serverSecret, 'utf8') : Buffer.from(serverSecret);
+  const key =
+    typeof serverSecret === 'string' ? Buffer.from(serverSecret, 'utf8') : Buffer.from(serverSecret);
   if (key.length < 32) throw new Error('the server secret must be at least 32 bytes');
   const hash = (secret: string) => createHmac('sha256', key).update(secret, 'utf8').digest('hex');
   return {

@@ -33,7 +33,13 @@ export interface Store {
   getAgentByKeyHash(keyHash: string): Promise<Agent | null>;
   listAgents(): Promise<Agent[]>;
   /** Replaces the key hash (rotation): the old key stops working in the same commit. Null when absent. */
-  updateAgentKey(id: string, keyHash: string, keyPrefix: string, now: number, audit: AuditEventInput): Promise<Agent | null>;
+  updateAgentKey(
+    id: string,
+    keyHash: string,
+    keyPrefix: string,
+    now: number,
+    audit: AuditEventInput,
+  ): Promise<Agent | null>;
   /** Sets active/disabled. Null when absent. */
   setAgentStatus(id: string, status: AgentStatus, now: number, audit: AuditEventInput): Promise<Agent | null>;
 
@@ -58,7 +64,12 @@ export interface Store {
    * to `used`. Exactly one of N concurrent callers wins the last use. Returns the updated
    * permission, or null when the condition failed (the caller re-reads to explain why).
    */
-  consumeUse(id: string, tokenHash: string, now: number, audit: AuditEventInput[]): Promise<Permission | null>;
+  consumeUse(
+    id: string,
+    tokenHash: string,
+    now: number,
+    audit: AuditEventInput[],
+  ): Promise<Permission | null>;
   /** Pending or approved permissions whose `expiresAt` has passed, oldest first. */
   listDueForExpiry(now: number, limit: number): Promise<Permission[]>;
 
@@ -67,7 +78,12 @@ export interface Store {
    * permission is `approved` with no token yet. Exactly one of N concurrent readers wins and
    * delivers the token; the others get null.
    */
-  claimTokenDelivery(id: string, tokenHash: string, now: number, audit: AuditEventInput[]): Promise<Permission | null>;
+  claimTokenDelivery(
+    id: string,
+    tokenHash: string,
+    now: number,
+    audit: AuditEventInput[],
+  ): Promise<Permission | null>;
 
   // Approval votes
   /**

@@ -17,7 +17,13 @@ export const PERMISSION_STATUSES = [
 export type PermissionStatus = (typeof PERMISSION_STATUSES)[number];
 
 /** States that never change again. */
-export const TERMINAL_STATUSES: readonly PermissionStatus[] = ['denied', 'expired', 'cancelled', 'used', 'revoked'];
+export const TERMINAL_STATUSES: readonly PermissionStatus[] = [
+  'denied',
+  'expired',
+  'cancelled',
+  'used',
+  'revoked',
+];
 
 export type PolicyDecision = 'auto_approve' | 'require_approval' | 'deny';
 

@@ -12,10 +12,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { agentAuth } from './http/agent-auth.ts';
-import { humanAuth } from './http/human-auth.ts';
-import { fail } from './http/envelope.ts';
 import type { AppEnv } from './http/env.ts';
+import { fail } from './http/envelope.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { humanAuth } from './http/human-auth.ts';
 import { jsonBody } from './http/json-body.ts';
 import { agentRateLimit } from './http/rate-limit.ts';
 import { requestContext } from './http/request-context.ts';
@@ -59,7 +59,13 @@ export function createApp(deps: AppDeps) {
     onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${settings.bodyLimitBytes} bytes`),
   });
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
-    app.use(path, limitBody, agentAuth(deps.agents), agentRateLimit(settings.rateLimitPerMinute, deps.clock), jsonBody());
+    app.use(
+      path,
+      limitBody,
+      agentAuth(deps.agents),
+      agentRateLimit(settings.rateLimitPerMinute, deps.clock),
+      jsonBody(),
+    );
   }
   for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
     app.use(path, limitBody, humanAuth(deps.users), jsonBody());
@@ -87,7 +93,8 @@ export function createApp(deps: AppDeps) {
     info: {
       title: 'Agent OTP API',
       version: '1.0.0',
-      description: 'One-time permissions for AI agents. Every response uses the {success, data | error} envelope.',
+      description:
+        'One-time permissions for AI agents. Every response uses the {success, data | error} envelope.',
     },
   });
   app.route('/api/docs', docsRoutes(OPENAPI_PATH));

@@ -10,7 +10,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'agent-otp' },
       redact: {
-        paths: ['token', 'apiKey', 'authorization', '*.token', '*.apiKey', '*.authorization', '*.headers.authorization'],
+        paths: [
+          'token',
+          'apiKey',
+          'authorization',
+          '*.token',
+          '*.apiKey',
+          '*.authorization',
+          '*.headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

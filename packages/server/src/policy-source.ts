@@ -33,11 +33,15 @@ export function createPolicySource(file: string, logger: Logger, options: { watc
         const changed = next.version !== policy.version;
         policy = next;
         lastError = null;
-        if (changed) logger.info({ policyVersion: next.version, rules: next.rules.length }, 'policy reloaded');
+        if (changed)
+          logger.info({ policyVersion: next.version, rules: next.rules.length }, 'policy reloaded');
         return { ok: true, version: next.version, changed };
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
-        logger.error({ policyVersion: policy.version, error: lastError }, 'policy edit refused; previous policy kept');
+        logger.error(
+          { policyVersion: policy.version, error: lastError },
+          'policy edit refused; previous policy kept',
+        );
         return { ok: false, error: lastError };
       }
     },

@@ -3,9 +3,9 @@ import {
   createAgentService,
   createApprovalService,
   createLocalEvents,
-  createUserService,
   createPermissionService,
   createSecretHasher,
+  createUserService,
   type Store,
   systemClock,
 } from '@agent-otp/core';

@@ -53,7 +53,12 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   sweeper.unref();
 
   logger.info(
-    { url, dataDir: config.dataDir, policyFile: config.policyFile, policyVersion: runtime.policy.current().version },
+    {
+      url,
+      dataDir: config.dataDir,
+      policyFile: config.policyFile,
+      policyVersion: runtime.policy.current().version,
+    },
     'agent-otp listening',
   );
   let closing: Promise<void> | null = null;

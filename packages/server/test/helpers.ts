@@ -5,7 +5,6 @@ import { Writable } from 'node:stream';
 import { createFixedClock } from '@agent-otp/core';
 import { createLogger, createRuntime, parseConfig, type Runtime } from '../src/index.ts';
 
-
 export interface TestRuntime {
   runtime: Runtime;
   clock: ReturnType<typeof createFixedClock>;

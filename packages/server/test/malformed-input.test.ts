@@ -19,20 +19,61 @@ function random(seed: number) {
 }
 
 const rng = random(20261126);
-const WEIRD_STRINGS = ['', ' ', 'perm_', 'perm_../../etc', '%00', '\u0000', '😀'.repeat(50), 'a'.repeat(5000), '__proto__', 'constructor', '{"a":1}', 'null', '-1', '1e309', 'otp_', 'ak_'];
+const WEIRD_STRINGS = [
+  '',
+  ' ',
+  'perm_',
+  'perm_../../etc',
+  '%00',
+  '\u0000',
+  '😀'.repeat(50),
+  'a'.repeat(5000),
+  '__proto__',
+  'constructor',
+  '{"a":1}',
+  'null',
+  '-1',
+  '1e309',
+  'otp_',
+  'ak_',
+];
 
 function weirdValue(depth = 0): unknown {
   switch (rng.int(depth > 3 ? 7 : 10)) {
-    case 0: return null;
-    case 1: return rng.pick([true, false]);
-    case 2: return rng.pick([0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, Number.MAX_SAFE_INTEGER]);
-    case 3: return rng.pick(WEIRD_STRINGS);
-    case 4: return `s${rng.int(1000)}`;
-    case 5: return rng.pick(['file.read', 'gmail.send', 'bank.transfer', 'a.b']);
-    case 6: return rng.pick([30, 300, 3600, 29, 3601]);
-    case 7: return Array.from({ length: rng.int(4) }, () => weirdValue(depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return rng.pick([true, false]);
+    case 2:
+      return rng.pick([0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, Number.MAX_SAFE_INTEGER]);
+    case 3:
+      return rng.pick(WEIRD_STRINGS);
+    case 4:
+      return `s${rng.int(1000)}`;
+    case 5:
+      return rng.pick(['file.read', 'gmail.send', 'bank.transfer', 'a.b']);
+    case 6:
+      return rng.pick([30, 300, 3600, 29, 3601]);
+    case 7:
+      return Array.from({ length: rng.int(4) }, () => weirdValue(depth + 1));
     default: {
-      const keys = ['action', 'resource', 'scope', 'context', 'ttl', 'token', 'actionDetails', 'reason', 'max_uses', 'subject_pattern', 'max_size', 'allowed_extensions', '__proto__', 'size_limit', 'x'];
+      const keys = [
+        'action',
+        'resource',
+        'scope',
+        'context',
+        'ttl',
+        'token',
+        'actionDetails',
+        'reason',
+        'max_uses',
+        'subject_pattern',
+        'max_size',
+        'allowed_extensions',
+        '__proto__',
+        'size_limit',
+        'x',
+      ];
       const out: Record<string, unknown> = {};
       for (let i = rng.int(5); i > 0; i--) out[rng.pick(keys)] = weirdValue(depth + 1);
       return out;
@@ -42,12 +83,18 @@ function weirdValue(depth = 0): unknown {
 
 function weirdBody(): string | undefined {
   switch (rng.int(8)) {
-    case 0: return undefined;
-    case 1: return '{"action": ';
-    case 2: return '['.repeat(20000);
-    case 3: return `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
-    case 4: return Buffer.from(Array.from({ length: 64 }, () => rng.int(256))).toString('latin1');
-    default: return JSON.stringify(weirdValue());
+    case 0:
+      return undefined;
+    case 1:
+      return '{"action": ';
+    case 2:
+      return '['.repeat(20000);
+    case 3:
+      return `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
+    case 4:
+      return Buffer.from(Array.from({ length: 64 }, () => rng.int(256))).toString('latin1');
+    default:
+      return JSON.stringify(weirdValue());
   }
 }
 
@@ -83,22 +130,33 @@ describe('a few thousand malformed requests', () => {
     const worker = async () => {
       while (sent < total) {
         sent += 1;
-        const id = rng.pick([...ids, ...WEIRD_STRINGS.map(encodeURIComponent), 'perm_AAAAAAAAAAAAAAAAAAAAAA']);
+        const id = rng.pick([
+          ...ids,
+          ...WEIRD_STRINGS.map(encodeURIComponent),
+          'perm_AAAAAAAAAAAAAAAAAAAAAA',
+        ]);
         const path = rng.pick([
           '/api/v1/permissions/request',
           `/api/v1/permissions/${id}`,
           `/api/v1/permissions/${id}/verify`,
           `/api/v1/permissions/${id}/use`,
           `/api/v1/permissions/${id}/revoke`,
-          `/api/v1/permissions?limit=${encodeURIComponent(JSON.stringify(weirdValue()) ?? "")}&cursor=${encodeURIComponent(JSON.stringify(weirdValue()) ?? "")}`,
-          `/api/v1/permissions?status=${encodeURIComponent(JSON.stringify(weirdValue()) ?? "")}`,
+          `/api/v1/permissions?limit=${encodeURIComponent(JSON.stringify(weirdValue()) ?? '')}&cursor=${encodeURIComponent(JSON.stringify(weirdValue()) ?? '')}`,
+          `/api/v1/permissions?status=${encodeURIComponent(JSON.stringify(weirdValue()) ?? '')}`,
           '/api/v1/permissions/request/extra',
         ]);
         const method = rng.pick(['GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH']);
         const headers: Record<string, string> = {};
         const key = rng.pick([...keys, ...keys, 'ak_bogus', `ak_${'x'.repeat(43)}`, '', 'uat_x']);
         if (key) headers.authorization = rng.pick([`Bearer ${key}`, key, `bearer  ${key}`]);
-        const type = rng.pick(['application/json', 'application/json', 'text/plain', 'application/json; charset=utf-8', '', 'multipart/form-data']);
+        const type = rng.pick([
+          'application/json',
+          'application/json',
+          'text/plain',
+          'application/json; charset=utf-8',
+          '',
+          'multipart/form-data',
+        ]);
         if (type) headers['content-type'] = type;
         let body = method === 'GET' ? undefined : weirdBody();
         if (body && rng.int(4) === 0 && tokens.length > 0) {
@@ -106,7 +164,8 @@ describe('a few thousand malformed requests', () => {
         }
         const res = await fetch(server.url + path, { method, headers, body });
         const text = await res.text();
-        if (res.status >= 500) failures.push(`${method} ${path} ${body?.slice(0, 80)} → ${res.status} ${text.slice(0, 200)}`);
+        if (res.status >= 500)
+          failures.push(`${method} ${path} ${body?.slice(0, 80)} → ${res.status} ${text.slice(0, 200)}`);
         else if (res.status >= 400) {
           const parsed = JSON.parse(text);
           if (parsed.success !== false || !/^[A-Z_]+$/.test(parsed.error?.code) || !parsed.error.message) {

@@ -43,7 +43,11 @@ describe('permission lifecycle (responses and stored rows)', () => {
     const { id, token, scope, usesRemaining, expiresAt, policy } = request.body.data;
     assert.match(id, /^perm_/);
     assert.match(token, /^otp_[A-Za-z0-9_-]{43}$/);
-    assert.deepEqual(scope, { size_limit: 1000, max_size: 1048576, allowed_extensions: ['.txt', '.md', '.json'] });
+    assert.deepEqual(scope, {
+      size_limit: 1000,
+      max_size: 1048576,
+      allowed_extensions: ['.txt', '.md', '.json'],
+    });
     assert.equal(usesRemaining, 1);
     assert.equal(expiresAt, new Date(t.clock.now() + 120_000).toISOString());
     assert.equal(policy.rule, 'file reads');
@@ -136,12 +140,18 @@ describe('permission lifecycle (responses and stored rows)', () => {
   });
 
   it('denies by policy with the rule named, and by default when nothing matches', async () => {
-    const denied = await t.call('POST', '/api/v1/permissions/request', { key, body: { action: 'file.delete' } });
+    const denied = await t.call('POST', '/api/v1/permissions/request', {
+      key,
+      body: { action: 'file.delete' },
+    });
     assert.equal(denied.status, 200);
     assert.equal(denied.body.data.status, 'denied');
     assert.equal(denied.body.data.reason, 'denied by policy rule "deletes"');
     assert.equal(denied.body.data.token, undefined);
-    const unmatched = await t.call('POST', '/api/v1/permissions/request', { key, body: { action: 'shell.exec' } });
+    const unmatched = await t.call('POST', '/api/v1/permissions/request', {
+      key,
+      body: { action: 'shell.exec' },
+    });
     assert.equal(unmatched.body.data.status, 'denied');
     assert.equal(unmatched.body.data.policy.rule, null);
     const stored = await t.runtime.store.getPermission(unmatched.body.data.id);
@@ -185,7 +195,10 @@ describe('permission lifecycle (responses and stored rows)', () => {
   });
 
   it('revokes approved tokens and cancels pending requests', async () => {
-    const approved = await t.call('POST', '/api/v1/permissions/request', { key, body: { action: 'gmail.send' } });
+    const approved = await t.call('POST', '/api/v1/permissions/request', {
+      key,
+      body: { action: 'gmail.send' },
+    });
     const revoke = await t.call('POST', `/api/v1/permissions/${approved.body.data.id}/revoke`, {
       key,
       body: { reason: 'task aborted' },
@@ -199,7 +212,10 @@ describe('permission lifecycle (responses and stored rows)', () => {
     });
     assert.equal(use.body.error.code, 'TOKEN_REVOKED');
 
-    const pending = await t.call('POST', '/api/v1/permissions/request', { key, body: { action: 'bank.pay' } });
+    const pending = await t.call('POST', '/api/v1/permissions/request', {
+      key,
+      body: { action: 'bank.pay' },
+    });
     const cancel = await t.call('POST', `/api/v1/permissions/${pending.body.data.id}/revoke`, { key });
     assert.equal(cancel.body.data.status, 'cancelled');
     const again = await t.call('POST', `/api/v1/permissions/${pending.body.data.id}/revoke`, { key });
@@ -209,7 +225,10 @@ describe('permission lifecycle (responses and stored rows)', () => {
 
   it('lists only the agent own requests, newest first, in pages', async () => {
     const other = await t.agent('other-bot');
-    await t.call('POST', '/api/v1/permissions/request', { key: other.apiKey, body: { action: 'gmail.send' } });
+    await t.call('POST', '/api/v1/permissions/request', {
+      key: other.apiKey,
+      body: { action: 'gmail.send' },
+    });
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
@@ -224,7 +243,10 @@ describe('permission lifecycle (responses and stored rows)', () => {
       }
       cursor = page.body.nextCursor;
     } while (cursor);
-    const mine = await t.runtime.store.listPermissions({ agentId: (await t.runtime.agents.find('invoice-bot')).id, limit: 200 });
+    const mine = await t.runtime.store.listPermissions({
+      agentId: (await t.runtime.agents.find('invoice-bot')).id,
+      limit: 200,
+    });
     assert.equal(seen.size, mine.items.length);
     const pending = await t.call('GET', '/api/v1/permissions?status=pending', { key });
     assert.ok(pending.body.data.every((p: { status: string }) => p.status === 'pending'));

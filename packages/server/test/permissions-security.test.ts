@@ -19,17 +19,28 @@ describe('agent routes: authentication and isolation', () => {
   });
   after(() => t.close());
 
-  const request = (key: string) => t.call('POST', '/api/v1/permissions/request', { key, body: { action: 'gmail.send' } });
+  const request = (key: string) =>
+    t.call('POST', '/api/v1/permissions/request', { key, body: { action: 'gmail.send' } });
 
   it('refuses a missing, malformed, unknown or non-agent credential with 401', async () => {
     const missing = await t.call('POST', '/api/v1/permissions/request', { body: { action: 'gmail.send' } });
     assert.equal(missing.status, 401);
     assert.equal(missing.body.error.code, 'UNAUTHORIZED');
-    for (const header of ['Basic abc', 'Bearer', 'Bearer ak_short', `Bearer ak_${'A'.repeat(43)}`, 'Bearer uat_x', `Bearer otp_${'A'.repeat(43)}`]) {
+    for (const header of [
+      'Basic abc',
+      'Bearer',
+      'Bearer ak_short',
+      `Bearer ak_${'A'.repeat(43)}`,
+      'Bearer uat_x',
+      `Bearer otp_${'A'.repeat(43)}`,
+    ]) {
       const res = await t.call('GET', '/api/v1/permissions', { headers: { authorization: header } });
       assert.equal(res.status, 401, header);
       assert.equal(res.body.error.code, 'UNAUTHORIZED');
-      assert.ok(!JSON.stringify(res.body).includes(header.slice(7)) || header.length < 12, 'credential not echoed');
+      assert.ok(
+        !JSON.stringify(res.body).includes(header.slice(7)) || header.length < 12,
+        'credential not echoed',
+      );
     }
   });
 

@@ -40,7 +40,8 @@ export interface VoteRow {
 export const USER_COLUMNS = 'id, name, role, status, password_hash, created_at, updated_at';
 export const USER_TOKEN_COLUMNS = 'id, user_id, name, token_hash, created_at, revoked_at';
 export const SESSION_COLUMNS = 'id, user_id, token_hash, created_at, expires_at';
-export const VOTE_COLUMNS = 'permission_id, user_id, user_name, decision, scope, ttl_seconds, reason, created_at';
+export const VOTE_COLUMNS =
+  'permission_id, user_id, user_name, decision, scope, ttl_seconds, reason, created_at';
 
 export const toUser = (r: UserRow): User => ({
   id: r.id,

@@ -10,22 +10,24 @@ const CLAIM_DELIVERY =
   "UPDATE permissions SET token_hash = ?, updated_at = ? WHERE id = ? AND status = 'approved' AND token_hash IS NULL " +
   `RETURNING ${PERMISSION_COLUMNS}`;
 
+const LOCK_PENDING =
+  "UPDATE permissions SET updated_at = updated_at WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING id";
+const INSERT_VOTE =
+  `INSERT INTO approval_votes (${VOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
+  'ON CONFLICT (permission_id, user_id) DO NOTHING';
+
 /** Approval votes and the one-time hand-over of a human-approved token. */
 export function sqlApprovalMethods(driver: SqlDriver): ApprovalMethods {
   return {
     addApprovalVote(vote, now, audit) {
       return driver.transaction(async (tx) => {
-        const pending = await tx.get<{ id: string }>(
-          "SELECT id FROM permissions WHERE id = ? AND status = 'pending' AND expires_at > ?",
-          [vote.permissionId, now],
-        );
+        // A no-op UPDATE rather than a SELECT: on PostgreSQL it locks the row and re-checks the
+        // status after a concurrent decision commits, so no vote lands after the decision.
+        const pending = await tx.get<{ id: string }>(LOCK_PENDING, [vote.permissionId, now]);
         if (!pending) return 'not_pending' as const;
-        const already = await tx.get<{ user_id: string }>(
-          'SELECT user_id FROM approval_votes WHERE permission_id = ? AND user_id = ?',
-          [vote.permissionId, vote.userId],
-        );
-        if (already) return 'duplicate' as const;
-        await tx.run(`INSERT INTO approval_votes (${VOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
+        // ON CONFLICT instead of a prior SELECT: two racing votes of one user on PostgreSQL would
+        // both pass the SELECT, and the loser would fail with a unique violation, not 'duplicate'.
+        const inserted = await tx.run(INSERT_VOTE, [
           vote.permissionId,
           vote.userId,
           vote.userName,
@@ -35,6 +37,7 @@ export function sqlApprovalMethods(driver: SqlDriver): ApprovalMethods {
           vote.reason,
           vote.createdAt,
         ]);
+        if (inserted.changes === 0) return 'duplicate' as const;
         await appendAuditEntries(tx, audit);
         return 'recorded' as const;
       });

@@ -54,7 +54,9 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
           ]);
         } catch (error) {
           if (driver.isUniqueViolation(error)) {
-            throw new AgentOtpError('CONFLICT', `a user named "${user.name}" already exists`, { field: 'name' });
+            throw new AgentOtpError('CONFLICT', `a user named "${user.name}" already exists`, {
+              field: 'name',
+            });
           }
           throw error;
         }
@@ -64,10 +66,14 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
     getUser: (id) => userBy('id', id),
     getUserByName: (name) => userBy('name', name),
     async listUsers() {
-      return (await driver.all<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id`)).map(toUser);
+      return (await driver.all<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id`)).map(
+        toUser,
+      );
     },
     updateUser(id, patch, now, audit) {
-      const fields = (Object.keys(USER_PATCH) as (keyof typeof USER_PATCH)[]).filter((k) => patch[k] !== undefined);
+      const fields = (Object.keys(USER_PATCH) as (keyof typeof USER_PATCH)[]).filter(
+        (k) => patch[k] !== undefined,
+      );
       const set = [...fields.map((k) => `${USER_PATCH[k]} = ?`), 'updated_at = ?'].join(', ');
       return driver.transaction(async (tx) => {
         const row = await tx.get<UserRow>(`UPDATE users SET ${set} WHERE id = ? RETURNING ${USER_COLUMNS}`, [
@@ -133,9 +139,10 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
       });
     },
     async getSessionByHash(tokenHash) {
-      const row = await driver.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = ?`, [
-        tokenHash,
-      ]);
+      const row = await driver.get<SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = ?`,
+        [tokenHash],
+      );
       return row ? toSession(row) : null;
     },
     async deleteSession(id, audit) {

@@ -1,12 +1,14 @@
 import { describe } from 'node:test';
 import type { Store } from '@agent-otp/core';
 import { agentTests, lifecycleTests } from './conformance/agents.ts';
+import { deliveryTests, voteTests } from './conformance/approvals.ts';
 import { atomicityTests } from './conformance/atomicity.ts';
 import { auditTests } from './conformance/audit.ts';
 import type { MakeStore } from './conformance/fixtures.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
+import { userTests } from './conformance/users.ts';
 
 export type { MakeStore } from './conformance/fixtures.ts';
 
@@ -28,6 +30,9 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     permissionTests(make);
     transitionTests(make);
     consumeTests(make);
+    voteTests(make);
+    deliveryTests(make);
+    userTests(make);
     atomicityTests(make);
     auditTests(make);
     raceTests(make);

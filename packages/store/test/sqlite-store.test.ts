@@ -12,8 +12,11 @@ import {
   makeApproved,
   makeEvent,
   makePermission,
+  makeVote,
   seedAgent,
+  seedPending,
   seedPermission,
+  seedUser,
   T0,
   TEST_TIMEOUT_MS,
   verifyChain,
@@ -63,6 +66,48 @@ describe('sqlite file: several connections on one file', () => {
     }
   });
 
+  it('two connections racing 100 token deliveries: exactly one claims it', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const { stores } = await openShared(2);
+    const [a, b] = stores as [Store, Store];
+    try {
+      const agent = await seedAgent(a);
+      const p = await seedPermission(a, makeApproved(agent.id, { tokenHash: null }));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 ? a : b).claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [eventFor(p, 'token.delivered', { i })]),
+        ),
+      );
+      const winners = results.filter((r) => r !== null);
+      assert.equal(winners.length, 1);
+      assert.equal((await b.getPermission(p.id))?.tokenHash, winners[0]?.tokenHash);
+      assert.equal((await a.listAudit({ event: 'token.delivered', limit: 500 })).length, 1);
+      assert.equal((await verifyChain(b)).ok, true);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  it('two connections racing one user\'s votes: one recorded', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { stores } = await openShared(2);
+    const [a, b] = stores as [Store, Store];
+    try {
+      const p = await seedPending(a);
+      const ana = await seedUser(b);
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? a : b).addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote', { i })]),
+        ),
+      );
+      assert.equal(results.filter((r) => r === 'recorded').length, 1);
+      assert.equal((await a.listApprovalVotes(p.id)).length, 1);
+      assert.equal((await b.listAudit({ event: 'approval.vote', limit: 500 })).length, 1);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
   it('three connections racing decisions and appends keep one unforked chain', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
@@ -103,7 +148,7 @@ describe('sqlite file: several connections on one file', () => {
       const raw = new Database(file, { readonly: true });
       const applied = raw.prepare('SELECT name FROM kysely_migration').all();
       raw.close();
-      assert.deepEqual(applied, [{ name: '001-initial' }]);
+      assert.deepEqual(applied, [{ name: '001-initial' }, { name: '002-approvals-users' }]);
     } finally {
       await second.close();
     }

@@ -35,7 +35,9 @@ export function createAgentService({ store, clock, hasher }: AgentServiceDeps) {
 
   /** Finds an agent by id (`agt_…`) or by name. */
   async function find(idOrName: string): Promise<Agent> {
-    const agent = isId('agent', idOrName) ? await store.getAgent(idOrName) : await store.getAgentByName(idOrName);
+    const agent = isId('agent', idOrName)
+      ? await store.getAgent(idOrName)
+      : await store.getAgentByName(idOrName);
     if (!agent) throw new AgentOtpError('NOT_FOUND', `agent ${idOrName} not found`);
     return agent;
   }
@@ -95,7 +97,8 @@ export function createAgentService({ store, clock, hasher }: AgentServiceDeps) {
     if (!agent || !hasher.matches(apiKey, agent.keyHash)) {
       throw new AgentOtpError('UNAUTHORIZED', 'the API key is not valid');
     }
-    if (agent.status !== 'active') throw new AgentOtpError('AGENT_DISABLED', `agent ${agent.name} is disabled`);
+    if (agent.status !== 'active')
+      throw new AgentOtpError('AGENT_DISABLED', `agent ${agent.name} is disabled`);
     return agent;
   }
 

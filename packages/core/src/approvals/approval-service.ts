@@ -3,7 +3,7 @@ import { AgentOtpError } from '../errors.ts';
 import type { PermissionEvents } from '../events.ts';
 import { permissionEvent } from '../permissions/audit-events.ts';
 import type { PermissionService } from '../permissions/permission-service.ts';
-import { narrowScope, usesAllowed, validateScope } from '../scope/index.ts';
+import { narrowGrantedScope, usesAllowed, validateScope } from '../scope/index.ts';
 import type { Store } from '../store.ts';
 import type { Actor, ApprovalVote, Permission, Scope, User } from '../types.ts';
 
@@ -54,10 +54,17 @@ export function createApprovalService({ store, clock, events, permissions }: App
   }
 
   function checkNarrowing(permission: Permission, input: ApproveInput): Scope | null {
-    if (input.ttl !== undefined && (!Number.isInteger(input.ttl) || input.ttl < 30 || input.ttl > permission.ttlSeconds)) {
-      throw new AgentOtpError('VALIDATION_ERROR', `ttl may only shorten the lifetime: 30..${permission.ttlSeconds} seconds`, {
-        field: 'ttl',
-      });
+    if (
+      input.ttl !== undefined &&
+      (!Number.isInteger(input.ttl) || input.ttl < 30 || input.ttl > permission.ttlSeconds)
+    ) {
+      throw new AgentOtpError(
+        'VALIDATION_ERROR',
+        `ttl may only shorten the lifetime: 30..${permission.ttlSeconds} seconds`,
+        {
+          field: 'ttl',
+        },
+      );
     }
     if (input.scope === undefined) return null;
     const checked = validateScope(input.scope, 'approver');
@@ -81,10 +88,22 @@ export function createApprovalService({ store, clock, events, permissions }: App
     });
     const result = await store.addApprovalVote(record, now, [audit]);
     if (result === 'duplicate') {
-      throw new AgentOtpError('CONFLICT', `${user.name} has already decided on ${permission.id}; a quorum needs distinct approvers`);
+      throw new AgentOtpError(
+        'CONFLICT',
+        `${user.name} has already decided on ${permission.id}; a quorum needs distinct approvers`,
+      );
     }
-    if (result === 'not_pending') await pendingPermission(permission.id); // throws with the current state
-    events.publish({ permissionId: permission.id, agentId: permission.agentId, status: 'pending', kind: 'vote' });
+    if (result === 'not_pending') {
+      await pendingPermission(permission.id); // throws with the current state
+      // The store refused the vote: never report it as recorded, whatever a later read says.
+      throw new AgentOtpError('INVALID_STATE', `permission ${permission.id} is no longer pending`);
+    }
+    events.publish({
+      permissionId: permission.id,
+      agentId: permission.agentId,
+      status: 'pending',
+      kind: 'vote',
+    });
     return store.listApprovalVotes(permission.id);
   }
 
@@ -103,16 +122,34 @@ export function createApprovalService({ store, clock, events, permissions }: App
       createdAt: clock.now(),
     });
     const approvals = votes.filter((v) => v.decision === 'approve');
-    if (approvals.length < permission.approvalsRequired) return { outcome: 'vote_recorded', permission, votes };
+    // One deny denies: a deny vote recorded before the quorum was counted wins, even while its
+    // own transition is still on the way.
+    if (votes.some((v) => v.decision === 'deny')) {
+      return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
+    }
+    if (approvals.length < permission.approvalsRequired)
+      return { outcome: 'vote_recorded', permission, votes };
 
     // Every approver's narrowing applies; the lifetime starts now, at approval.
-    const granted = approvals.reduce((acc, v) => (v.scope ? narrowScope(acc, v.scope) : acc), permission.grantedScope ?? {});
-    const ttl = Math.min(permission.ttlSeconds, ...approvals.map((v) => v.ttlSeconds ?? permission.ttlSeconds));
+    const granted = approvals.reduce(
+      (acc, v) => (v.scope ? narrowGrantedScope(acc, v.scope) : acc),
+      permission.grantedScope ?? {},
+    );
+    const ttl = Math.min(
+      permission.ttlSeconds,
+      ...approvals.map((v) => v.ttlSeconds ?? permission.ttlSeconds),
+    );
     const now = clock.now();
     const approved = await store.transitionPermission(
       id,
       ['pending'],
-      { status: 'approved', grantedScope: granted, usesRemaining: usesAllowed(granted), decidedAt: now, expiresAt: now + ttl * 1000 },
+      {
+        status: 'approved',
+        grantedScope: granted,
+        usesRemaining: usesAllowed(granted),
+        decidedAt: now,
+        expiresAt: now + ttl * 1000,
+      },
       [
         permissionEvent('permission.approved', permission, actorOf(user), now, {
           by: approvals.map((v) => v.userName),
@@ -121,7 +158,8 @@ export function createApprovalService({ store, clock, events, permissions }: App
         }),
       ],
     );
-    if (!approved) return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
+    if (!approved)
+      return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
     events.publish({ permissionId: id, agentId: approved.agentId, status: 'approved', kind: 'approved' });
     return { outcome: 'approved', permission: approved, votes };
   }
@@ -141,10 +179,19 @@ export function createApprovalService({ store, clock, events, permissions }: App
     });
     const now = clock.now();
     const text = reason ? `denied by ${user.name}: ${reason}` : `denied by ${user.name}`;
-    const denied = await store.transitionPermission(id, ['pending'], { status: 'denied', reason: text, decidedAt: now }, [
-      permissionEvent('permission.denied', permission, actorOf(user), now, { by: user.name, reason: reason ?? null }),
-    ]);
-    if (!denied) return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
+    const denied = await store.transitionPermission(
+      id,
+      ['pending'],
+      { status: 'denied', reason: text, decidedAt: now },
+      [
+        permissionEvent('permission.denied', permission, actorOf(user), now, {
+          by: user.name,
+          reason: reason ?? null,
+        }),
+      ],
+    );
+    if (!denied)
+      return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
     events.publish({ permissionId: id, agentId: denied.agentId, status: 'denied', kind: 'denied' });
     return { outcome: 'denied', permission: denied, votes };
   }

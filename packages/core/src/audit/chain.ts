@@ -26,7 +26,10 @@ export function hashAuditEntry(entry: AuditEventInput, seq: number, prevHash: st
 }
 
 /** Links an event to the chain head, giving the entry to store. */
-export function chainAuditEntry(entry: AuditEventInput, head: { seq: number; hash: string } | null): AuditEntry {
+export function chainAuditEntry(
+  entry: AuditEventInput,
+  head: { seq: number; hash: string } | null,
+): AuditEntry {
   const seq = (head?.seq ?? 0) + 1;
   const prevHash = head?.hash ?? GENESIS_HASH;
   return { ...entry, seq, prevHash, hash: hashAuditEntry(entry, seq, prevHash) };
@@ -50,11 +53,20 @@ export function createChainVerifier() {
     add(entry: AuditEntry): boolean {
       if (failure) return false;
       if (entry.seq !== expectedSeq) {
-        failure = { brokenAtSeq: expectedSeq, reason: `entry ${expectedSeq} is missing (found ${entry.seq} next)` };
+        failure = {
+          brokenAtSeq: expectedSeq,
+          reason: `entry ${expectedSeq} is missing (found ${entry.seq} next)`,
+        };
       } else if (entry.prevHash !== prevHash) {
-        failure = { brokenAtSeq: entry.seq, reason: `entry ${entry.seq} does not link to the entry before it` };
+        failure = {
+          brokenAtSeq: entry.seq,
+          reason: `entry ${entry.seq} does not link to the entry before it`,
+        };
       } else if (hashAuditEntry(entry, entry.seq, entry.prevHash) !== entry.hash) {
-        failure = { brokenAtSeq: entry.seq, reason: `entry ${entry.seq} was modified (its hash does not match)` };
+        failure = {
+          brokenAtSeq: entry.seq,
+          reason: `entry ${entry.seq} was modified (its hash does not match)`,
+        };
       }
       if (failure) return false;
       count += 1;
@@ -63,7 +75,9 @@ export function createChainVerifier() {
       return true;
     },
     result(): ChainVerification {
-      return failure ? { ok: false, entries: count, ...failure } : { ok: true, entries: count, headHash: prevHash };
+      return failure
+        ? { ok: false, entries: count, ...failure }
+        : { ok: true, entries: count, headHash: prevHash };
     },
   };
 }

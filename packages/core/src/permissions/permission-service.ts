@@ -1,9 +1,15 @@
 import type { Clock } from '../clock.ts';
 import { AgentOtpError } from '../errors.ts';
+import { type PermissionEvents, waitForChange } from '../events.ts';
 import { newId } from '../ids.ts';
 import type { Policy } from '../policy/types.ts';
-import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed, validateScope } from '../scope/index.ts';
-import { type PermissionEvents, waitForChange } from '../events.ts';
+import {
+  checkScopeAtUse,
+  narrowScope,
+  unenforcedConstraints,
+  usesAllowed,
+  validateScope,
+} from '../scope/index.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
 import type { Actor, Agent, JsonObject, Permission, PermissionStatus, Scope } from '../types.ts';
@@ -26,7 +32,10 @@ export type RequestOutcome =
 
 export type VerifyOutcome =
   | { valid: true; permission: Permission; unenforced: string[] }
-  | { valid: false; reason: 'INVALID_TOKEN' | 'TOKEN_USED' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'NOT_APPROVED' };
+  | {
+      valid: false;
+      reason: 'INVALID_TOKEN' | 'TOKEN_USED' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'NOT_APPROVED';
+    };
 
 /** A permission as its agent reads it; `token` only on the one read that delivers it. */
 export interface Delivered {
@@ -78,9 +87,12 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     const event = permissionEvent('permission.expired', permission, { type: 'system', id: 'expiry' }, now, {
       from: permission.status,
     });
-    const expired = await store.transitionPermission(permission.id, [permission.status], { status: 'expired' }, [
-      event,
-    ]);
+    const expired = await store.transitionPermission(
+      permission.id,
+      [permission.status],
+      { status: 'expired' },
+      [event],
+    );
     if (expired) announce(expired, 'expired');
     return expired ?? ((await store.getPermission(permission.id)) as Permission);
   }
@@ -89,9 +101,13 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     const now = clock.now();
     const ttlSeconds = input.ttl ?? deps.defaults.ttlSeconds;
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < TTL_BOUNDS.min || ttlSeconds > TTL_BOUNDS.max) {
-      throw new AgentOtpError('VALIDATION_ERROR', `ttl must be an integer from ${TTL_BOUNDS.min} to ${TTL_BOUNDS.max}`, {
-        field: 'ttl',
-      });
+      throw new AgentOtpError(
+        'VALIDATION_ERROR',
+        `ttl must be an integer from ${TTL_BOUNDS.min} to ${TTL_BOUNDS.max}`,
+        {
+          field: 'ttl',
+        },
+      );
     }
     if (input.context && jsonDepthExceeds(input.context, MAX_JSON_DEPTH)) {
       throw new AgentOtpError('VALIDATION_ERROR', `context is nested deeper than ${MAX_JSON_DEPTH} levels`, {
@@ -211,7 +227,11 @@ export function createPermissionService(deps: PermissionServiceDeps) {
    * Reads a permission of the agent; with `waitMs`, holds the answer while it is pending until
    * it is decided, expires or the wait ends. Delivers a human-approved token on first read.
    */
-  async function get(agent: Agent, id: string, wait: { waitMs?: number; signal?: AbortSignal } = {}): Promise<Delivered> {
+  async function get(
+    agent: Agent,
+    id: string,
+    wait: { waitMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Delivered> {
     let permission = await expireIfDue(await ownPermission(agent, id));
     const until = clock.now() + (wait.waitMs ?? 0);
     while (permission.status === 'pending' && !wait.signal?.aborted) {
@@ -258,11 +278,20 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     ]);
   }
 
-  async function use(agent: Agent, id: string, token: string, actionDetails?: JsonObject): Promise<UseOutcome> {
+  async function use(
+    agent: Agent,
+    id: string,
+    token: string,
+    actionDetails?: JsonObject,
+  ): Promise<UseOutcome> {
     if (actionDetails && jsonDepthExceeds(actionDetails, MAX_JSON_DEPTH)) {
-      throw new AgentOtpError('VALIDATION_ERROR', `actionDetails is nested deeper than ${MAX_JSON_DEPTH} levels`, {
-        field: 'actionDetails',
-      });
+      throw new AgentOtpError(
+        'VALIDATION_ERROR',
+        `actionDetails is nested deeper than ${MAX_JSON_DEPTH} levels`,
+        {
+          field: 'actionDetails',
+        },
+      );
     }
     let permission = await expireIfDue(await ownPermission(agent, id));
     if (!looksLikeToken(token) || !permission.tokenHash || !hasher.matches(token, permission.tokenHash)) {
@@ -276,7 +305,10 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     }
     const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails);
     if (!check.ok) {
-      await refuseUse(agent, permission, 'SCOPE_VIOLATION', { constraint: check.constraint, message: check.message });
+      await refuseUse(agent, permission, 'SCOPE_VIOLATION', {
+        constraint: check.constraint,
+        message: check.message,
+      });
       throw new AgentOtpError('SCOPE_VIOLATION', check.message, { constraint: check.constraint });
     }
     const now = clock.now();
@@ -302,9 +334,13 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     const now = clock.now();
     const target = permission.status === 'pending' ? 'cancelled' : 'revoked';
     if (permission.status !== 'pending' && permission.status !== 'approved') {
-      throw new AgentOtpError('INVALID_STATE', `permission ${id} is ${permission.status} and can no longer be revoked`, {
-        status: permission.status,
-      });
+      throw new AgentOtpError(
+        'INVALID_STATE',
+        `permission ${id} is ${permission.status} and can no longer be revoked`,
+        {
+          status: permission.status,
+        },
+      );
     }
     const event = permissionEvent(`permission.${target}`, permission, agentActor(agent), now, {
       from: permission.status,
@@ -319,9 +355,13 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     if (changed) announce(changed, target);
     if (!changed) {
       const current = (await store.getPermission(id)) as Permission;
-      throw new AgentOtpError('INVALID_STATE', `permission ${id} is ${current.status} and can no longer be revoked`, {
-        status: current.status,
-      });
+      throw new AgentOtpError(
+        'INVALID_STATE',
+        `permission ${id} is ${current.status} and can no longer be revoked`,
+        {
+          status: current.status,
+        },
+      );
     }
     return changed;
   }

@@ -5,8 +5,8 @@ import { isId, newId } from '../ids.ts';
 import {
   generateSecret,
   looksLikeSecret,
-  type SecretHasher,
   SESSION_PREFIX,
+  type SecretHasher,
   USER_TOKEN_PREFIX,
 } from '../secrets.ts';
 import type { Store } from '../store.ts';
@@ -58,17 +58,27 @@ export function createUserService(deps: UserServiceDeps) {
   /** Creates a user; without a password one is generated and returned once. */
   async function create(input: { name: string; role: UserRole; password?: string }, actor: Actor) {
     if (!USER_NAME.test(input.name)) {
-      throw new AgentOtpError('VALIDATION_ERROR', 'user name must be 1-64 letters, digits, ".", "-", "_" or "@"', {
-        field: 'name',
-      });
+      throw new AgentOtpError(
+        'VALIDATION_ERROR',
+        'user name must be 1-64 letters, digits, ".", "-", "_" or "@"',
+        {
+          field: 'name',
+        },
+      );
     }
     if (!USER_ROLES.includes(input.role)) {
-      throw new AgentOtpError('VALIDATION_ERROR', `role must be one of ${USER_ROLES.join(', ')}`, { field: 'role' });
+      throw new AgentOtpError('VALIDATION_ERROR', `role must be one of ${USER_ROLES.join(', ')}`, {
+        field: 'role',
+      });
     }
     if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
-      throw new AgentOtpError('VALIDATION_ERROR', `password must have at least ${MIN_PASSWORD_LENGTH} characters`, {
-        field: 'password',
-      });
+      throw new AgentOtpError(
+        'VALIDATION_ERROR',
+        `password must have at least ${MIN_PASSWORD_LENGTH} characters`,
+        {
+          field: 'password',
+        },
+      );
     }
     const password = input.password ?? randomBytes(18).toString('base64url');
     const now = clock.now();
@@ -81,14 +91,22 @@ export function createUserService(deps: UserServiceDeps) {
       createdAt: now,
       updatedAt: now,
     };
-    await store.createUser(user, event('user.created', actor, { userId: user.id, name: user.name, role: user.role }));
+    await store.createUser(
+      user,
+      event('user.created', actor, { userId: user.id, name: user.name, role: user.role }),
+    );
     return { user, generatedPassword: input.password === undefined ? password : null };
   }
 
   async function setStatus(idOrName: string, status: User['status'], actor: Actor): Promise<User> {
     const user = await find(idOrName);
     const name = status === 'disabled' ? 'user.disabled' : 'user.enabled';
-    const updated = await store.updateUser(user.id, { status }, clock.now(), event(name, actor, { userId: user.id, name: user.name }));
+    const updated = await store.updateUser(
+      user.id,
+      { status },
+      clock.now(),
+      event(name, actor, { userId: user.id, name: user.name }),
+    );
     if (!updated) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
     return updated;
   }
@@ -98,14 +116,26 @@ export function createUserService(deps: UserServiceDeps) {
     const keys = [`name:${name.toLowerCase()}`, ...(meta.ip ? [`ip:${meta.ip}`] : [])];
     const wait = Math.max(...keys.map((key) => throttle.retryAfter(key)));
     if (wait > 0) {
-      await store.appendAudit([event('user.login_throttled', { type: 'user', id: 'unknown' }, { name: name.slice(0, 64), ip: meta.ip ?? null })]);
-      throw new AgentOtpError('RATE_LIMITED', `too many failed logins; try again in ${wait} seconds`, { retryAfter: wait });
+      await store.appendAudit([
+        event(
+          'user.login_throttled',
+          { type: 'user', id: 'unknown' },
+          { name: name.slice(0, 64), ip: meta.ip ?? null },
+        ),
+      ]);
+      throw new AgentOtpError('RATE_LIMITED', `too many failed logins; try again in ${wait} seconds`, {
+        retryAfter: wait,
+      });
     }
     const user = await store.getUserByName(name);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !ok || user.status !== 'active') {
       await store.appendAudit([
-        event('user.login_failed', { type: 'user', id: user?.id ?? 'unknown' }, { name: name.slice(0, 64), ip: meta.ip ?? null }),
+        event(
+          'user.login_failed',
+          { type: 'user', id: user?.id ?? 'unknown' },
+          { name: name.slice(0, 64), ip: meta.ip ?? null },
+        ),
       ]);
       for (const key of keys) throttle.fail(key);
       throw new AgentOtpError('UNAUTHORIZED', 'wrong user name or password');
@@ -120,7 +150,10 @@ export function createUserService(deps: UserServiceDeps) {
       createdAt: now,
       expiresAt: now + deps.sessionTtlSeconds * 1000,
     };
-    await store.createSession(session, event('user.login', { type: 'user', id: user.id }, { name: user.name, ip: meta.ip ?? null }));
+    await store.createSession(
+      session,
+      event('user.login', { type: 'user', id: user.id }, { name: user.name, ip: meta.ip ?? null }),
+    );
     return { user, session, sessionToken };
   }
 
@@ -128,7 +161,8 @@ export function createUserService(deps: UserServiceDeps) {
   async function authenticateSession(sessionToken: string): Promise<{ user: User; session: Session } | null> {
     if (!looksLikeSecret(SESSION_PREFIX, sessionToken)) return null;
     const session = await store.getSessionByHash(hasher.hash(sessionToken));
-    if (!session || session.expiresAt <= clock.now() || !hasher.matches(sessionToken, session.tokenHash)) return null;
+    if (!session || session.expiresAt <= clock.now() || !hasher.matches(sessionToken, session.tokenHash))
+      return null;
     const user = await store.getUser(session.userId);
     return user && user.status === 'active' ? { user, session } : null;
   }
@@ -160,7 +194,10 @@ export function createUserService(deps: UserServiceDeps) {
       createdAt: clock.now(),
       revokedAt: null,
     };
-    await store.createUserToken(record, event('user.token_created', actor, { userId: user.id, tokenId: record.id, name: record.name }));
+    await store.createUserToken(
+      record,
+      event('user.token_created', actor, { userId: user.id, tokenId: record.id, name: record.name }),
+    );
     return { token, record, user };
   }
 
@@ -174,7 +211,11 @@ export function createUserService(deps: UserServiceDeps) {
   }
 
   async function revokeToken(tokenId: string, actor: Actor): Promise<UserToken> {
-    const revoked = await store.revokeUserToken(tokenId, clock.now(), event('user.token_revoked', actor, { tokenId }));
+    const revoked = await store.revokeUserToken(
+      tokenId,
+      clock.now(),
+      event('user.token_revoked', actor, { tokenId }),
+    );
     if (!revoked) throw new AgentOtpError('NOT_FOUND', `token ${tokenId} not found or already revoked`);
     return revoked;
   }

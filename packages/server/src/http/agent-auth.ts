@@ -11,7 +11,8 @@ export function agentAuth(agents: AgentService): MiddlewareHandler<AppEnv> {
     const header = c.req.header('authorization');
     if (!header) throw new AgentOtpError('UNAUTHORIZED', 'missing Authorization header: send "Bearer ak_…"');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) throw new AgentOtpError('UNAUTHORIZED', 'the Authorization header must be "Bearer ak_…"');
+    if (!match?.[1])
+      throw new AgentOtpError('UNAUTHORIZED', 'the Authorization header must be "Bearer ak_…"');
     if (!match[1].startsWith('ak_')) {
       throw new AgentOtpError('UNAUTHORIZED', 'agent routes take an agent API key (ak_…)');
     }

@@ -1,4 +1,4 @@
-import { AgentOtpError, ERROR_CODES, type ErrorCode } from '@agent-otp/core';
+import { type AgentOtpError, ERROR_CODES, type ErrorCode } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './env.ts';

@@ -2,8 +2,8 @@ import { AgentOtpError } from '@agent-otp/core';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
-import { fail, failWith } from './envelope.ts';
 import type { AppEnv } from './env.ts';
+import { fail, failWith } from './envelope.ts';
 
 /**
  * The one place errors become responses: catalogued errors keep their code; Hono's own

@@ -1,11 +1,10 @@
-import { AgentOtpError, type Session, type User, type UserService } from '@agent-otp/core';
+import { AgentOtpError, type UserService } from '@agent-otp/core';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppEnv } from './env.ts';
 
 export const SESSION_COOKIE = 'agent_otp_session';
 export const CSRF_HEADER = 'x-csrf-token';
-
 
 /**
  * Human routes take a personal API token (`Authorization: Bearer uat_…`) or a browser session
@@ -20,7 +19,8 @@ export function humanAuth(users: UserService): MiddlewareHandler<AppEnv> {
       const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
       if (token.startsWith('ak_')) throw new AgentOtpError('FORBIDDEN', 'agent keys cannot use human routes');
       const user = await users.authenticateToken(token);
-      if (!user) throw new AgentOtpError('UNAUTHORIZED', 'a valid user token (uat_…) or a session is required');
+      if (!user)
+        throw new AgentOtpError('UNAUTHORIZED', 'a valid user token (uat_…) or a session is required');
       c.set('user', user);
       c.set('session', null);
       return next();
@@ -42,7 +42,8 @@ export function humanAuth(users: UserService): MiddlewareHandler<AppEnv> {
 
 async function formField(request: Request, name: string): Promise<string | undefined> {
   const type = request.headers.get('content-type') ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return undefined;
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data'))
+    return undefined;
   try {
     const value = (await request.formData()).get(name);
     return typeof value === 'string' ? value : undefined;

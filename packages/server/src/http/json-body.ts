@@ -14,7 +14,10 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     // A POST without a body and without a content type (e.g. revoke) is an empty object.
     if (!type && (await c.req.text()).length === 0) return next();
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-      throw new AgentOtpError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with content-type application/json');
+      throw new AgentOtpError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the body as JSON with content-type application/json',
+      );
     }
     let body: unknown;
     try {
@@ -23,7 +26,9 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
       throw new AgentOtpError('INVALID_JSON', 'the request body is not valid JSON');
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new AgentOtpError('VALIDATION_ERROR', 'the request body must be a JSON object', { field: 'body' });
+      throw new AgentOtpError('VALIDATION_ERROR', 'the request body must be a JSON object', {
+        field: 'body',
+      });
     }
     await next();
   };

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
-import { fail } from './envelope.ts';
 import type { AppEnv } from './env.ts';
+import { fail } from './envelope.ts';
 
 const TARGET_NAMES: Record<string, string> = { json: 'body', query: 'query', param: 'path' };
 

@@ -26,7 +26,10 @@ export function docsRoutes(openApiPath: string) {
   for (const [name, content] of files) {
     const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
     app.get(`/${name}`, (c) =>
-      c.body(new Uint8Array(content), 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' }),
+      c.body(new Uint8Array(content), 200, {
+        'content-type': type,
+        'cache-control': 'public, max-age=86400',
+      }),
     );
   }
   return app;

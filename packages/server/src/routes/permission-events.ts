@@ -1,10 +1,14 @@
-import { type PermissionEvents, type PermissionService, TERMINAL_STATUSES } from '@agent-otp/core';
+import {
+  AgentOtpError,
+  type PermissionEvents,
+  type PermissionService,
+  TERMINAL_STATUSES,
+} from '@agent-otp/core';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../http/env.ts';
 import { presentPermission } from './presenters.ts';
 import { IdParams } from './schemas.ts';
-import { AgentOtpError } from '@agent-otp/core';
 
 const KEEPALIVE_MS = 15_000;
 
@@ -17,7 +21,8 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
   const app = new Hono<AppEnv>();
   app.get('/permissions/:id/events', async (c) => {
     const parsed = IdParams.safeParse({ id: c.req.param('id') });
-    if (!parsed.success) throw new AgentOtpError('VALIDATION_ERROR', 'id: must be a permission id (perm_…)', { field: 'id' });
+    if (!parsed.success)
+      throw new AgentOtpError('VALIDATION_ERROR', 'id: must be a permission id (perm_…)', { field: 'id' });
     const agent = c.get('agent');
     const id = parsed.data.id;
     // Fails with 404 before the stream opens when the permission is not the agent's.
@@ -38,14 +43,20 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
           await stream.writeSSE({
             event: 'permission',
             id: String(++eventId),
-            data: JSON.stringify({ ...presentPermission(current.permission), ...(current.token ? { token: current.token } : {}) }),
+            data: JSON.stringify({
+              ...presentPermission(current.permission),
+              ...(current.token ? { token: current.token } : {}),
+            }),
           });
           if (TERMINAL_STATUSES.includes(current.permission.status) || stream.aborted) break;
           // Wait for a change, sending a comment now and then so proxies keep the line open.
           while (!changed && !stream.aborted) {
             await new Promise<void>((resolve) => {
               wake = resolve;
-              setTimeout(resolve, Math.min(KEEPALIVE_MS, Math.max(50, current.permission.expiresAt - Date.now() + 50)));
+              setTimeout(
+                resolve,
+                Math.min(KEEPALIVE_MS, Math.max(50, current.permission.expiresAt - Date.now() + 50)),
+              );
             });
             if (!changed && !stream.aborted) await stream.write(': keepalive\n\n');
             if (!changed && current.permission.expiresAt <= Date.now()) changed = true;
@@ -53,7 +64,12 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
           if (stream.aborted) break;
           changed = false;
           const next = await permissions.get(agent, id);
-          if (next.permission.status === current.permission.status && next.permission.updatedAt === current.permission.updatedAt && !next.token) continue;
+          if (
+            next.permission.status === current.permission.status &&
+            next.permission.updatedAt === current.permission.updatedAt &&
+            !next.token
+          )
+            continue;
           current = next;
         }
       } finally {

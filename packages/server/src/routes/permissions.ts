@@ -1,15 +1,15 @@
 import type { PermissionService } from '@agent-otp/core';
 import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
-import { ok } from '../http/envelope.ts';
 import type { AppEnv } from '../http/env.ts';
+import { ok } from '../http/envelope.ts';
 import { validationHook } from '../http/validation.ts';
 import type { Metrics } from '../metrics.ts';
 import {
+  type Links,
   presentApproved,
   presentDenied,
   presentPending,
   presentPermission,
-  type Links,
 } from './presenters.ts';
 import {
   ErrorBody,
@@ -117,7 +117,10 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
   app.openapi(listRoute, async (c) => {
     const { status, action, limit, cursor } = c.req.valid('query');
     const page = await permissions.list(c.get('agent'), { status, action, limit, cursor });
-    return c.json({ success: true as const, data: page.items.map(presentPermission), nextCursor: page.nextCursor }, 200);
+    return c.json(
+      { success: true as const, data: page.items.map(presentPermission), nextCursor: page.nextCursor },
+      200,
+    );
   });
 
   app.openapi(getRoute, async (c) => {
@@ -130,29 +133,47 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
   });
 
   app.openapi(verifyRoute, async (c) => {
-    const outcome = await permissions.verify(c.get('agent'), c.req.valid('param').id, c.req.valid('json').token);
+    const outcome = await permissions.verify(
+      c.get('agent'),
+      c.req.valid('param').id,
+      c.req.valid('json').token,
+    );
     if (!outcome.valid) return ok(c, { valid: false as const, reason: outcome.reason }, 200);
     const p = outcome.permission;
-    return ok(c, {
-      valid: true as const,
-      status: p.status,
-      action: p.action,
-      resource: p.resource,
-      scope: p.grantedScope ?? {},
-      usesRemaining: p.usesRemaining,
-      expiresAt: new Date(p.expiresAt).toISOString(),
-      unenforced: outcome.unenforced,
-    }, 200);
+    return ok(
+      c,
+      {
+        valid: true as const,
+        status: p.status,
+        action: p.action,
+        resource: p.resource,
+        scope: p.grantedScope ?? {},
+        usesRemaining: p.usesRemaining,
+        expiresAt: new Date(p.expiresAt).toISOString(),
+        unenforced: outcome.unenforced,
+      },
+      200,
+    );
   });
 
   app.openapi(useRoute, async (c) => {
     const { token, actionDetails } = c.req.valid('json');
     try {
-      const { permission, unchecked } = await permissions.use(c.get('agent'), c.req.valid('param').id, token, actionDetails);
+      const { permission, unchecked } = await permissions.use(
+        c.get('agent'),
+        c.req.valid('param').id,
+        token,
+        actionDetails,
+      );
       metrics.uses.inc({ outcome: 'OK' });
       return ok(
         c,
-        { success: true as const, usesRemaining: permission.usesRemaining, status: permission.status, unchecked },
+        {
+          success: true as const,
+          usesRemaining: permission.usesRemaining,
+          status: permission.status,
+          unchecked,
+        },
         200,
       );
     } catch (error) {

@@ -22,7 +22,13 @@ export const RequestBody = z
     resource: z.string().min(1).max(1000).nullish().openapi({ example: 'email:client@example.com' }),
     scope: JsonObject.optional().openapi({ example: { max_emails: 1, subject_pattern: '^Invoice.*' } }),
     context: JsonObject.optional().openapi({ example: { reason: 'Sending monthly invoice to client' } }),
-    ttl: z.number().int().min(30).max(3600).optional().openapi({ description: 'Token lifetime in seconds', example: 300 }),
+    ttl: z
+      .number()
+      .int()
+      .min(30)
+      .max(3600)
+      .optional()
+      .openapi({ description: 'Token lifetime in seconds', example: 300 }),
   })
   .strict()
   .openapi('PermissionRequest');
@@ -35,7 +41,9 @@ export const TokenBody = z
 export const UseBody = z
   .object({
     token: z.string().min(1).max(200),
-    actionDetails: JsonObject.optional().openapi({ example: { recipient: 'client@example.com', subject: 'Invoice #123' } }),
+    actionDetails: JsonObject.optional().openapi({
+      example: { recipient: 'client@example.com', subject: 'Invoice #123' },
+    }),
   })
   .strict()
   .openapi('UseBody');
@@ -55,7 +63,13 @@ export const ListQuery = z
   .strict();
 
 export const GetQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(60).optional().openapi({ description: 'Long-poll up to N seconds while pending' }),
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .optional()
+    .openapi({ description: 'Long-poll up to N seconds while pending' }),
 });
 
 const Policy = z.object({

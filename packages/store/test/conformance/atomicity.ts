@@ -9,10 +9,18 @@ import {
   makeApproved,
   makeEvent,
   makePermission,
+  makeSession,
+  makeUser,
+  makeUserToken,
+  makeVote,
   rejection,
   seedAgent,
+  seedPending,
   seedPermission,
+  seedUser,
   storeTest,
+  T0,
+  userEvent,
   verifyChain,
 } from './fixtures.ts';
 
@@ -97,6 +105,65 @@ export function atomicityTests(makeStore: MakeStore): void {
       assert.deepEqual(await store.getPermission(p.id), p, 'the use was not spent');
       const used = await store.consumeUse(p.id, 'h', p.createdAt, [eventFor(p, 'permission.used')]);
       assert.equal(used?.status, 'used');
+    });
+
+    test('createUser', async (store) => {
+      const existing = await seedUser(store);
+      const user = makeUser();
+      await failsClosed(store, (bad) => store.createUser(user, bad));
+      assert.equal(await store.getUser(user.id), null);
+      assert.deepEqual(await store.listUsers(), [existing]);
+      // The name stays free: the rolled-back insert left nothing behind.
+      await store.createUser(user, userEvent(user, 'user.created'));
+      assert.deepEqual(await store.getUserByName(user.name), user);
+    });
+
+    test('updateUser', async (store) => {
+      const user = await seedUser(store);
+      await failsClosed(store, (bad) => store.updateUser(user.id, { status: 'disabled', role: 'admin' }, T0 + 1, bad));
+      assert.deepEqual(await store.getUser(user.id), user);
+    });
+
+    test('createUserToken and revokeUserToken', async (store) => {
+      const user = await seedUser(store);
+      const refused = makeUserToken(user.id);
+      await failsClosed(store, (bad) => store.createUserToken(refused, bad));
+      assert.equal(await store.getUserTokenByHash(refused.tokenHash), null);
+      assert.deepEqual(await store.listUserTokens(user.id), []);
+      const token = makeUserToken(user.id);
+      await store.createUserToken(token, userEvent(user, 'user.token_created'));
+      await failsClosed(store, (bad) => store.revokeUserToken(token.id, T0 + 1, bad));
+      assert.deepEqual(await store.getUserTokenByHash(token.tokenHash), token, 'still usable');
+      assert.ok(await store.revokeUserToken(token.id, T0 + 2, userEvent(user, 'user.token_revoked')));
+    });
+
+    test('createSession and deleteSession with an audit entry', async (store) => {
+      const user = await seedUser(store);
+      const refused = makeSession(user.id);
+      await failsClosed(store, (bad) => store.createSession(refused, bad));
+      assert.equal(await store.getSessionByHash(refused.tokenHash), null);
+      const session = makeSession(user.id);
+      await store.createSession(session, userEvent(user, 'user.login'));
+      await failsClosed(store, (bad) => store.deleteSession(session.id, bad));
+      assert.deepEqual(await store.getSessionByHash(session.tokenHash), session, 'the logout did not happen');
+    });
+
+    test('addApprovalVote', async (store) => {
+      const p = await seedPending(store);
+      const ana = await seedUser(store);
+      await failsClosed(store, (bad) => store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote'), bad]));
+      assert.deepEqual(await store.listApprovalVotes(p.id), []);
+      // Nothing was kept, so the same user's vote is not a duplicate now.
+      assert.equal(await store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote')]), 'recorded');
+    });
+
+    test('claimTokenDelivery', async (store) => {
+      const agent = await seedAgent(store);
+      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: null }));
+      await failsClosed(store, (bad) => store.claimTokenDelivery(p.id, 'h', T0 + 1, [bad]));
+      assert.deepEqual(await store.getPermission(p.id), p, 'no token was handed over');
+      const claimed = await store.claimTokenDelivery(p.id, 'h', T0 + 1, [eventFor(p, 'token.delivered')]);
+      assert.equal(claimed?.tokenHash, 'h');
     });
 
     test('appendAudit writes a batch whole or not at all', async (store) => {

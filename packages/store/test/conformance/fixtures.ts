@@ -3,6 +3,7 @@ import { it } from 'node:test';
 import {
   type Agent,
   AgentOtpError,
+  type ApprovalVote,
   type AuditEntry,
   type AuditEventInput,
   type ChainVerification,
@@ -10,7 +11,10 @@ import {
   type ErrorCode,
   newId,
   type Permission,
+  type Session,
   type Store,
+  type User,
+  type UserToken,
 } from '@agent-otp/core';
 
 /** Gives a new, empty store each time; the suite migrates it and closes it. */
@@ -155,4 +159,71 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the call to reject, it resolved');
+}
+
+export function makeUser(overrides: Partial<User> = {}): User {
+  return {
+    id: newId('user'),
+    name: `user-${hex(6)}`,
+    role: 'approver',
+    status: 'active',
+    passwordHash: `scrypt$32768$8$1$${hex(16)}$${hex()}`,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function makeUserToken(userId: string, overrides: Partial<UserToken> = {}): UserToken {
+  return {
+    id: newId('userToken'),
+    userId,
+    name: 'ci',
+    tokenHash: hex(),
+    createdAt: T0,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+export function makeSession(userId: string, overrides: Partial<Session> = {}): Session {
+  return {
+    id: newId('session'),
+    userId,
+    tokenHash: hex(),
+    createdAt: T0,
+    expiresAt: T0 + 3_600_000,
+    ...overrides,
+  };
+}
+
+export function makeVote(permissionId: string, user: User, overrides: Partial<ApprovalVote> = {}): ApprovalVote {
+  return {
+    permissionId,
+    userId: user.id,
+    userName: user.name,
+    decision: 'approve',
+    scope: null,
+    ttlSeconds: null,
+    reason: null,
+    createdAt: T0 + 1,
+    ...overrides,
+  };
+}
+
+/** The audit event of something a user did. */
+export function userEvent(user: Pick<User, 'id'>, event: string, details = {}): AuditEventInput {
+  return makeEvent({ event, actor: { type: 'user', id: user.id }, details });
+}
+
+export async function seedUser(store: Store, overrides: Partial<User> = {}): Promise<User> {
+  const user = makeUser(overrides);
+  await store.createUser(user, userEvent(user, 'user.created'));
+  return user;
+}
+
+/** A pending permission of a new agent, ready to be voted on. */
+export async function seedPending(store: Store, overrides: Partial<Permission> = {}): Promise<Permission> {
+  const agent = await seedAgent(store);
+  return seedPermission(store, makePermission(agent.id, overrides));
 }

@@ -8,8 +8,11 @@ import {
   makeApproved,
   makeEvent,
   makePermission,
+  makeVote,
   seedAgent,
+  seedPending,
   seedPermission,
+  seedUser,
   storeTest,
   T0,
   verifyChain,
@@ -93,6 +96,62 @@ export function raceTests(makeStore: MakeStore): void {
       assert.ok(
         useSeqs.every((seq) => seq < revokeSeq),
         'every successful use precedes the revoke',
+      );
+    });
+
+    test('100 concurrent token deliveries of one approval: exactly one claims it', async (store) => {
+      const agent = await seedAgent(store);
+      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: null }));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          store.claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [eventFor(p, 'token.delivered', { i })]),
+        ),
+      );
+      const winners = results.filter((r) => r !== null);
+      assert.equal(winners.length, 1);
+      assert.deepEqual(await store.getPermission(p.id), winners[0]);
+      assert.match(winners[0]?.tokenHash ?? '', /^hash-\d+$/);
+      assert.equal((await store.listAudit({ event: 'token.delivered', limit: 500 })).length, 1);
+      assert.equal((await verifyChain(store)).ok, true);
+    });
+
+    test('30 concurrent votes of one user: one recorded, the rest duplicate', async (store) => {
+      const p = await seedPending(store, { approvalsRequired: 2 });
+      const ana = await seedUser(store);
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          store.addApprovalVote(makeVote(p.id, ana, { decision: i % 2 ? 'deny' : 'approve' }), T0 + 1, [
+            eventFor(p, 'approval.vote', { i }),
+          ]),
+        ),
+      );
+      assert.equal(results.filter((r) => r === 'recorded').length, 1);
+      assert.equal(results.filter((r) => r === 'duplicate').length, 29);
+      assert.equal((await store.listApprovalVotes(p.id)).length, 1);
+      assert.equal((await store.listAudit({ event: 'approval.vote', limit: 500 })).length, 1);
+    });
+
+    test('votes racing the decision: none is recorded after it', async (store) => {
+      const p = await seedPending(store, { approvalsRequired: 5 });
+      const users = [];
+      for (let i = 0; i < 20; i++) users.push(await seedUser(store));
+      const decision = eventFor(p, 'permission.denied');
+      const votes = Promise.all(
+        users.map((user) => store.addApprovalVote(makeVote(p.id, user), T0 + 1, [eventFor(p, 'approval.vote')])),
+      );
+      const decided = store.transitionPermission(p.id, ['pending'], { status: 'denied' }, [decision]);
+      const [results, result] = await Promise.all([votes, decided]);
+      assert.equal(result?.status, 'denied');
+      const recorded = results.filter((r) => r === 'recorded').length;
+      assert.equal(recorded + results.filter((r) => r === 'not_pending').length, 20);
+      assert.equal((await store.listApprovalVotes(p.id)).length, recorded);
+      const audit = await allAudit(store);
+      const decisionSeq = audit.find((e) => e.id === decision.id)?.seq ?? 0;
+      const voteSeqs = audit.filter((e) => e.event === 'approval.vote').map((e) => e.seq);
+      assert.equal(voteSeqs.length, recorded);
+      assert.ok(
+        voteSeqs.every((seq) => seq < decisionSeq),
+        'every recorded vote precedes the decision',
       );
     });
 

@@ -1,0 +1,54 @@
+import type {
+  AgentService,
+  ApprovalService,
+  Clock,
+  PermissionEvents,
+  PermissionService,
+  Policy,
+  Session,
+  Store,
+  User,
+  UserService,
+} from '@agent-otp/core';
+import type { Hono } from 'hono';
+
+/** What the dashboard reads of the policy file: the server's PolicySource satisfies it. */
+export interface PolicyView {
+  current(): Policy;
+  /** The error of the last refused edit while the previous policy stays in force. */
+  lastError(): string | null;
+  file: string;
+}
+
+/** The few logger methods the dashboard uses (a pino logger fits). */
+export interface DashboardLogger {
+  error(details: object, message: string): void;
+}
+
+/** The services the dashboard renders; the server's composition root passes its own. */
+export interface DashboardDeps {
+  store: Store;
+  agents: AgentService;
+  permissions: PermissionService;
+  approvals: ApprovalService;
+  users: UserService;
+  events: PermissionEvents;
+  policy: PolicyView;
+  clock: Clock;
+  logger?: DashboardLogger;
+  /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
+  keepaliveMs?: number;
+}
+
+export interface DashEnv {
+  Variables: {
+    /** Set by the parent app's request-context middleware. */
+    requestId: string;
+    user: User;
+    session: Session;
+    /** The session's CSRF token, rendered into forms and the meta tag. */
+    csrf: string;
+  };
+}
+
+export type DashApp = Hono<DashEnv>;

@@ -1,0 +1,27 @@
+import type { DashboardDeps } from '../deps.ts';
+import type { RequestView } from '../views/request-card.tsx';
+import type { Names } from '../views/timeline.tsx';
+
+/** Id → name for agents and users, read once per page (both lists are small). */
+export async function loadNames(deps: DashboardDeps): Promise<Names> {
+  const [agents, users] = await Promise.all([deps.agents.list(), deps.users.list()]);
+  const agentNames = new Map(agents.map((a) => [a.id, a.name]));
+  const userNames = new Map(users.map((u) => [u.id, u.name]));
+  return {
+    agent: (id) => agentNames.get(id) ?? id,
+    user: (id) => userNames.get(id) ?? id,
+  };
+}
+
+/** The pending requests with their votes, after expiring the ones past their deadline. */
+export async function pendingRequests(deps: DashboardDeps): Promise<RequestView[]> {
+  await deps.permissions.expireDue();
+  const [page, names] = await Promise.all([deps.store.listPermissions({ status: 'pending', limit: 200 }), loadNames(deps)]);
+  return Promise.all(
+    page.items.map(async (permission) => ({
+      permission,
+      agentName: names.agent(permission.agentId),
+      votes: await deps.store.listApprovalVotes(permission.id),
+    })),
+  );
+}

@@ -1,0 +1,137 @@
+import { AgentOtpError, canonicalJson, type Permission } from '@agent-otp/core';
+import type { Context } from 'hono';
+import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { formFields, intField, jsonObjectField } from '../http/form.ts';
+import { duration } from '../views/format.ts';
+import { page } from '../views/layout.tsx';
+import { Alert, Badge, Json, Time } from '../views/parts.tsx';
+import { RequestCard } from '../views/request-card.tsx';
+import { Timeline } from '../views/timeline.tsx';
+import { loadNames } from './lookup.ts';
+
+/** What an approved, used or finished request ended with. */
+function Outcome({ permission: p }: { permission: Permission }) {
+  return (
+    <section class="card">
+      <h2>Outcome</h2>
+      <dl class="facts">
+        <dt>Status</dt>
+        <dd>
+          <Badge status={p.status} />
+        </dd>
+        {p.reason ? (
+          <>
+            <dt>Reason</dt>
+            <dd>{p.reason}</dd>
+          </>
+        ) : null}
+        {p.decidedAt ? (
+          <>
+            <dt>Decided</dt>
+            <dd>
+              <Time ms={p.decidedAt} /> <span class="muted small">after {duration((p.decidedAt - p.createdAt) / 1000)}</span>
+            </dd>
+          </>
+        ) : null}
+        {p.status === 'approved' || p.status === 'used' ? (
+          <>
+            <dt>Uses left</dt>
+            <dd>{p.usesRemaining ?? 'unlimited'}</dd>
+            <dt>Token expires</dt>
+            <dd>
+              <Time ms={p.expiresAt} />
+            </dd>
+            <dt>Token</dt>
+            <dd>{p.tokenHash ? 'delivered to the agent' : 'not yet collected by the agent'}</dd>
+          </>
+        ) : null}
+      </dl>
+      <h3>Granted scope</h3>
+      <Json value={p.status === 'denied' ? null : p.grantedScope} empty="none" />
+    </section>
+  );
+}
+
+async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, error?: AgentOtpError) {
+  const { permission, votes } = await deps.approvals.get(id);
+  const [names, entries] = await Promise.all([loadNames(deps), deps.store.listAudit({ permissionId: id, limit: 1000 })]);
+  const agentName = names.agent(permission.agentId);
+  const body = (
+    <>
+      <div class="page-head">
+        <h1 class="mono">{permission.action}</h1>
+        <Badge status={permission.status} />
+      </div>
+      <p class="muted small mono">{permission.id}</p>
+      {error ? <Alert>{error.message}</Alert> : null}
+      <RequestCard
+        permission={permission}
+        agentName={agentName}
+        votes={votes}
+        user={c.get('user')}
+        csrf={c.get('csrf')}
+        now={deps.clock.now()}
+        back="detail"
+      />
+      {permission.status === 'pending' ? null : <Outcome permission={permission} />}
+      <section class="card">
+        <h2>Timeline</h2>
+        <Timeline entries={entries} names={names} />
+      </section>
+    </>
+  );
+  const status = error ? (error.status as 400 | 403 | 404 | 409) : 200;
+  return page(c, permission.action, 'inbox', body, status);
+}
+
+/** Only the scope an approver actually edited is sent as a narrowing; the prefilled one is not. */
+function editedScope(permission: Permission, text: string | undefined) {
+  const scope = jsonObjectField(text, 'scope');
+  if (scope === undefined || canonicalJson(scope) === canonicalJson(permission.grantedScope ?? {})) return undefined;
+  return scope;
+}
+
+const backTo = (back: string | undefined, id: string) => (back === 'detail' ? `/requests/${id}` : `/?decided=${encodeURIComponent(id)}`);
+
+/** The request detail page (the API's approvalUrl) and the approve / deny form handlers. */
+export function requestPages(app: DashApp, deps: DashboardDeps) {
+  app.get('/requests/:id', (c) => detailPage(deps, c, c.req.param('id')));
+
+  app.post('/requests/:id/approve', async (c) => {
+    const id = c.req.param('id');
+    const form = await formFields(c);
+    try {
+      const { permission } = await deps.approvals.get(id);
+      const input = {
+        scope: editedScope(permission, form.scope),
+        ttl: intField(form.ttl, 'ttl', 30, 3600),
+        reason: form.reason?.trim() ? form.reason.trim().slice(0, 500) : undefined,
+      };
+      await deps.approvals.approve(c.get('user'), id, input);
+      return c.redirect(backTo(form.back, id), 303);
+    } catch (error) {
+      return decisionFailed(deps, c, id, error);
+    }
+  });
+
+  app.post('/requests/:id/deny', async (c) => {
+    const id = c.req.param('id');
+    const form = await formFields(c);
+    try {
+      const reason = form.reason?.trim() ? form.reason.trim().slice(0, 500) : undefined;
+      await deps.approvals.deny(c.get('user'), id, reason);
+      return c.redirect(backTo(form.back, id), 303);
+    } catch (error) {
+      return decisionFailed(deps, c, id, error);
+    }
+  });
+}
+
+/**
+ * A refused decision (bad scope JSON, already decided, expired…) re-renders the request with
+ * the reason, instead of an error page. Missing requests and role refusals stay error pages.
+ */
+function decisionFailed(deps: DashboardDeps, c: Context<DashEnv>, id: string, error: unknown) {
+  if (!(error instanceof AgentOtpError) || error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN') throw error;
+  return detailPage(deps, c, id, error);
+}

@@ -1,0 +1,127 @@
+import type { ApprovalVote, Permission, User } from '@agent-otp/core';
+import { hasRole } from '../http/session.ts';
+import { duration, isEmpty, prettyJson } from './format.ts';
+import { Badge, CsrfField, Deadline, Json, Time } from './parts.tsx';
+
+export interface RequestView {
+  permission: Permission;
+  agentName: string;
+  votes: ApprovalVote[];
+}
+
+interface CardProps extends RequestView {
+  user: User;
+  csrf: string;
+  now: number;
+  /** Where the decision forms return to. */
+  back: 'inbox' | 'detail';
+}
+
+/** Everything an approver needs to decide one pending request, and the forms to do it. */
+export function RequestCard({ permission: p, agentName, votes, user, csrf, now, back }: CardProps) {
+  const approvals = votes.filter((v) => v.decision === 'approve');
+  const reason = typeof p.context.reason === 'string' ? p.context.reason : null;
+  const otherContext = Object.fromEntries(Object.entries(p.context).filter(([key]) => key !== 'reason'));
+  return (
+    <article class="card request" id={`req-${p.id}`} data-permission={p.id}>
+      <header class="request-head">
+        <div class="request-title">
+          <span class="action mono">{p.action}</span>
+          <span class="muted"> by </span>
+          <strong class="agent">{agentName}</strong>
+        </div>
+        {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : <Badge status={p.status} />}
+      </header>
+      {reason ? <p class="reason">“{reason}”</p> : null}
+      <dl class="facts">
+        <dt>Resource</dt>
+        <dd class="mono">{p.resource ?? <span class="muted">none</span>}</dd>
+        <dt>Policy rule</dt>
+        <dd>
+          {p.policyRule ?? <span class="muted">none</span>} <span class="muted small mono">{p.policyVersion}</span>
+        </dd>
+        <dt>Token lifetime</dt>
+        <dd>{duration(p.ttlSeconds)}</dd>
+        <dt>Requested</dt>
+        <dd>
+          <Time ms={p.createdAt} />
+        </dd>
+        <dt>Approvals</dt>
+        <dd class="quorum">
+          <progress value={approvals.length} max={p.approvalsRequired}></progress>
+          <span>
+            {approvals.length} / {p.approvalsRequired}
+          </span>
+          {approvals.length > 0 ? <span class="muted small"> ({approvals.map((v) => v.userName).join(', ')})</span> : null}
+        </dd>
+      </dl>
+      <div class="scopes">
+        <div>
+          <h3>Requested scope</h3>
+          <Json value={p.requestedScope} />
+        </div>
+        <div>
+          <h3>Scope to be granted</h3>
+          <Json value={p.grantedScope} empty="no constraints" />
+        </div>
+      </div>
+      {isEmpty(otherContext) ? null : (
+        <div>
+          <h3>Context</h3>
+          <Json value={otherContext} />
+        </div>
+      )}
+      {p.status === 'pending' ? <Decide permission={p} votes={votes} user={user} csrf={csrf} back={back} /> : null}
+      {back === 'inbox' ? (
+        <footer class="request-foot">
+          <a href={`/requests/${p.id}`}>Details and timeline →</a>
+        </footer>
+      ) : null}
+    </article>
+  );
+}
+
+function Decide({ permission: p, votes, user, csrf, back }: Omit<CardProps, 'agentName' | 'now'>) {
+  if (!hasRole(user, 'approver')) return <p class="muted small">Read only: viewers cannot approve or deny.</p>;
+  const mine = votes.find((v) => v.userId === user.id);
+  if (mine) {
+    return <p class="muted small">You voted to {mine.decision}; waiting for other approvers.</p>;
+  }
+  // hx-preserve keeps what the approver typed when the live inbox re-renders around it.
+  return (
+    <div class="decide" id={`decide-${p.id}`} hx-preserve="true">
+      <form method="post" action={`/requests/${p.id}/approve`} class="approve-form">
+        <CsrfField token={csrf} />
+        <input type="hidden" name="back" value={back} />
+        <details class="narrow">
+          <summary>Narrow scope or lifetime</summary>
+          <label>
+            Token lifetime in seconds (30–{p.ttlSeconds})
+            <input type="number" name="ttl" min={30} max={p.ttlSeconds} placeholder={String(p.ttlSeconds)} />
+          </label>
+          <label>
+            Scope to grant (JSON; it can only narrow)
+            <textarea name="scope" rows={5} class="mono" spellcheck={false}>
+              {prettyJson(p.grantedScope ?? {})}
+            </textarea>
+          </label>
+          <label>
+            Note (optional)
+            <input name="reason" maxlength={500} />
+          </label>
+        </details>
+        <button type="submit" class="btn btn-approve">
+          Approve
+        </button>
+      </form>
+      <form method="post" action={`/requests/${p.id}/deny`} class="deny-form">
+        <CsrfField token={csrf} />
+        <input type="hidden" name="back" value={back} />
+        <input name="reason" maxlength={500} placeholder="Reason for denying (optional)" aria-label="Reason for denying" />
+        <button type="submit" class="btn btn-deny">
+          Deny
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { describe } from 'node:test';
+import {
+  allAudit,
+  hasCode,
+  type MakeStore,
+  makeSession,
+  makeUser,
+  makeUserToken,
+  seedUser,
+  storeTest,
+  T0,
+  userEvent,
+} from './fixtures.ts';
+
+export function userTests(makeStore: MakeStore): void {
+  const test = storeTest(makeStore);
+  describe('users', () => {
+    test('createUser round-trips by id and name, and writes its audit entry', async (store) => {
+      const user = makeUser({ name: 'ana.müller@example.com', role: 'admin' });
+      const event = userEvent(user, 'user.created', { name: user.name });
+      await store.createUser(user, event);
+      assert.deepEqual(await store.getUser(user.id), user);
+      assert.deepEqual(await store.getUserByName(user.name), user);
+      const audit = await allAudit(store);
+      assert.deepEqual(
+        audit.map((e) => e.id),
+        [event.id],
+      );
+    });
+
+    test('unknown id and name give null', async (store) => {
+      await seedUser(store, { name: 'someone' });
+      assert.equal(await store.getUser('usr_doesnotexist00'), null);
+      assert.equal(await store.getUserByName('nobody'), null);
+      assert.equal(await store.getUserByName('SOMEONE'), null, 'names are exact');
+    });
+
+    test('a duplicate name is CONFLICT and writes nothing', async (store) => {
+      const first = await seedUser(store, { name: 'taken' });
+      const dup = makeUser({ name: 'taken', role: 'admin' });
+      await assert.rejects(store.createUser(dup, userEvent(dup, 'user.created')), hasCode('CONFLICT'));
+      assert.equal(await store.getUser(dup.id), null);
+      assert.deepEqual(await store.getUserByName('taken'), first);
+      assert.deepEqual(await store.listUsers(), [first]);
+      assert.equal((await allAudit(store)).length, 1, 'no audit entry for the refused user');
+    });
+
+    test('listUsers is empty, then ordered oldest first', async (store) => {
+      assert.deepEqual(await store.listUsers(), []);
+      const c = await seedUser(store, { name: 'c', createdAt: T0 + 3 });
+      const a = await seedUser(store, { name: 'a', createdAt: T0 + 1 });
+      const b = await seedUser(store, { name: 'b', createdAt: T0 + 2 });
+      assert.deepEqual(await store.listUsers(), [a, b, c]);
+    });
+
+    test('updateUser patches each field on its own, sets updatedAt and audits', async (store) => {
+      const user = await seedUser(store);
+      const other = await seedUser(store);
+      const disabled = await store.updateUser(user.id, { status: 'disabled' }, T0 + 1, userEvent(user, 'user.disabled'));
+      assert.deepEqual(disabled, { ...user, status: 'disabled', updatedAt: T0 + 1 });
+      const admin = await store.updateUser(user.id, { role: 'admin' }, T0 + 2, userEvent(user, 'user.role'));
+      assert.deepEqual(admin, { ...user, status: 'disabled', role: 'admin', updatedAt: T0 + 2 });
+      const rehashed = await store.updateUser(
+        user.id,
+        { passwordHash: 'scrypt$new', status: 'active', role: 'viewer' },
+        T0 + 3,
+        userEvent(user, 'user.password'),
+      );
+      assert.deepEqual(rehashed, { ...user, passwordHash: 'scrypt$new', role: 'viewer', updatedAt: T0 + 3 });
+      assert.deepEqual(await store.getUser(user.id), rehashed);
+      assert.deepEqual(await store.getUser(other.id), other, 'other users are untouched');
+      // An empty patch still records who touched the user, and when.
+      const touched = await store.updateUser(user.id, {}, T0 + 4, userEvent(user, 'user.touched'));
+      assert.deepEqual(touched, { ...rehashed, updatedAt: T0 + 4 });
+      assert.deepEqual(
+        (await allAudit(store)).map((e) => e.event),
+        ['user.created', 'user.created', 'user.disabled', 'user.role', 'user.password', 'user.touched'],
+      );
+    });
+
+    test('updateUser of an unknown user is null and audits nothing', async (store) => {
+      await seedUser(store);
+      const ghost = makeUser();
+      assert.equal(await store.updateUser(ghost.id, { status: 'disabled' }, T0, userEvent(ghost, 'x')), null);
+      assert.equal((await allAudit(store)).length, 1);
+    });
+  });
+
+  describe('user tokens', () => {
+    test('createUserToken is found by hash and listed per user, oldest first', async (store) => {
+      const user = await seedUser(store);
+      const other = await seedUser(store);
+      const second = makeUserToken(user.id, { name: 'laptop', createdAt: T0 + 2 });
+      const first = makeUserToken(user.id, { name: 'ci ✓', createdAt: T0 + 1 });
+      const theirs = makeUserToken(other.id);
+      for (const token of [second, first, theirs]) {
+        await store.createUserToken(token, userEvent(user, 'user.token_created', { tokenId: token.id }));
+      }
+      assert.deepEqual(await store.getUserTokenByHash(first.tokenHash), first);
+      assert.deepEqual(await store.getUserTokenByHash(theirs.tokenHash), theirs);
+      assert.equal(await store.getUserTokenByHash('0'.repeat(64)), null);
+      assert.deepEqual(await store.listUserTokens(user.id), [first, second]);
+      assert.deepEqual(await store.listUserTokens(other.id), [theirs]);
+      assert.deepEqual(await store.listUserTokens('usr_doesnotexist00'), []);
+      assert.equal((await store.listAudit({ event: 'user.token_created', limit: 10 })).length, 3);
+    });
+
+    test('revokeUserToken revokes once: the hash stops working, a second revoke is null', async (store) => {
+      const user = await seedUser(store);
+      const token = makeUserToken(user.id);
+      const kept = makeUserToken(user.id, { createdAt: T0 + 1 });
+      await store.createUserToken(token, userEvent(user, 'user.token_created'));
+      await store.createUserToken(kept, userEvent(user, 'user.token_created'));
+      const revoked = await store.revokeUserToken(token.id, T0 + 5, userEvent(user, 'user.token_revoked'));
+      assert.deepEqual(revoked, { ...token, revokedAt: T0 + 5 });
+      assert.equal(await store.getUserTokenByHash(token.tokenHash), null, 'a revoked token authenticates nobody');
+      assert.deepEqual(await store.getUserTokenByHash(kept.tokenHash), kept);
+      assert.deepEqual(await store.listUserTokens(user.id), [revoked, kept], 'still listed, marked revoked');
+
+      assert.equal(await store.revokeUserToken(token.id, T0 + 6, userEvent(user, 'user.token_revoked')), null);
+      assert.equal(await store.revokeUserToken('utk_doesnotexist00', T0, userEvent(user, 'user.token_revoked')), null);
+      assert.equal((await store.listUserTokens(user.id))[0]?.revokedAt, T0 + 5, 'the first revoke time stays');
+      assert.equal((await store.listAudit({ event: 'user.token_revoked', limit: 10 })).length, 1);
+    });
+  });
+
+  describe('sessions', () => {
+    test('createSession is found by hash and audited; unknown hash is null', async (store) => {
+      const user = await seedUser(store);
+      const session = makeSession(user.id);
+      await store.createSession(session, userEvent(user, 'user.login'));
+      assert.deepEqual(await store.getSessionByHash(session.tokenHash), session);
+      assert.equal(await store.getSessionByHash('0'.repeat(64)), null);
+      assert.equal((await store.listAudit({ event: 'user.login', limit: 10 })).length, 1);
+    });
+
+    test('deleteSession with an audit entry, and without one', async (store) => {
+      const user = await seedUser(store);
+      const a = makeSession(user.id);
+      const b = makeSession(user.id);
+      await store.createSession(a, userEvent(user, 'user.login'));
+      await store.createSession(b, userEvent(user, 'user.login'));
+      const before = (await allAudit(store)).length;
+      await store.deleteSession(a.id, userEvent(user, 'user.logout'));
+      assert.equal(await store.getSessionByHash(a.tokenHash), null);
+      assert.deepEqual(await store.getSessionByHash(b.tokenHash), b);
+      assert.equal((await allAudit(store)).length, before + 1);
+      await store.deleteSession(b.id, null);
+      assert.equal(await store.getSessionByHash(b.tokenHash), null);
+      assert.equal((await allAudit(store)).length, before + 1, 'no audit entry when none is given');
+    });
+
+    test('deleteExpiredSessions removes those at or past their expiry and counts them', async (store) => {
+      const user = await seedUser(store);
+      const past = makeSession(user.id, { expiresAt: T0 - 1 });
+      const now = makeSession(user.id, { expiresAt: T0 });
+      const live = makeSession(user.id, { expiresAt: T0 + 1 });
+      for (const s of [past, now, live]) await store.createSession(s, userEvent(user, 'user.login'));
+      assert.equal(await store.deleteExpiredSessions(T0), 2);
+      assert.equal(await store.getSessionByHash(past.tokenHash), null);
+      assert.equal(await store.getSessionByHash(now.tokenHash), null);
+      assert.deepEqual(await store.getSessionByHash(live.tokenHash), live);
+      assert.equal(await store.deleteExpiredSessions(T0), 0);
+    });
+  });
+}
