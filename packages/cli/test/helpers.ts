@@ -28,13 +28,16 @@ export function run(
   if (dataDir === null) delete childEnv.AGENT_OTP_DATA_DIR;
   else childEnv.AGENT_OTP_DATA_DIR = dataDir;
   return new Promise((resolve, reject) => {
+    // Generous: each start loads the sources through tsx, which takes seconds on a busy machine.
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: ROOT, env: childEnv, timeout: 30_000 },
+      { cwd: ROOT, env: childEnv, timeout: 120_000 },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+        if (error && typeof error.code !== 'number') {
+          const why = `${error.message} (signal ${error.signal ?? 'none'})`;
+          reject(new Error(`agent-otp ${args.join(' ')} did not finish: ${why}; stderr: ${stderr}`));
+        } else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
   });

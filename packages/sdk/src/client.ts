@@ -10,6 +10,7 @@ import {
   type WaitOptions,
 } from './options.ts';
 import { asView, fromDecidedView, fromRequestResponse } from './results.ts';
+import { createSseWaiter } from './sse-waiter.ts';
 import { createTransport, type Transport } from './transport.ts';
 import type { PermissionPage, PermissionResult, PermissionView, UseResult, VerifyResult } from './types.ts';
 
@@ -41,9 +42,10 @@ export class AgentOTPClient {
 
   /** @throws AuthenticationError (`MISSING_API_KEY`) when `apiKey` is absent or not `ak_…`. */
   constructor(options: AgentOTPClientOptions) {
-    this.#transport = createTransport(resolveSettings(options));
-    this.#waiter = createPollingWaiter(async (id, waitSeconds, signal) => {
-      const body = await this.#transport.send({
+    const transport = createTransport(resolveSettings(options));
+    this.#transport = transport;
+    const longPoll = createPollingWaiter(async (id, waitSeconds, signal) => {
+      const body = await transport.send({
         method: 'GET',
         path: path(id),
         query: { wait: waitSeconds },
@@ -53,6 +55,10 @@ export class AgentOTPClient {
       });
       return asView(body.data);
     });
+    // The stream URL is built from baseUrl, not taken from the server's `eventsUrl`: the API key
+    // goes only to the server the caller configured, and `eventsUrl` names the server's public
+    // address, which an agent on the inside may not be able to reach.
+    this.#waiter = createSseWaiter((id, signal) => transport.openStream(path(id, '/events'), signal), longPoll);
   }
 
   /**
@@ -101,7 +107,7 @@ export class AgentOTPClient {
       throw error;
     }
     try {
-      return await this.waitForDecision(id, { timeout, signal, eventsUrl });
+      return await this.waitForDecision(id, { timeout, signal });
     } catch (error) {
       // Only when the agent gave up. A network failure or an undelivered token leaves the
       // request alone: it may already be decided, and revoking would hide what happened.
@@ -115,6 +121,12 @@ export class AgentOTPClient {
    * (with the token of a human approval), denied, expired or cancelled. Rejects with a
    * `TimeoutError` after `timeout` ms, or with the signal's reason when `signal` aborts; the
    * request stays pending then (unlike `requestPermission`, which cancels it).
+   *
+   * The decision is pushed over the permission's Server-Sent Events stream, so it arrives the
+   * moment a human decides; when the stream cannot be opened or drops, the wait goes on by
+   * long-polling (`GET …?wait=25`). Either way the connection is closed when the wait ends.
+   * Rejects with `TOKEN_NOT_DELIVERED` if the request was approved but its token went to
+   * another reader — or was lost with a connection that dropped just as it carried it.
    *
    * @example
    * ```ts

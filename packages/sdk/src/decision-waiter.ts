@@ -3,12 +3,11 @@ import { sleep } from './retry.ts';
 import type { PermissionView } from './types.ts';
 
 /**
- * How the SDK waits for a human decision. It is a seam on purpose: today the only waiter
- * long-polls `GET /permissions/:id?wait=N`; when the server gains `GET /permissions/:id/events`
- * (SSE), an SSE waiter becomes the primary path and falls back to this one when the stream
- * cannot be opened (a proxy that buffers, an older server). The client, the timeout and the
- * abort handling do not change: they live in `waitWithDeadline`, which passes every waiter one
- * signal that fires on the caller's abort or on the deadline.
+ * How the SDK waits for a human decision. Two waiters implement it: the SSE waiter
+ * (sse-waiter.ts), the primary path, and the long-poll below, which the SSE waiter falls back to
+ * when the stream cannot be used (a proxy that buffers, an older server, a dropped connection).
+ * Timeout and abort live in `waitWithDeadline`, which passes every waiter one signal that fires
+ * on the caller's abort or on the deadline, so no waiter implements either.
  */
 export interface DecisionWaiter {
   /**
@@ -16,7 +15,7 @@ export interface DecisionWaiter {
    * carry the token of a human approval, so it must be handed back as is. Rejects with
    * `signal.reason` once `signal` aborts (the caller's abort reason, or a TimeoutError).
    */
-  wait(id: string, options: { signal: AbortSignal; eventsUrl?: string | undefined }): Promise<PermissionView>;
+  wait(id: string, options: { signal: AbortSignal }): Promise<PermissionView>;
 }
 
 /** Reads a permission, letting the server hold the answer up to `waitSeconds` while it is pending. */
@@ -75,9 +74,9 @@ export function createPollingWaiter(read: ReadPermission, options: PollingOption
 export async function waitWithDeadline(
   waiter: DecisionWaiter,
   id: string,
-  options: { timeout?: number | undefined; signal?: AbortSignal | undefined; eventsUrl?: string | undefined },
+  options: { timeout?: number | undefined; signal?: AbortSignal | undefined },
 ): Promise<PermissionView> {
-  const { timeout, signal, eventsUrl } = options;
+  const { timeout, signal } = options;
   const deadline = new AbortController();
   const timer =
     timeout === undefined
@@ -88,7 +87,7 @@ export async function waitWithDeadline(
         }, timeout);
   try {
     const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
-    return await waiter.wait(id, { signal: combined, eventsUrl });
+    return await waiter.wait(id, { signal: combined });
   } finally {
     clearTimeout(timer);
   }

@@ -78,8 +78,6 @@ export interface WaitOptions {
   /** Longest wait in ms; then a `TimeoutError`. Default: until the server reports a decision or expiry. */
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
-  /** The pending result's `eventsUrl`, for the SSE waiter once the server offers it. */
-  eventsUrl?: string | undefined;
 }
 
 /**

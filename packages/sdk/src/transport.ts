@@ -62,15 +62,15 @@ export function createTransport(settings: TransportSettings) {
     return `${root}${call.path}${search ? `?${search}` : ''}`;
   }
 
+  function headersFor(accept: string): Record<string, string> {
+    return { authorization: `Bearer ${settings.apiKey}`, accept, 'user-agent': settings.userAgent };
+  }
+
   async function attempt(call: Call): Promise<Attempt> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), settings.timeoutMs + (call.extraTimeoutMs ?? 0));
     const signal = call.signal ? AbortSignal.any([call.signal, timeout.signal]) : timeout.signal;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${settings.apiKey}`,
-      accept: 'application/json',
-      'user-agent': settings.userAgent,
-    };
+    const headers = headersFor('application/json');
     if (call.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     let text: string;
@@ -140,7 +140,32 @@ export function createTransport(settings: TransportSettings) {
     }
   }
 
-  return { send };
+  /**
+   * Opens a GET whose body streams (Server-Sent Events) and resolves with the response once its
+   * headers arrive, whatever its status: the caller decides what it can use. `timeoutMs` bounds
+   * only the wait for the headers — the body then lasts as long as `signal` allows, so the caller
+   * must abort `signal` (or cancel the body) when done. Never retried: a caller that cannot
+   * stream has another way to wait. Rejects with fetch's error, or `signal.reason` on abort.
+   */
+  async function openStream(path: string, signal: AbortSignal): Promise<Response> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), settings.timeoutMs);
+    try {
+      const headers = { ...headersFor('text/event-stream'), 'cache-control': 'no-cache' };
+      return await settings.fetch(urlFor({ method: 'GET', path, retry: 'safe' }), {
+        method: 'GET',
+        headers,
+        signal: AbortSignal.any([signal, timeout.signal]),
+      });
+    } catch (cause) {
+      if (signal.aborted) throw signal.reason;
+      throw cause;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return { send, openStream };
 }
 
 /** The HTTP layer a client holds. */

@@ -7,6 +7,7 @@ import type {
   Store,
   UserService,
 } from '@agent-otp/core';
+import { createDashboard } from '@agent-otp/dashboard';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -98,6 +99,8 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/api/docs', docsRoutes(OPENAPI_PATH));
+  // The dashboard last: it answers every non-API path (HTML 404s included) and steps aside for /api.
+  app.route('/', createDashboard(deps));
   return app;
 }
 

@@ -238,10 +238,19 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       const left = Math.min(until, permission.expiresAt) - clock.now();
       if (left <= 0) break;
       // Subscribe before re-reading, so a decision between the two cannot be missed.
+      const waitStarted = clock.now();
+      let woken = false;
+      const stop = events.subscribe(id, () => {
+        woken = true;
+      });
       const changed = waitForChange(events, id, left, wait.signal);
       const fresh = (await store.getPermission(id)) as Permission;
       if (fresh.status === 'pending') await changed;
+      stop();
       permission = await expireIfDue((await store.getPermission(id)) as Permission);
+      // The whole wait passed with no change and the clock did not move (a fixed test clock):
+      // stop, or the loop would wait the same span again forever.
+      if (fresh.status === 'pending' && !woken && clock.now() === waitStarted) break;
     }
     return deliver(agent, permission);
   }

@@ -226,7 +226,13 @@ export function createUserService(deps: UserServiceDeps) {
    */
   async function ensureAdmin(password: string | undefined) {
     if ((await store.listUsers()).length > 0) return null;
-    return create({ name: 'admin', role: 'admin', password }, { type: 'system', id: 'bootstrap' });
+    try {
+      return await create({ name: 'admin', role: 'admin', password }, { type: 'system', id: 'bootstrap' });
+    } catch (error) {
+      // Two instances starting together on one database: the other one created it first.
+      if (error instanceof AgentOtpError && error.code === 'CONFLICT') return null;
+      throw error;
+    }
   }
 
   return {

@@ -23,6 +23,7 @@ function loadAssets() {
     ['sse.min.js', vendored('htmx-ext-sse/dist/sse.min.js'), 'text/javascript; charset=utf-8'],
     ['app.js', own('app.js'), 'text/javascript; charset=utf-8'],
     ['app.css', own('app.css'), 'text/css; charset=utf-8'],
+    ['favicon.svg', own('favicon.svg'), 'image/svg+xml'],
   ];
   const byUrl = new Map<string, Asset>();
   const urls = new Map<string, string>();
@@ -39,7 +40,7 @@ function loadAssets() {
 const ASSETS = loadAssets();
 
 /** The hashed URL of an asset by its plain name, e.g. `app.css` → `/assets/app.3f2a….css`. */
-export function assetUrl(name: 'htmx.min.js' | 'sse.min.js' | 'app.js' | 'app.css'): string {
+export function assetUrl(name: 'htmx.min.js' | 'sse.min.js' | 'app.js' | 'app.css' | 'favicon.svg'): string {
   return ASSETS.urls.get(name) as string;
 }
 
@@ -51,4 +52,6 @@ export function assetRoutes(app: DashApp) {
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
     return c.body(asset.body);
   });
+  // Browsers ask for /favicon.ico whatever the page says; answer rather than log a 404.
+  app.get('/favicon.ico', (c) => c.redirect(assetUrl('favicon.svg'), 301));
 }

@@ -9,7 +9,7 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 /** Paths reachable without a session: the login form and the static files it needs. */
-const isPublic = (path: string) => path === '/login' || path.startsWith('/assets/');
+const isPublic = (path: string) => path === '/login' || path === '/favicon.ico' || path.startsWith('/assets/');
 
 export const isUnsafe = (method: string) => !SAFE_METHODS.includes(method);
 

@@ -36,6 +36,7 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
         <meta name="htmx-config" content={HTMX_CONFIG} />
         {csrf ? <meta name="csrf-token" content={csrf} /> : null}
         <title>{`${title} · Agent OTP`}</title>
+        <link rel="icon" href={assetUrl('favicon.svg')} type="image/svg+xml" />
         <link rel="stylesheet" href={assetUrl('app.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('sse.min.js')} defer></script>

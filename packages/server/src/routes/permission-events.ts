@@ -25,38 +25,51 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
       throw new AgentOtpError('VALIDATION_ERROR', 'id: must be a permission id (perm_…)', { field: 'id' });
     const agent = c.get('agent');
     const id = parsed.data.id;
-    // Fails with 404 before the stream opens when the permission is not the agent's.
-    const first = await permissions.get(agent, id);
+    // Subscribed before the first read, so a decision made between the two is not missed (the
+    // stream would otherwise sit on a stale pending state until the deadline).
+    let wake: () => void = () => undefined;
+    let changed = false;
+    const unsubscribe = events.subscribe(id, () => {
+      changed = true;
+      wake();
+    });
+    let first: Awaited<ReturnType<PermissionService['get']>>;
+    try {
+      // Fails with 404 before the stream opens when the permission is not the agent's.
+      first = await permissions.get(agent, id);
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
 
     return streamSSE(c, async (stream) => {
-      let wake: () => void = () => undefined;
-      let changed = false;
-      const unsubscribe = events.subscribe(id, () => {
-        changed = true;
-        wake();
-      });
       stream.onAbort(() => wake());
       try {
         let current = first;
         let eventId = 0;
-        for (;;) {
-          await stream.writeSSE({
+        const send = (state: typeof first) =>
+          stream.writeSSE({
             event: 'permission',
             id: String(++eventId),
             data: JSON.stringify({
-              ...presentPermission(current.permission),
-              ...(current.token ? { token: current.token } : {}),
+              ...presentPermission(state.permission),
+              ...(state.token ? { token: state.token } : {}),
             }),
           });
-          if (TERMINAL_STATUSES.includes(current.permission.status) || stream.aborted) break;
+        await send(current);
+        while (!TERMINAL_STATUSES.includes(current.permission.status) && !stream.aborted) {
           // Wait for a change, sending a comment now and then so proxies keep the line open.
           while (!changed && !stream.aborted) {
             await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(
+              // Cleared on wake-up: a stale timer would keep a finished stream's process alive.
+              const timer = setTimeout(
                 resolve,
                 Math.min(KEEPALIVE_MS, Math.max(50, current.permission.expiresAt - Date.now() + 50)),
               );
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
             });
             if (!changed && !stream.aborted) await stream.write(': keepalive\n\n');
             if (!changed && current.permission.expiresAt <= Date.now()) changed = true;
@@ -64,13 +77,14 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
           if (stream.aborted) break;
           changed = false;
           const next = await permissions.get(agent, id);
-          if (
+          // A wake-up that changed nothing visible (a vote, our own delivery) sends nothing: the
+          // state already sent is not repeated, and above all its token is never sent twice.
+          const same =
             next.permission.status === current.permission.status &&
-            next.permission.updatedAt === current.permission.updatedAt &&
-            !next.token
-          )
-            continue;
+            next.permission.updatedAt === current.permission.updatedAt;
+          if (same && !next.token) continue;
           current = next;
+          await send(current);
         }
       } finally {
         unsubscribe();

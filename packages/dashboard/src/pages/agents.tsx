@@ -1,0 +1,146 @@
+import { AgentOtpError, type Actor, type Agent, type User } from '@agent-otp/core';
+import type { Context } from 'hono';
+import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { formFields } from '../http/form.ts';
+import { hasRole, requireRole } from '../http/session.ts';
+import { page } from '../views/layout.tsx';
+import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+
+const actor = (user: User): Actor => ({ type: 'user', id: user.id });
+
+function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean; csrf: string }) {
+  if (agents.length === 0) return <p class="muted">No agents yet.</p>;
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Status</th>
+            <th>Key</th>
+            <th>Created</th>
+            {admin ? <th></th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {agents.map((a) => (
+            <tr>
+              <td>
+                <strong>{a.name}</strong>
+                <div class="muted small mono">{a.id}</div>
+              </td>
+              <td>
+                <Badge status={a.status} />
+              </td>
+              <td class="mono">{a.keyPrefix}…</td>
+              <td>
+                <Time ms={a.createdAt} />
+              </td>
+              {admin ? (
+                <td class="actions">
+                  <ActionButton
+                    action={`/agents/${a.id}/rotate`}
+                    csrf={csrf}
+                    label="Rotate key"
+                    confirm={`Rotate the key of ${a.name}? The current key stops working at once.`}
+                  />{' '}
+                  {a.status === 'active' ? (
+                    <ActionButton action={`/agents/${a.id}/disable`} csrf={csrf} label="Disable" kind="btn-danger" confirm={`Disable ${a.name}?`} />
+                  ) : (
+                    <ActionButton action={`/agents/${a.id}/enable`} csrf={csrf} label="Enable" />
+                  )}
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentOtpError, name = '') {
+  const admin = hasRole(c.get('user'), 'admin');
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>Agents</h1>
+      </div>
+      {error ? <Alert>{error.message}</Alert> : null}
+      {admin ? (
+        <section class="card">
+          <h2>New agent</h2>
+          <form method="post" action="/agents" class="row">
+            <CsrfField token={c.get('csrf')} />
+            <label>
+              Name (letters, digits, . - _)
+              <input name="name" required maxlength={64} pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,63}" value={name} />
+            </label>
+            <button type="submit" class="btn btn-primary">
+              Create agent
+            </button>
+          </form>
+        </section>
+      ) : null}
+      <section class="card">
+        <AgentsTable agents={await deps.agents.list()} admin={admin} csrf={c.get('csrf')} />
+      </section>
+    </>
+  );
+  return page(c, 'Agents', 'agents', body, error ? (error.status as 400 | 409) : 200);
+}
+
+/** The one page that ever shows an agent's key: right after it was made. */
+function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: 'created' | 'rotated') {
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>{what === 'created' ? `Agent ${agent.name} created` : `New key for ${agent.name}`}</h1>
+      </div>
+      <section class="card">
+        {what === 'rotated' ? <Alert kind="warn">The previous key no longer works.</Alert> : null}
+        <SecretOnce id="api-key" label="API key" value={apiKey} />
+        <p class="small muted">
+          Give it to the agent as <code>AGENT_OTP_API_KEY</code>; it authenticates with <code>Authorization: Bearer …</code>.
+        </p>
+        <a href="/agents" class="btn">
+          Done
+        </a>
+      </section>
+    </>
+  );
+  return page(c, 'Agent key', 'agents', body);
+}
+
+/** Agents: everyone may look; only admins create, rotate, disable and enable. */
+export function agentPages(app: DashApp, deps: DashboardDeps) {
+  app.get('/agents', (c) => listPage(deps, c));
+
+  app.post('/agents', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    const name = ((await formFields(c)).name ?? '').trim();
+    try {
+      const { agent, apiKey } = await deps.agents.create(name, actor(c.get('user')));
+      return keyPage(c, agent, apiKey, 'created');
+    } catch (error) {
+      if (error instanceof AgentOtpError && (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')) {
+        return listPage(deps, c, error, name);
+      }
+      throw error;
+    }
+  });
+
+  app.post('/agents/:id/rotate', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    const { agent, apiKey } = await deps.agents.rotate(c.req.param('id'), actor(c.get('user')));
+    return keyPage(c, agent, apiKey, 'rotated');
+  });
+
+  for (const change of ['disable', 'enable'] as const) {
+    app.post(`/agents/:id/${change}`, async (c) => {
+      requireRole(c.get('user'), 'admin');
+      await deps.agents[change](c.req.param('id'), actor(c.get('user')));
+      return c.redirect('/agents', 303);
+    });
+  }
+}

@@ -1,0 +1,3 @@
+import type { DashApp, DashboardDeps } from '../deps.ts';
+
+export function overviewPages(_app: DashApp, _deps: DashboardDeps) {}

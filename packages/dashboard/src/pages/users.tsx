@@ -1,0 +1,166 @@
+import { AgentOtpError, type Actor, MIN_PASSWORD_LENGTH, type User, USER_ROLES, type UserRole } from '@agent-otp/core';
+import type { Context } from 'hono';
+import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { formFields } from '../http/form.ts';
+import { requireRole } from '../http/session.ts';
+import { page } from '../views/layout.tsx';
+import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+
+const actor = (user: User): Actor => ({ type: 'user', id: user.id });
+
+function UserRow({ user, me, csrf }: { user: User; me: User; csrf: string }) {
+  return (
+    <tr>
+      <td>
+        <strong>{user.name}</strong>
+        {user.id === me.id ? <span class="muted small"> (you)</span> : null}
+        <div class="muted small mono">{user.id}</div>
+      </td>
+      <td>{user.role}</td>
+      <td>
+        <Badge status={user.status} />
+      </td>
+      <td>
+        <Time ms={user.createdAt} />
+      </td>
+      <td class="actions">
+        <form method="post" action={`/users/${user.id}/tokens`} class="inline">
+          <CsrfField token={csrf} />
+          <input type="hidden" name="name" value="dashboard" />
+          <button type="submit" class="btn btn-small">
+            New token
+          </button>
+        </form>{' '}
+        {user.id === me.id ? null : user.status === 'active' ? (
+          <ActionButton action={`/users/${user.id}/disable`} csrf={csrf} label="Disable" kind="btn-danger" confirm={`Disable ${user.name}? Their sessions and tokens stop working.`} />
+        ) : (
+          <ActionButton action={`/users/${user.id}/enable`} csrf={csrf} label="Enable" />
+        )}
+      </td>
+    </tr>
+  );
+}
+
+async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentOtpError) {
+  const me = c.get('user');
+  const csrf = c.get('csrf');
+  const users = await deps.users.list();
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>Users</h1>
+      </div>
+      {error ? <Alert>{error.message}</Alert> : null}
+      <section class="card">
+        <h2>New user</h2>
+        <form method="post" action="/users" class="row">
+          <CsrfField token={csrf} />
+          <label>
+            Name
+            <input name="name" required maxlength={64} autocomplete="off" />
+          </label>
+          <label>
+            Role
+            <select name="role">
+              {USER_ROLES.map((role) => (
+                <option value={role} selected={role === 'approver'}>
+                  {role}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Password (empty: generate one)
+            <input name="password" type="password" minlength={MIN_PASSWORD_LENGTH} autocomplete="new-password" />
+          </label>
+          <button type="submit" class="btn btn-primary">
+            Create user
+          </button>
+        </form>
+        <p class="muted small">Viewers read; approvers also approve and deny; admins also manage agents and users.</p>
+      </section>
+      <section class="card table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Role</th>
+              <th>Status</th>
+              <th>Created</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <UserRow user={user} me={me} csrf={csrf} />
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+  return page(c, 'Users', 'users', body, error ? (error.status as 400 | 409) : 200);
+}
+
+function secretPage(c: Context<DashEnv>, title: string, label: string, value: string, note: string) {
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>{title}</h1>
+      </div>
+      <section class="card">
+        <SecretOnce id="secret" label={label} value={value} />
+        <p class="small muted">{note}</p>
+        <a href="/users" class="btn">
+          Done
+        </a>
+      </section>
+    </>
+  );
+  return page(c, title, 'users', body);
+}
+
+/** Users, admins only: create (a generated password is shown once), disable, enable, tokens. */
+export function userPages(app: DashApp, deps: DashboardDeps) {
+  app.use('/users', async (c, next) => {
+    requireRole(c.get('user'), 'admin');
+    return next();
+  });
+  app.use('/users/*', async (c, next) => {
+    requireRole(c.get('user'), 'admin');
+    return next();
+  });
+
+  app.get('/users', (c) => listPage(deps, c));
+
+  app.post('/users', async (c) => {
+    const form = await formFields(c);
+    try {
+      const input = { name: (form.name ?? '').trim(), role: form.role as UserRole, password: form.password || undefined };
+      const { user, generatedPassword } = await deps.users.create(input, actor(c.get('user')));
+      if (!generatedPassword) return c.redirect('/users', 303);
+      return secretPage(c, `User ${user.name} created`, 'Password', generatedPassword, `Give it to ${user.name} to log in as ${user.role}.`);
+    } catch (error) {
+      if (error instanceof AgentOtpError && (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')) {
+        return listPage(deps, c, error);
+      }
+      throw error;
+    }
+  });
+
+  app.post('/users/:id/tokens', async (c) => {
+    const name = ((await formFields(c)).name ?? 'dashboard').trim();
+    const { token, user } = await deps.users.createToken(c.req.param('id'), name, actor(c.get('user')));
+    const note = `A personal API token of ${user.name}, for scripts and the CLI: Authorization: Bearer …`;
+    return secretPage(c, `Token for ${user.name}`, 'Personal API token', token, note);
+  });
+
+  for (const change of ['disable', 'enable'] as const) {
+    app.post(`/users/:id/${change}`, async (c) => {
+      const me = c.get('user');
+      if (c.req.param('id') === me.id) throw new AgentOtpError('VALIDATION_ERROR', 'you cannot disable yourself');
+      await deps.users[change](c.req.param('id'), actor(me));
+      return c.redirect('/users', 303);
+    });
+  }
+}
