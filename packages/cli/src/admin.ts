@@ -2,11 +2,19 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Actor } from '@agent-otp/core';
-import { type Config, createLogger, createRuntime, parseConfig, type Runtime } from '@agent-otp/server';
+import type { Config, Runtime } from '@agent-otp/server';
 import { CliError } from './output.ts';
 
+/**
+ * The server package, loaded on first use. Importing it costs seconds (Hono, zod, pino, the
+ * store driver), which `--help`, `policy …` with --file and the HTTP-only `approvals …` never
+ * need.
+ */
+export const serverPackage = () => import('@agent-otp/server');
+
 /** The configuration the admin commands act on: the same environment the server reads. */
-export function loadConfig(): Config {
+export async function loadConfig(): Promise<Config> {
+  const { parseConfig } = await serverPackage();
   // A one-shot command has no use for hot reload, and a watcher would only delay the exit.
   return parseConfig({ ...process.env, AGENT_OTP_POLICY_WATCH: 'false' });
 }
@@ -20,7 +28,7 @@ export async function withRuntime<T>(
   work: (runtime: Runtime) => Promise<T>,
   options: { readOnly?: boolean } = {},
 ): Promise<T> {
-  const config = loadConfig();
+  const config = await loadConfig();
   // Opening a store creates it. For a command that only reads, a mistyped --data-dir would then
   // report "no agents" or an intact empty audit chain instead of the mistake.
   if (options.readOnly && !existsSync(config.databaseFile)) {
@@ -28,6 +36,7 @@ export async function withRuntime<T>(
       `no database at ${config.databaseFile}: check --data-dir / AGENT_OTP_DATA_DIR (the server creates it on first start)`,
     );
   }
+  const { createLogger, createRuntime } = await serverPackage();
   const runtime = await createRuntime(config, { logger: createLogger(config.logLevel, process.stderr) });
   try {
     return await work(runtime);

@@ -1,13 +1,17 @@
-import { AgentOtpError } from '@agent-otp/core';
-import { ConfigError } from '@agent-otp/server';
 import { Command, CommanderError } from 'commander';
 import { agentsCommand } from './commands/agents.ts';
+import { approvalsCommand } from './commands/approvals.ts';
 import { auditCommand } from './commands/audit.ts';
 import { policyCommand } from './commands/policy.ts';
 import { serveCommand } from './commands/serve.ts';
+import { usersCommand } from './commands/users.ts';
 import { CliError } from './output.ts';
 
-/** Builds the program; every command group lives in its own file under commands/. */
+/**
+ * Builds the program; every command group lives in its own file under commands/. Nothing here
+ * imports @agent-otp/server at load time: the commands that need it import it when they run
+ * (see serverPackage in admin.ts), so `--help` and the HTTP commands start fast.
+ */
 export function buildProgram(): Command {
   const program = new Command('agent-otp')
     .description('One-time permissions for AI agents: server and admin commands')
@@ -20,6 +24,8 @@ export function buildProgram(): Command {
   });
   program.addCommand(serveCommand());
   program.addCommand(agentsCommand());
+  program.addCommand(usersCommand());
+  program.addCommand(approvalsCommand());
   program.addCommand(policyCommand());
   program.addCommand(auditCommand());
   return program;
@@ -32,12 +38,9 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    const message =
-      error instanceof CliError || error instanceof AgentOtpError || error instanceof ConfigError
-        ? error.message
-        : error instanceof Error
-          ? error.message
-          : String(error);
+    // Expected failures (CliError, core's AgentOtpError, the server's ConfigError) carry a message
+    // written for the operator. Anything else is still clearer as one line than as a stack trace.
+    const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`agent-otp: ${message}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }

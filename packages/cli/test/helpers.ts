@@ -17,19 +17,21 @@ export interface RunResult {
 
 /**
  * Runs the real `agent-otp` bin as a child process. `dataDir` goes through the environment
- * (as an operator would set it); pass `env` to add or override variables.
+ * (as an operator would set it); pass `env` to add or override variables, `input` for stdin
+ * (which is closed either way, so a command reading it cannot wait forever).
  */
 export function run(
   args: string[],
   dataDir: string | null,
   env: Record<string, string> = {},
+  input = '',
 ): Promise<RunResult> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, AGENT_OTP_LOG_LEVEL: 'silent', ...env };
   if (dataDir === null) delete childEnv.AGENT_OTP_DATA_DIR;
   else childEnv.AGENT_OTP_DATA_DIR = dataDir;
   return new Promise((resolve, reject) => {
     // Generous: each start loads the sources through tsx, which takes seconds on a busy machine.
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { cwd: ROOT, env: childEnv, timeout: 120_000 },
@@ -40,6 +42,7 @@ export function run(
         } else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
+    child.stdin?.end(input);
   });
 }
 

@@ -58,7 +58,10 @@ export class AgentOTPClient {
     // The stream URL is built from baseUrl, not taken from the server's `eventsUrl`: the API key
     // goes only to the server the caller configured, and `eventsUrl` names the server's public
     // address, which an agent on the inside may not be able to reach.
-    this.#waiter = createSseWaiter((id, signal) => transport.openStream(path(id, '/events'), signal), longPoll);
+    this.#waiter = createSseWaiter(
+      (id, signal) => transport.openStream(path(id, '/events'), signal),
+      longPoll,
+    );
   }
 
   /**

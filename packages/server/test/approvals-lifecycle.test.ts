@@ -99,7 +99,10 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.equal(approve.body.data.approval.permission.status, 'approved');
     assert.equal(approve.body.data.approval.votes[0].user, 'alice');
     assert.equal(approve.body.data.approval.votes[0].decision, 'approve');
-    assert.equal(approve.body.data.approval.permission.expiresAt, new Date(t.clock.now() + 300_000).toISOString());
+    assert.equal(
+      approve.body.data.approval.permission.expiresAt,
+      new Date(t.clock.now() + 300_000).toISOString(),
+    );
 
     const decided = await t.runtime.store.getPermission(id);
     assert.equal(decided?.status, 'approved');
@@ -119,13 +122,19 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.equal(second.status, 'approved');
     assert.equal(second.token, undefined, 'a second read never carries the token');
 
-    const verify = await t.call('POST', `/api/v1/permissions/${id}/verify`, { key, body: { token: first.token } });
+    const verify = await t.call('POST', `/api/v1/permissions/${id}/verify`, {
+      key,
+      body: { token: first.token },
+    });
     assert.equal(verify.body.data.valid, true);
     assert.deepEqual(verify.body.data.scope, { max_amount: 500 });
     const use = await t.call('POST', `/api/v1/permissions/${id}/use`, { key, body: { token: first.token } });
     assert.equal(use.status, 200);
     assert.equal(use.body.data.status, 'used');
-    const reuse = await t.call('POST', `/api/v1/permissions/${id}/use`, { key, body: { token: first.token } });
+    const reuse = await t.call('POST', `/api/v1/permissions/${id}/use`, {
+      key,
+      body: { token: first.token },
+    });
     assert.equal(reuse.status, 409);
     assert.equal(reuse.body.error.code, 'TOKEN_USED');
     assert.equal((await t.runtime.store.getPermission(id))?.status, 'used');
@@ -205,7 +214,9 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.equal(longer.body.error.details.field, 'ttl');
     const tooShort = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', { ttl: 10 });
     assert.equal(tooShort.status, 400);
-    const badScope = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', { scope: { max_amount: -1 } });
+    const badScope = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', {
+      scope: { max_amount: -1 },
+    });
     assert.equal(badScope.status, 400);
     assert.equal(badScope.body.error.code, 'VALIDATION_ERROR');
     assert.equal((await t.runtime.store.getPermission(id))?.status, 'pending');
@@ -296,13 +307,19 @@ describe('human approval lifecycle (responses and stored rows)', () => {
       [['alice', 'approve']],
     );
 
-    const second = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', { scope: { max_amount: 5000 } });
+    const second = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', {
+      scope: { max_amount: 5000 },
+    });
     assert.equal(second.body.data.outcome, 'approved');
     assert.equal(second.body.data.approval.votes.length, 2);
     assert.equal((await t.runtime.store.getPermission(id))?.status, 'approved');
-    const approved = await t.runtime.store.listAudit({ permissionId: id, event: 'permission.approved', limit: 5 });
+    const approved = await t.runtime.store.listAudit({
+      permissionId: id,
+      event: 'permission.approved',
+      limit: 5,
+    });
     assert.equal(approved.length, 1);
-    assert.deepEqual([...(approved[0]?.details.by as string[])].sort(), ['alice', 'bob']);
+    assert.deepEqual([...((approved[0]?.details.by ?? []) as string[])].sort(), ['alice', 'bob']);
     const { token, scope } = await agentGet(id);
     assert.match(token, TOKEN);
     assert.equal(scope.max_amount, 5000, "bob's narrowing applies");
@@ -322,7 +339,12 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.equal(seen.token, undefined);
     const late = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', {});
     assert.equal(late.status, 409);
-    assert.deepEqual(await events(id), ['permission.requested', 'approval.vote', 'approval.vote', 'permission.denied']);
+    assert.deepEqual(await events(id), [
+      'permission.requested',
+      'approval.vote',
+      'approval.vote',
+      'permission.denied',
+    ]);
   });
 
   it('an admin may decide; unknown or malformed ids are 404 / 400', async () => {
@@ -356,7 +378,9 @@ describe('human approval lifecycle (responses and stored rows)', () => {
       assert.equal(leak, null, `${name} leaks ${leak?.[0]}`);
     }
     assert.ok(
-      approvalBodies.every((b) => !JSON.stringify((b as { data?: unknown }).data ?? null).includes('"token"')),
+      approvalBodies.every(
+        (b) => !JSON.stringify((b as { data?: unknown }).data ?? null).includes('"token"'),
+      ),
       'no approval response carries a token field',
     );
     const verifier = createChainVerifier();

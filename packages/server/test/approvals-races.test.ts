@@ -48,7 +48,9 @@ describe('racing decisions and deliveries have exactly one winner', () => {
         { token: deniers[i] as string, action: 'deny' },
       ]);
       const responses = await Promise.all(
-        calls.map(({ token, action }) => t.call('POST', `/api/v1/approvals/${id}/${action}`, { key: token, body: {} })),
+        calls.map(({ token, action }) =>
+          t.call('POST', `/api/v1/approvals/${id}/${action}`, { key: token, body: {} }),
+        ),
       );
       for (const r of responses) {
         assert.ok([200, 409].includes(r.status), `unexpected ${r.status}: ${JSON.stringify(r.body)}`);
@@ -61,7 +63,9 @@ describe('racing decisions and deliveries have exactly one winner', () => {
       assert.ok(stored?.status === 'approved' || stored?.status === 'denied', `stored ${stored?.status}`);
       assert.equal(finals[0]?.body.data.outcome, stored?.status);
       const audit = await t.runtime.store.listAudit({ permissionId: id, limit: 500 });
-      const decisions = audit.filter((e) => e.event === 'permission.approved' || e.event === 'permission.denied');
+      const decisions = audit.filter(
+        (e) => e.event === 'permission.approved' || e.event === 'permission.denied',
+      );
       assert.equal(decisions.length, 1, 'exactly one decision in the audit log');
       assert.equal(decisions[0]?.event, `permission.${stored?.status}`);
       // Every recorded vote precedes the decision; none was counted after it.
@@ -100,13 +104,17 @@ describe('racing decisions and deliveries have exactly one winner', () => {
   it('concurrent long-polls and plain reads of one decision: one token between them', async () => {
     const id = await requestPending();
     const waiting = Array.from({ length: 10 }, () =>
-      t.runtime.app.request(`/api/v1/permissions/${id}?wait=5`, { headers: { authorization: `Bearer ${key}` } }),
+      t.runtime.app.request(`/api/v1/permissions/${id}?wait=5`, {
+        headers: { authorization: `Bearer ${key}` },
+      }),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const approve = await t.call('POST', `/api/v1/approvals/${id}/approve`, { key: approvers[1], body: {} });
     assert.equal(approve.body.data.outcome, 'approved');
     const plain = Array.from({ length: 10 }, () => t.call('GET', `/api/v1/permissions/${id}`, { key }));
-    const polled = await Promise.all(waiting.map(async (r) => (await r).json() as Promise<{ data: { status: string; token?: string } }>));
+    const polled = await Promise.all(
+      waiting.map(async (r) => (await r).json() as Promise<{ data: { status: string; token?: string } }>),
+    );
     const read = await Promise.all(plain);
     const all = [...polled.map((b) => b.data), ...read.map((r) => r.body.data)];
     assert.ok(all.every((d) => d.status === 'approved'));

@@ -11,6 +11,9 @@ const POLICY = `
 
 const TOKEN = /^otp_[A-Za-z0-9_-]{43}$/;
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the assertions pick apart
+type Json = any;
+
 describe('long-poll delivery on a real server (GET ?wait=N)', () => {
   let server: TestServer;
   let key: string;
@@ -22,7 +25,7 @@ describe('long-poll delivery on a real server (GET ?wait=N)', () => {
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: response.status, body: (await response.json()) as any };
+    return { status: response.status, body: (await response.json()) as Json };
   }
 
   async function requestPending() {
@@ -54,7 +57,10 @@ describe('long-poll delivery on a real server (GET ?wait=N)', () => {
     const polled = await polling;
     const answeredAt = performance.now();
     assert.ok(approvedAt - started >= 290, 'the poll was held while pending');
-    assert.ok(answeredAt - approvedAt < 1000, `answered ${Math.round(answeredAt - approvedAt)} ms after the approve`);
+    assert.ok(
+      answeredAt - approvedAt < 1000,
+      `answered ${Math.round(answeredAt - approvedAt)} ms after the approve`,
+    );
     assert.equal(polled.status, 200);
     assert.equal(polled.body.data.status, 'approved');
     assert.match(polled.body.data.token, TOKEN);

@@ -11,10 +11,13 @@ const POLICY = `
 
 const TOKEN = /^otp_[A-Za-z0-9_-]{43}$/;
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the assertions pick apart
+type Json = any;
+
 interface SseEvent {
   event: string;
   id: string;
-  data: any;
+  data: Json;
 }
 
 /** Reads Server-Sent Events off a fetch response, one `next()` at a time; `null` when the stream ended. */
@@ -35,7 +38,8 @@ function sseReader(response: Response) {
             if (line.startsWith(':')) continue; // a keepalive comment
             const colon = line.indexOf(':');
             const name = line.slice(0, colon);
-            fields[name] = (fields[name] ? `${fields[name]}\n` : '') + line.slice(colon + 1).replace(/^ /, '');
+            fields[name] =
+              (fields[name] ? `${fields[name]}\n` : '') + line.slice(colon + 1).replace(/^ /, '');
           }
           if (fields.data === undefined) continue;
           return { event: fields.event ?? 'message', id: fields.id ?? '', data: JSON.parse(fields.data) };
@@ -68,7 +72,7 @@ describe('SSE delivery on a real server (GET /permissions/:id/events)', () => {
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: response.status, body: (await response.json()) as any };
+    return { status: response.status, body: (await response.json()) as Json };
   }
 
   async function requestPending() {
@@ -81,7 +85,9 @@ describe('SSE delivery on a real server (GET /permissions/:id/events)', () => {
   }
 
   const open = (id: string, agentKey = key) =>
-    fetch(`${server.url}/api/v1/permissions/${id}/events`, { headers: { authorization: `Bearer ${agentKey}` } });
+    fetch(`${server.url}/api/v1/permissions/${id}/events`, {
+      headers: { authorization: `Bearer ${agentKey}` },
+    });
 
   before(async () => {
     server = await startTestServer({ policy: POLICY });
@@ -186,7 +192,7 @@ describe('SSE delivery on a real server (GET /permissions/:id/events)', () => {
     const foreign = await open(id, other);
     assert.equal(foreign.status, 404);
     assert.match(foreign.headers.get('content-type') ?? '', /application\/json/);
-    assert.equal(((await foreign.json()) as any).error.code, 'NOT_FOUND');
+    assert.equal(((await foreign.json()) as Json).error.code, 'NOT_FOUND');
     const unknown = await open('perm_doesnotexist0000');
     assert.equal(unknown.status, 404);
     await unknown.body?.cancel();

@@ -76,7 +76,9 @@ describe('sqlite file: several connections on one file', () => {
       const p = await seedPermission(a, makeApproved(agent.id, { tokenHash: null }));
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
-          (i % 2 ? a : b).claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [eventFor(p, 'token.delivered', { i })]),
+          (i % 2 ? a : b).claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [
+            eventFor(p, 'token.delivered', { i }),
+          ]),
         ),
       );
       const winners = results.filter((r) => r !== null);
@@ -89,7 +91,7 @@ describe('sqlite file: several connections on one file', () => {
     }
   });
 
-  it('two connections racing one user\'s votes: one recorded', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it("two connections racing one user's votes: one recorded", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];
     try {

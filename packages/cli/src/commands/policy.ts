@@ -16,8 +16,9 @@ interface FileOptions {
 }
 
 /** The policy to explain or test against: --file, or the configured policy file. */
-function loadPolicyFile(option: string | undefined): { file: string; policy: Policy } {
-  const file = option ?? loadConfig().policyFile;
+async function loadPolicyFile(option: string | undefined): Promise<{ file: string; policy: Policy }> {
+  // Only the configured default needs the server's config parser; --file stays light.
+  const file = option ?? (await loadConfig()).policyFile;
   let text: string;
   try {
     text = readText(file, 'policy file');
@@ -90,9 +91,9 @@ export function policyCommand(): Command {
     )
     .option('--file <file>', 'policy file (default: the configured policy file)')
     .option('--json', 'print JSON')
-    .action((options: FileOptions & { request: string }) => {
+    .action(async (options: FileOptions & { request: string }) => {
       const input = parseRequestJson(options.request);
-      const { file, policy: loaded } = loadPolicyFile(options.file);
+      const { file, policy: loaded } = await loadPolicyFile(options.file);
       const result = loaded.explain(input);
       print(options.json === true, { file, input, ...result }, () => explainText(file, result));
     });
@@ -103,9 +104,9 @@ export function policyCommand(): Command {
     .argument('<cases>', 'cases YAML file: a list of {name, request, expect, rule?}')
     .option('--file <file>', 'policy file (default: the configured policy file)')
     .option('--json', 'print JSON')
-    .action((casesFile: string, options: FileOptions) => {
+    .action(async (casesFile: string, options: FileOptions) => {
       const cases = parseCases(readText(casesFile, 'cases file'), casesFile);
-      const { file, policy: loaded } = loadPolicyFile(options.file);
+      const { file, policy: loaded } = await loadPolicyFile(options.file);
       const report = runCases(loaded, cases);
       print(options.json === true, { file, ...report }, () => testReport(file, report));
       if (!report.ok) process.exitCode = 1;

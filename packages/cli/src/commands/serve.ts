@@ -1,5 +1,5 @@
-import { parseConfig, startServer } from '@agent-otp/server';
 import { Command } from 'commander';
+import { serverPackage } from '../admin.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -8,6 +8,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
       loadDotEnv();
+      const { parseConfig, startServer } = await serverPackage();
       const config = parseConfig({
         ...process.env,
         ...(options.port ? { PORT: options.port } : {}),

@@ -1,3 +1,201 @@
-import type { DashApp, DashboardDeps } from '../deps.ts';
+import { AgentOtpError, type AuditEntry, createChainVerifier } from '@agent-otp/core';
+import type { Context } from 'hono';
+import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { html, page } from '../views/layout.tsx';
+import { Alert, Badge, Time } from '../views/parts.tsx';
+import { actorName, type Names } from '../views/timeline.tsx';
+import { type AuditFilters, auditPage, csvHeader, csvRow, jsonlRow, readFilters, storeQuery, walkAudit } from './audit-query.ts';
+import { loadNames } from './lookup.ts';
 
-export function auditPages(_app: DashApp, _deps: DashboardDeps) {}
+const PAGE_SIZE = 50;
+const KNOWN_EVENTS = [
+  'permission.requested', 'permission.approved', 'permission.denied', 'permission.expired', 'permission.cancelled',
+  'permission.revoked', 'approval.vote', 'token.delivered', 'token.verified', 'token.used', 'token.use_refused',
+  'agent.created', 'agent.key_rotated', 'agent.disabled', 'agent.enabled', 'user.created', 'user.disabled',
+  'user.enabled', 'user.login', 'user.login_failed', 'user.login_throttled', 'user.logout', 'user.token_created',
+  'user.token_revoked',
+];
+
+const queryString = (filters: AuditFilters, extra: Record<string, string> = {}) =>
+  new URLSearchParams(Object.entries({ ...filters, ...extra }).filter(([, v]) => v !== '')).toString();
+
+function Filters({ filters, agents }: { filters: AuditFilters; agents: Array<{ id: string; name: string }> }) {
+  return (
+    <form method="get" action="/audit" class="row">
+      <label>
+        Agent
+        <select name="agent">
+          <option value="">any</option>
+          {agents.map((a) => (
+            <option value={a.id} selected={a.id === filters.agent}>
+              {a.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Event
+        <input name="event" list="audit-events" value={filters.event} placeholder="any" />
+      </label>
+      <datalist id="audit-events">
+        {KNOWN_EVENTS.map((e) => (
+          <option value={e} />
+        ))}
+      </datalist>
+      <label>
+        Action starts with
+        <input name="action" value={filters.action} placeholder="e.g. bank." />
+      </label>
+      <label>
+        From (UTC)
+        <input name="since" type="datetime-local" value={filters.since} />
+      </label>
+      <label>
+        Until (UTC)
+        <input name="until" type="datetime-local" value={filters.until} />
+      </label>
+      <button type="submit" class="btn">
+        Filter
+      </button>
+    </form>
+  );
+}
+
+function EntryRows({ entries, names }: { entries: AuditEntry[]; names: Names }) {
+  return (
+    <>
+      {entries.map((e) => (
+        <tr>
+          <td class="mono">{e.seq}</td>
+          <td>
+            <Time ms={e.at} />
+          </td>
+          <td class="mono">{e.event}</td>
+          <td>{actorName(e, names)}</td>
+          <td>{e.permissionId ? <a href={`/requests/${e.permissionId}`} class="mono small">{e.permissionId}</a> : null}</td>
+          <td class="details mono small">{JSON.stringify(e.details)}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
+async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
+  const filters = readFilters(c.req.query());
+  const afterSeq = Math.max(0, Number.parseInt(c.req.query('after') ?? '0', 10) || 0);
+  const [names, agents] = await Promise.all([loadNames(deps), deps.agents.list()]);
+  let result: { entries: AuditEntry[]; more: boolean } = { entries: [], more: false };
+  let error: string | null = null;
+  try {
+    result = await auditPage(deps.store, filters, afterSeq, PAGE_SIZE);
+  } catch (e) {
+    if (!(e instanceof AgentOtpError)) throw e;
+    error = e.message;
+  }
+  const last = result.entries[result.entries.length - 1];
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>Audit log</h1>
+        <div id="chain" hx-get="/audit/verify" hx-trigger="load" hx-swap="innerHTML">
+          <span class="muted small">checking the chain…</span>
+        </div>
+      </div>
+      <section class="card">
+        <Filters filters={filters} agents={agents} />
+        <p class="small">
+          Export: <a href={`/audit/export.jsonl?${queryString(filters)}`}>JSONL</a> · <a href={`/audit/export.csv?${queryString(filters)}`}>CSV</a>
+        </p>
+      </section>
+      {error ? <Alert>{error}</Alert> : null}
+      <section class="card table-wrap">
+        {result.entries.length === 0 ? (
+          <p class="muted">No entries match.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Time</th>
+                <th>Event</th>
+                <th>Actor</th>
+                <th>Permission</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              <EntryRows entries={result.entries} names={names} />
+            </tbody>
+          </table>
+        )}
+        <div class="pager">
+          {afterSeq > 0 ? <a href={`/audit?${queryString(filters)}`}>« First</a> : <span></span>}
+          {result.more && last ? <a href={`/audit?${queryString(filters, { after: String(last.seq) })}`}>Next »</a> : null}
+        </div>
+      </section>
+    </>
+  );
+  return page(c, 'Audit', 'audit', body, error ? 400 : 200);
+}
+
+/** Streams every matching entry, reading the store 1000 entries at a time. */
+function exportResponse(deps: DashboardDeps, c: Context<DashEnv>, format: 'jsonl' | 'csv') {
+  const filters = readFilters(c.req.query());
+  storeQuery(filters); // bad dates fail here, as a page, before the download starts
+  const entries = walkAudit(deps.store, filters);
+  const encoder = new TextEncoder();
+  let headerSent = format === 'jsonl';
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(csvHeader()));
+        return;
+      }
+      const next = await entries.next();
+      if (next.done) return controller.close();
+      controller.enqueue(encoder.encode(format === 'csv' ? csvRow(next.value) : jsonlRow(next.value)));
+    },
+    async cancel() {
+      await entries.return(undefined);
+    },
+  });
+  const stamp = new Date(deps.clock.now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  c.header('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+  c.header('Content-Disposition', `attachment; filename="agent-otp-audit-${stamp}.${format}"`);
+  return c.body(stream);
+}
+
+/** Walks the whole chain; a broken link names the first entry that does not fit. */
+async function verifyChain(deps: DashboardDeps) {
+  const verifier = createChainVerifier();
+  let afterSeq = 0;
+  for (;;) {
+    const page = await deps.store.listAudit({ afterSeq, limit: 1000 });
+    for (const entry of page) if (!verifier.add(entry)) return verifier.result();
+    if (page.length < 1000) return verifier.result();
+    afterSeq = (page[page.length - 1] as AuditEntry).seq;
+  }
+}
+
+/** The audit log: filters, pages, exports and the hash-chain status. */
+export function auditPages(app: DashApp, deps: DashboardDeps) {
+  app.get('/audit', (c) => auditList(deps, c));
+  app.get('/audit/export.jsonl', (c) => exportResponse(deps, c, 'jsonl'));
+  app.get('/audit/export.csv', (c) => exportResponse(deps, c, 'csv'));
+  app.get('/audit/verify', async (c) => {
+    const result = await verifyChain(deps);
+    return html(
+      c,
+      result.ok ? (
+        <span class="small" title={`head hash ${result.headHash}`}>
+          <Badge status="intact" /> chain intact · {result.entries} entries · head <span class="mono">{result.headHash.slice(0, 16)}…</span>
+        </span>
+      ) : (
+        <span class="small">
+          <Badge status="broken" /> chain broken at entry {result.brokenAtSeq}: {result.reason}
+        </span>
+      ),
+    );
+  });
+}

@@ -1,3 +1,139 @@
-import type { DashApp, DashboardDeps } from '../deps.ts';
+import { readFileSync } from 'node:fs';
+import { AgentOtpError, type PolicyExplanation, type PolicyInput } from '@agent-otp/core';
+import type { Context } from 'hono';
+import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { formFields, jsonObjectField } from '../http/form.ts';
+import { page } from '../views/layout.tsx';
+import { Alert, Badge, CsrfField, Json } from '../views/parts.tsx';
 
-export function policyPages(_app: DashApp, _deps: DashboardDeps) {}
+const EXAMPLE = JSON.stringify(
+  { agent: 'payments-bot', action: 'bank.transfer', resource: 'account:acme', scope: { max_amount: 100 }, context: { reason: 'invoice 42' } },
+  null,
+  2,
+);
+
+function Explanation({ result }: { result: PolicyExplanation }) {
+  return (
+    <div class="simulation">
+      <p>
+        Decision: <Badge status={result.decision} /> {result.rule ? <>by rule “{result.rule.name}”</> : <>no rule matched (default deny)</>}
+      </p>
+      {result.rule?.scopeTemplate ? (
+        <>
+          <h3>Scope template</h3>
+          <Json value={result.rule.scopeTemplate} />
+        </>
+      ) : null}
+      <h3>Rules, in evaluation order</h3>
+      <ol>
+        {result.rules.map((rule) => (
+          <li>
+            <strong>{rule.rule}</strong> <span class="muted small">priority {rule.priority}</span> {rule.matched ? <Badge status="approved" /> : null}
+            {rule.failures.length > 0 ? (
+              <ul class="rule-fail small">
+                {rule.failures.map((failure) => (
+                  <li>{failure}</li>
+                ))}
+              </ul>
+            ) : null}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+/** The simulator's input: the fields a policy sees, with the agent named (and looked up). */
+async function simulationInput(deps: DashboardDeps, text: string | undefined): Promise<PolicyInput> {
+  const raw = jsonObjectField(text, 'request') ?? {};
+  if (typeof raw.action !== 'string' || raw.action === '') {
+    throw new AgentOtpError('VALIDATION_ERROR', 'the request needs an "action" string', { field: 'action' });
+  }
+  const object = (value: unknown, field: string) => {
+    if (value === undefined) return {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new AgentOtpError('VALIDATION_ERROR', `"${field}" must be a JSON object`, { field });
+    }
+    return value as Record<string, unknown>;
+  };
+  const agentName = typeof raw.agent === 'string' ? raw.agent : '';
+  const agent = agentName ? (await deps.agents.list()).find((a) => a.name === agentName) : undefined;
+  return {
+    action: raw.action,
+    resource: typeof raw.resource === 'string' ? raw.resource : null,
+    scope: object(raw.scope, 'scope'),
+    context: object(raw.context, 'context'),
+    agent: agentName,
+    agentId: typeof raw.agentId === 'string' ? raw.agentId : (agent?.id ?? ''),
+  };
+}
+
+function fileText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    return `# cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+async function policyPage(deps: DashboardDeps, c: Context<DashEnv>, sim?: { text: string; result?: PolicyExplanation; error?: string }) {
+  const policy = deps.policy.current();
+  const lastError = deps.policy.lastError();
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>Policies</h1>
+        <span class="mono muted small">{policy.version}</span>
+        {lastError ? <Badge status="broken" /> : <Badge status="active" />}
+      </div>
+      {lastError ? (
+        <Alert>
+          The last edit of the file was refused, so the policy in force is still {policy.version}: {lastError}
+        </Alert>
+      ) : (
+        <Alert kind="ok">
+          The file is valid: {policy.rules.length} rules in force ({policy.version}).
+        </Alert>
+      )}
+      <section class="card">
+        <h2>Simulator</h2>
+        <p class="muted small">Paste a request to see what the policy in force decides, and why each earlier rule did not match.</p>
+        <form method="post" action="/policies/simulate" class="stack">
+          <CsrfField token={c.get('csrf')} />
+          <textarea name="request" rows={8} class="mono" spellcheck={false} aria-label="Request JSON">
+            {sim?.text ?? EXAMPLE}
+          </textarea>
+          <div>
+            <button type="submit" class="btn btn-primary">
+              Simulate
+            </button>
+          </div>
+        </form>
+        {sim?.error ? <Alert>{sim.error}</Alert> : null}
+        {sim?.result ? <Explanation result={sim.result} /> : null}
+      </section>
+      <section class="card">
+        <h2>File</h2>
+        <p class="muted small mono">{deps.policy.file}</p>
+        <pre class="json policy-file">{fileText(deps.policy.file)}</pre>
+      </section>
+    </>
+  );
+  return page(c, 'Policies', 'policies', body, sim?.error ? 400 : 200);
+}
+
+/** The policy file, its validation state, and a simulator (explain) for any request. */
+export function policyPages(app: DashApp, deps: DashboardDeps) {
+  app.get('/policies', (c) => policyPage(deps, c));
+  // A POST (with CSRF) only because the request JSON can be long; it changes nothing.
+  app.post('/policies/simulate', async (c) => {
+    const text = (await formFields(c)).request ?? '';
+    try {
+      const result = deps.policy.current().explain(await simulationInput(deps, text));
+      return policyPage(deps, c, { text, result });
+    } catch (error) {
+      if (!(error instanceof AgentOtpError)) throw error;
+      return policyPage(deps, c, { text, error: error.message });
+    }
+  });
+}

@@ -64,19 +64,34 @@ export function voteTests(makeStore: MakeStore): void {
       const due = await seedPermission(store, makePermission(agent.id, { expiresAt: T0 + 1000 }));
       const before = await allAudit(store);
       for (const p of tried) {
-        assert.equal(await store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote')]), 'not_pending', p.status);
+        assert.equal(
+          await store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote')]),
+          'not_pending',
+          p.status,
+        );
       }
-      assert.equal(await store.addApprovalVote(makeVote(due.id, ana), T0 + 1000, [eventFor(due, 'approval.vote')]), 'not_pending');
-      assert.equal(await store.addApprovalVote(makeVote(due.id, ana), T0 + 5000, [eventFor(due, 'approval.vote')]), 'not_pending');
       assert.equal(
-        await store.addApprovalVote(makeVote('perm_doesnotexist00', ana), T0, [makeVoteEventFor('perm_doesnotexist00')]),
+        await store.addApprovalVote(makeVote(due.id, ana), T0 + 1000, [eventFor(due, 'approval.vote')]),
+        'not_pending',
+      );
+      assert.equal(
+        await store.addApprovalVote(makeVote(due.id, ana), T0 + 5000, [eventFor(due, 'approval.vote')]),
+        'not_pending',
+      );
+      assert.equal(
+        await store.addApprovalVote(makeVote('perm_doesnotexist00', ana), T0, [
+          makeVoteEventFor('perm_doesnotexist00'),
+        ]),
         'not_pending',
       );
       assert.deepEqual(await allAudit(store), before, 'refused votes write no audit entry');
       for (const p of [...tried, due]) assert.deepEqual(await store.listApprovalVotes(p.id), []);
 
       // One millisecond before the deadline the vote still counts.
-      assert.equal(await store.addApprovalVote(makeVote(due.id, ana), T0 + 999, [eventFor(due, 'approval.vote')]), 'recorded');
+      assert.equal(
+        await store.addApprovalVote(makeVote(due.id, ana), T0 + 999, [eventFor(due, 'approval.vote')]),
+        'recorded',
+      );
     });
 
     test('listApprovalVotes: oldest first, ties by user id, only that permission', async (store) => {
@@ -90,7 +105,10 @@ export function voteTests(makeStore: MakeStore): void {
       const tieB = makeVote(p.id, u2, { createdAt: T0 + 5, decision: 'deny' });
       const elsewhere = makeVote(other.id, u0, { createdAt: T0 + 1 });
       for (const vote of [late, tieB, tieA, elsewhere]) {
-        assert.equal(await store.addApprovalVote(vote, T0 + 1, [makeVoteEventFor(vote.permissionId)]), 'recorded');
+        assert.equal(
+          await store.addApprovalVote(vote, T0 + 1, [makeVoteEventFor(vote.permissionId)]),
+          'recorded',
+        );
       }
       const ties = [tieA, tieB].sort((a, b) => (a.userId < b.userId ? -1 : 1));
       assert.deepEqual(await store.listApprovalVotes(p.id), [...ties, late]);
@@ -109,7 +127,10 @@ export function deliveryTests(makeStore: MakeStore): void {
   describe('claimTokenDelivery (compare-and-set)', () => {
     test('stores the hash of an approved permission without a token, once, with its audit entry', async (store) => {
       const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: null, decision: 'require_approval' }));
+      const p = await seedPermission(
+        store,
+        makeApproved(agent.id, { tokenHash: null, decision: 'require_approval' }),
+      );
       const event = eventFor(p, 'token.delivered');
       const claimed = await store.claimTokenDelivery(p.id, 'hash-1', T0 + 7, [event]);
       assert.deepEqual(claimed, { ...p, tokenHash: 'hash-1', updatedAt: T0 + 7 });
@@ -117,8 +138,15 @@ export function deliveryTests(makeStore: MakeStore): void {
       assert.equal((await store.listAudit({ permissionId: p.id, limit: 10 })).at(-1)?.id, event.id);
 
       const before = await allAudit(store);
-      assert.equal(await store.claimTokenDelivery(p.id, 'hash-2', T0 + 8, [eventFor(p, 'token.delivered')]), null);
-      assert.equal((await store.getPermission(p.id))?.tokenHash, 'hash-1', 'the first token stays the only one');
+      assert.equal(
+        await store.claimTokenDelivery(p.id, 'hash-2', T0 + 8, [eventFor(p, 'token.delivered')]),
+        null,
+      );
+      assert.equal(
+        (await store.getPermission(p.id))?.tokenHash,
+        'hash-1',
+        'the first token stays the only one',
+      );
       assert.deepEqual(await allAudit(store), before);
     });
 
@@ -131,11 +159,17 @@ export function deliveryTests(makeStore: MakeStore): void {
       others.push(await seedPermission(store, makeApproved(agent.id, { tokenHash: 'auto-approved' })));
       const before = await allAudit(store);
       for (const p of others) {
-        assert.equal(await store.claimTokenDelivery(p.id, 'h', T0 + 1, [eventFor(p, 'token.delivered')]), null, p.status);
+        assert.equal(
+          await store.claimTokenDelivery(p.id, 'h', T0 + 1, [eventFor(p, 'token.delivered')]),
+          null,
+          p.status,
+        );
         assert.deepEqual(await store.getPermission(p.id), p);
       }
       assert.equal(
-        await store.claimTokenDelivery('perm_doesnotexist00', 'h', T0, [makeVoteEventFor('perm_doesnotexist00')]),
+        await store.claimTokenDelivery('perm_doesnotexist00', 'h', T0, [
+          makeVoteEventFor('perm_doesnotexist00'),
+        ]),
         null,
       );
       assert.deepEqual(await allAudit(store), before);
@@ -172,7 +206,10 @@ export function deliveryTests(makeStore: MakeStore): void {
       const decided: string[] = [];
       for (let i = 0; i < 15; i++) {
         const status = (['pending', 'approved', 'denied'] as const)[i % 3];
-        const p = await seedPermission(store, makePermission(agent.id, { status, createdAt: T0 + Math.floor(i / 2) }));
+        const p = await seedPermission(
+          store,
+          makePermission(agent.id, { status, createdAt: T0 + Math.floor(i / 2) }),
+        );
         if (status !== 'pending') decided.push(p.id);
       }
       const seen: string[] = [];

@@ -120,7 +120,9 @@ export function atomicityTests(makeStore: MakeStore): void {
 
     test('updateUser', async (store) => {
       const user = await seedUser(store);
-      await failsClosed(store, (bad) => store.updateUser(user.id, { status: 'disabled', role: 'admin' }, T0 + 1, bad));
+      await failsClosed(store, (bad) =>
+        store.updateUser(user.id, { status: 'disabled', role: 'admin' }, T0 + 1, bad),
+      );
       assert.deepEqual(await store.getUser(user.id), user);
     });
 
@@ -151,10 +153,15 @@ export function atomicityTests(makeStore: MakeStore): void {
     test('addApprovalVote', async (store) => {
       const p = await seedPending(store);
       const ana = await seedUser(store);
-      await failsClosed(store, (bad) => store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote'), bad]));
+      await failsClosed(store, (bad) =>
+        store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote'), bad]),
+      );
       assert.deepEqual(await store.listApprovalVotes(p.id), []);
       // Nothing was kept, so the same user's vote is not a duplicate now.
-      assert.equal(await store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote')]), 'recorded');
+      assert.equal(
+        await store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote')]),
+        'recorded',
+      );
     });
 
     test('claimTokenDelivery', async (store) => {

@@ -197,7 +197,11 @@ export function makeSession(userId: string, overrides: Partial<Session> = {}): S
   };
 }
 
-export function makeVote(permissionId: string, user: User, overrides: Partial<ApprovalVote> = {}): ApprovalVote {
+export function makeVote(
+  permissionId: string,
+  user: User,
+  overrides: Partial<ApprovalVote> = {},
+): ApprovalVote {
   return {
     permissionId,
     userId: user.id,

@@ -137,7 +137,9 @@ export function raceTests(makeStore: MakeStore): void {
       for (let i = 0; i < 20; i++) users.push(await seedUser(store));
       const decision = eventFor(p, 'permission.denied');
       const votes = Promise.all(
-        users.map((user) => store.addApprovalVote(makeVote(p.id, user), T0 + 1, [eventFor(p, 'approval.vote')])),
+        users.map((user) =>
+          store.addApprovalVote(makeVote(p.id, user), T0 + 1, [eventFor(p, 'approval.vote')]),
+        ),
       );
       const decided = store.transitionPermission(p.id, ['pending'], { status: 'denied' }, [decision]);
       const [results, result] = await Promise.all([votes, decided]);

@@ -57,7 +57,12 @@ export function userTests(makeStore: MakeStore): void {
     test('updateUser patches each field on its own, sets updatedAt and audits', async (store) => {
       const user = await seedUser(store);
       const other = await seedUser(store);
-      const disabled = await store.updateUser(user.id, { status: 'disabled' }, T0 + 1, userEvent(user, 'user.disabled'));
+      const disabled = await store.updateUser(
+        user.id,
+        { status: 'disabled' },
+        T0 + 1,
+        userEvent(user, 'user.disabled'),
+      );
       assert.deepEqual(disabled, { ...user, status: 'disabled', updatedAt: T0 + 1 });
       const admin = await store.updateUser(user.id, { role: 'admin' }, T0 + 2, userEvent(user, 'user.role'));
       assert.deepEqual(admin, { ...user, status: 'disabled', role: 'admin', updatedAt: T0 + 2 });
@@ -114,13 +119,27 @@ export function userTests(makeStore: MakeStore): void {
       await store.createUserToken(kept, userEvent(user, 'user.token_created'));
       const revoked = await store.revokeUserToken(token.id, T0 + 5, userEvent(user, 'user.token_revoked'));
       assert.deepEqual(revoked, { ...token, revokedAt: T0 + 5 });
-      assert.equal(await store.getUserTokenByHash(token.tokenHash), null, 'a revoked token authenticates nobody');
+      assert.equal(
+        await store.getUserTokenByHash(token.tokenHash),
+        null,
+        'a revoked token authenticates nobody',
+      );
       assert.deepEqual(await store.getUserTokenByHash(kept.tokenHash), kept);
       assert.deepEqual(await store.listUserTokens(user.id), [revoked, kept], 'still listed, marked revoked');
 
-      assert.equal(await store.revokeUserToken(token.id, T0 + 6, userEvent(user, 'user.token_revoked')), null);
-      assert.equal(await store.revokeUserToken('utk_doesnotexist00', T0, userEvent(user, 'user.token_revoked')), null);
-      assert.equal((await store.listUserTokens(user.id))[0]?.revokedAt, T0 + 5, 'the first revoke time stays');
+      assert.equal(
+        await store.revokeUserToken(token.id, T0 + 6, userEvent(user, 'user.token_revoked')),
+        null,
+      );
+      assert.equal(
+        await store.revokeUserToken('utk_doesnotexist00', T0, userEvent(user, 'user.token_revoked')),
+        null,
+      );
+      assert.equal(
+        (await store.listUserTokens(user.id))[0]?.revokedAt,
+        T0 + 5,
+        'the first revoke time stays',
+      );
       assert.equal((await store.listAudit({ event: 'user.token_revoked', limit: 10 })).length, 1);
     });
   });

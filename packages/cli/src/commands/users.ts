@@ -1,0 +1,133 @@
+import type { User } from '@agent-otp/core';
+import { Command, Option } from 'commander';
+import { cliActor, iso, withRuntime } from '../admin.ts';
+import { CliError, print, table } from '../output.ts';
+import { userTokensCommand } from './user-tokens.ts';
+
+/**
+ * Dashboard and API users, managed on the store directly like `agents`: this is how the first
+ * approvers get in, and how an admin who lost their password gets back in.
+ */
+
+interface JsonOption {
+  json?: boolean;
+}
+
+interface CreateOptions extends JsonOption {
+  name: string;
+  role: User['role'];
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+/** What may be shown of a user: never the password hash. */
+export function publicUser(user: User) {
+  return {
+    id: user.id,
+    name: user.name,
+    role: user.role,
+    status: user.status,
+    createdAt: iso(user.createdAt),
+    updatedAt: iso(user.updatedAt),
+  };
+}
+
+/** The first line of stdin, without its line ending (as `docker login --password-stdin` reads it). */
+async function readLine(): Promise<string> {
+  process.stdin.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += chunk as string;
+    // Stop at the first newline: leaving the loop releases stdin, so a terminal is not held open.
+    if (text.includes('\n')) break;
+  }
+  return (text.split('\n')[0] ?? '').replace(/\r$/, '');
+}
+
+async function passwordFrom(options: CreateOptions): Promise<string | undefined> {
+  if (!options.passwordStdin) return options.password;
+  if (options.password !== undefined)
+    throw new CliError('use either --password or --password-stdin, not both');
+  const password = await readLine();
+  if (password === '') throw new CliError('--password-stdin: no password on stdin');
+  return password;
+}
+
+export function usersCommand(): Command {
+  const users = new Command('users').description(
+    'Create and manage the people who approve requests, and their API tokens',
+  );
+
+  users
+    .command('create')
+    .description('Create a user; without a password one is generated and printed once')
+    .requiredOption('--name <name>', 'user name (letters, digits, ".", "-", "_", "@"); used to log in')
+    .addOption(
+      new Option('--role <role>', 'admin: everything; approver: decide requests; viewer: read only')
+        .choices(['admin', 'approver', 'viewer'])
+        .makeOptionMandatory(),
+    )
+    .option('--password-stdin', 'read the password from the first line of stdin (recommended)')
+    .option('--password <password>', 'the password (stays in shell history: prefer --password-stdin)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf \'%s\\n\' "$PASSWORD" | agent-otp users create --name alice --role approver --password-stdin',
+    )
+    .action(async (options: CreateOptions) => {
+      const password = await passwordFrom(options);
+      const { user, generatedPassword } = await withRuntime((rt) =>
+        rt.users.create({ name: options.name, role: options.role, password }, cliActor()),
+      );
+      print(options.json === true, { ...publicUser(user), generatedPassword }, () =>
+        [
+          `created user ${user.name} (${user.id}), role ${user.role}`,
+          ...(generatedPassword ? [`password: ${generatedPassword}`] : []),
+        ].join('\n'),
+      );
+      // Only a hash is stored: this is the one moment the generated password can be seen.
+      if (generatedPassword) process.stderr.write('Store this password now: it is not shown again.\n');
+    });
+
+  users
+    .command('list')
+    .description('List users (password hashes are never shown)')
+    .option('--json', 'print JSON')
+    .action(async (options: JsonOption) => {
+      const list = (await withRuntime((rt) => rt.users.list(), { readOnly: true })).map(publicUser);
+      print(options.json === true, list, () =>
+        list.length === 0
+          ? 'no users yet (create one with: agent-otp users create --name NAME --role approver)'
+          : table(
+              ['ID', 'NAME', 'ROLE', 'STATUS', 'CREATED'],
+              list.map((u) => [u.id, u.name, u.role, u.status, u.createdAt]),
+            ),
+      );
+    });
+
+  for (const [name, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
+    users
+      .command(name)
+      .description(
+        status === 'disabled'
+          ? 'Disable a user: their logins, sessions and API tokens are refused until enabled again'
+          : 'Enable a disabled user',
+      )
+      .argument('<user>', 'user id (usr_…) or name')
+      .option('--json', 'print JSON')
+      .action(async (idOrName: string, options: JsonOption) => {
+        const user = await withRuntime((rt) =>
+          status === 'disabled'
+            ? rt.users.disable(idOrName, cliActor())
+            : rt.users.enable(idOrName, cliActor()),
+        );
+        print(options.json === true, publicUser(user), () => `user ${user.name} (${user.id}) is ${status}`);
+      });
+  }
+
+  users.addCommand(userTokensCommand());
+  return users;
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { AgentOtpError } from '@agent-otp/core';
+import { run, runtimeFor, tempDir } from './helpers.ts';
+
+const temp = tempDir();
+const dataDir = temp.dir;
+after(() => temp.remove());
+let alicePassword = '';
+
+/** Logs in through the real user service on the same store: the role, or the error code. */
+async function login(name: string, password: string): Promise<string> {
+  const runtime = await runtimeFor(dataDir);
+  try {
+    return (await runtime.users.login(name, password)).user.role;
+  } catch (error) {
+    return error instanceof AgentOtpError ? error.code : String(error);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Whether a personal token authenticates, through the real user service. */
+async function tokenUser(token: string): Promise<string | null> {
+  const runtime = await runtimeFor(dataDir);
+  try {
+    return (await runtime.users.authenticateToken(token))?.name ?? null;
+  } finally {
+    await runtime.close();
+  }
+}
+
+test('users create without a password prints a generated one once, with a warning', async () => {
+  const result = await run(['users', 'create', '--name', 'alice', '--role', 'approver', '--json'], dataDir);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, 'Store this password now: it is not shown again.\n');
+  const created = JSON.parse(result.stdout);
+  assert.match(created.id, /^usr_/);
+  assert.deepEqual([created.name, created.role, created.status], ['alice', 'approver', 'active']);
+  assert.ok(!('passwordHash' in created));
+  assert.equal(typeof created.generatedPassword, 'string');
+  assert.ok(created.generatedPassword.length >= 12);
+  alicePassword = created.generatedPassword;
+  assert.equal(await login('alice', alicePassword), 'approver');
+});
+
+test('a duplicate name exits 1 with one line on stderr', async () => {
+  const result = await run(['users', 'create', '--name', 'alice', '--role', 'viewer'], dataDir);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  assert.equal(result.stderr, 'agent-otp: a user named "alice" already exists\n');
+});
+
+test('--password-stdin reads the first line; nothing is generated or printed', async () => {
+  const password = 'correct horse battery staple';
+  const result = await run(
+    ['users', 'create', '--name', 'root', '--role', 'admin', '--password-stdin'],
+    dataDir,
+    {},
+    `${password}\r\nignored second line\n`,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^created user root \(usr_[\w-]+\), role admin\n$/);
+  assert.equal(result.stderr, '');
+  assert.equal(await login('root', password), 'admin');
+});
+
+test('token create prints a uat_ token once; it authenticates as the user', async () => {
+  const result = await run(['users', 'token', 'create', '--name', 'alice', '--label', 'laptop', '--json'], dataDir);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /not shown again/);
+  const created = JSON.parse(result.stdout);
+  assert.match(created.token, /^uat_[A-Za-z0-9_-]{43}$/);
+  assert.match(created.id, /^utk_/);
+  assert.equal(created.label, 'laptop');
+  assert.equal(created.user.name, 'alice');
+  assert.equal(await tokenUser(created.token), 'alice');
+
+  const revoked = await run(['users', 'token', 'revoke', created.id], dataDir);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.equal(revoked.stdout, `token laptop (${created.id}) is revoked\n`);
+  assert.equal(await tokenUser(created.token), null);
+
+  const list = await run(['users', 'token', 'list', '--name', 'alice', '--json'], dataDir);
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(!list.stdout.includes(created.token) && !list.stdout.includes('Hash'));
+  const [listed, ...rest] = JSON.parse(list.stdout);
+  assert.deepEqual(rest, []);
+  assert.equal(listed.id, created.id);
+  assert.equal(listed.label, 'laptop');
+  assert.ok(!Number.isNaN(Date.parse(listed.revokedAt)));
+});
+
+test('disable refuses the login; list shows users without hashes', async () => {
+  const disabled = await run(['users', 'disable', 'alice'], dataDir);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.match(disabled.stdout, /^user alice \(usr_[\w-]+\) is disabled\n$/);
+  assert.equal(await login('alice', alicePassword), 'UNAUTHORIZED');
+
+  const list = await run(['users', 'list'], dataDir);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^ID\s+NAME\s+ROLE\s+STATUS\s+CREATED$/m);
+  assert.match(list.stdout, /^usr_[\w-]+\s+alice\s+approver\s+disabled\s/m);
+  assert.match(list.stdout, /^usr_[\w-]+\s+root\s+admin\s+active\s/m);
+  assert.ok(!list.stdout.includes('scrypt'));
+});
