@@ -1,20 +1,33 @@
 import { loadPolicy, type PolicyInput } from '@agent-otp/core';
 
 /**
- * Time of one policy decision with `ruleCount` rules where the match is the last rule tried,
- * so every decision scans them all (the worst case short of no match at all).
+ * How the benchmark's rules name their action:
+ * - `fixed`: each rule names one action exactly (`equals`), the common case, which the engine's
+ *   action index serves with a map lookup instead of a scan;
+ * - `open`: no rule fixes its action (`startsWith` a prefix, plus a scope condition), so the
+ *   index cannot skip any and every decision tests every rule — the unindexed worst case.
  */
-export function benchPolicyDecisions(ruleCount: number, samples = 20000) {
-  const rules: string[] = [];
-  for (let i = 0; i < ruleCount - 1; i++) {
-    rules.push(`- name: "rule ${i}"
+export type PolicyVariant = 'fixed' | 'open';
+
+function rule(i: number, ruleCount: number, variant: PolicyVariant): string {
+  const action = variant === 'fixed' ? `{ equals: "service${i}.call" }` : `{ startsWith: "svc${i}." }`;
+  return `- name: "rule ${i}"
   conditions:
-    action: { equals: "service${i}.call" }
+    action: ${action}
     scope.amount: { lessThan: ${i * 10} }
     context.reason: { matches: "^ticket-${i}-[0-9]+$" }
   action: ${i % 3 === 0 ? 'deny' : 'auto_approve'}
-  priority: ${ruleCount - i}`);
-  }
+  priority: ${ruleCount - i}`;
+}
+
+/**
+ * Time of one policy decision with `ruleCount` rules where the match is the last rule tried,
+ * so every decision scans all the rules the engine cannot rule out (the worst case short of no
+ * match at all).
+ */
+export function benchPolicyDecisions(ruleCount: number, variant: PolicyVariant = 'fixed', samples = 20000) {
+  const rules: string[] = [];
+  for (let i = 0; i < ruleCount - 1; i++) rules.push(rule(i, ruleCount, variant));
   rules.push(`- name: "fallback"
   conditions: { any: [{ action: { startsWith: "file." } }, { resource: { endsWith: ".txt" } }] }
   action: auto_approve

@@ -2,14 +2,19 @@ import { startTestServer } from '@agent-otp/server';
 
 /**
  * The real server with a policy for the benchmark, in its own process so the load generator
- * does not share its event loop. Prints the port, an agent key, and pre-made tokens for the
- * use scenario (one token per use: every use is a real one-time spend).
+ * does not share its event loop. Prints the port, an agent key, pre-made tokens for the use
+ * scenario (one token per use: every use is a real one-time spend), and an approver's user
+ * token for the approval scenario (`bank.*` waits for a human).
  */
 const POLICY = `
 - name: bench reads
   conditions: { action: { equals: file.read } }
   action: auto_approve
   scopeTemplate: { max_size: 1048576 }
+- name: bench transfers
+  conditions: { action: { startsWith: bank. } }
+  action: require_approval
+  approvalTimeout: 600
 `;
 
 const tokensWanted = Number(process.argv[2] ?? '0');
@@ -28,5 +33,8 @@ for (let i = 0; i < tokensWanted; i++) {
   });
   if (outcome.status === 'approved') permits.push({ id: outcome.permission.id, token: outcome.token });
 }
-process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, apiKey, permits })}\n`);
+const system = { type: 'system', id: 'bench' } as const;
+await server.runtime.users.create({ name: 'bench-approver', role: 'approver' }, system);
+const { token: userToken } = await server.runtime.users.createToken('bench-approver', 'bench', system);
+process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, apiKey, userToken, permits })}\n`);
 process.on('SIGTERM', () => server.close().then(() => process.exit(0)));

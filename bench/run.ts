@@ -1,12 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { benchPolicyDecisions } from './policy-decisions.ts';
+import { benchApprovalLatency } from './approval-latency.ts';
+import { benchPolicyDecisions, type PolicyVariant } from './policy-decisions.ts';
 
 /**
  * `npm run bench [-- --json] [-- --duration 5]`: load scenarios against the real server,
  * each compared with the bare node:http baseline measured in the same run with the same
- * connections and duration, plus a micro-benchmark of policy decisions at 1,000 rules.
+ * connections and duration; the latency from a human's approval to the waiting agent holding
+ * the token; and a micro-benchmark of policy decisions at 1,000 rules, with and without the
+ * action index.
  */
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -15,7 +18,7 @@ const connections = 32;
 
 interface Started {
   child: ChildProcess;
-  info: { port: number; apiKey?: string; permits?: { id: string; token: string }[] };
+  info: { port: number; apiKey?: string; userToken?: string; permits?: { id: string; token: string }[] };
 }
 
 async function start(script: string, extra: string[] = []): Promise<Started> {
@@ -149,13 +152,41 @@ record(
   0.6,
 );
 if (next > permits.length) console.error(`warning: ${next - permits.length} uses reused tokens (409s)`);
-await stop(real);
 
-const decisions = benchPolicyDecisions(1000);
-const row = { scenario: 'policy decision (1,000 rules)', ...decisions, target_p99_us: 20 };
-report.push(row);
-if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+const approvals = await benchApprovalLatency({
+  baseUrl: `http://127.0.0.1:${real.info.port}`,
+  apiKey: real.info.apiKey ?? '',
+  userToken: real.info.userToken ?? '',
+});
+const approvalRow = {
+  scenario: 'approval → token (SSE)',
+  p50_ms: approvals.p50_ms,
+  p99_ms: approvals.p99_ms,
+  samples: approvals.samples,
+  target_p99_ms: 50,
+};
+report.push(approvalRow);
+if (json) process.stdout.write(`${JSON.stringify(approvalRow)}\n`);
 else
   console.error(
-    `policy decision at 1,000 rules: p50 ${decisions.p50_us} µs, p99 ${decisions.p99_us} µs, ${decisions.decisions_per_s} decisions/s`,
+    `approval → token (SSE): p50 ${approvals.p50_ms} ms, p99 ${approvals.p99_ms} ms over ${approvals.samples} approvals (target p99 ≤ 50 ms)`,
   );
+if (approvals.long_polls > 0) {
+  console.error(`warning: the SDK fell back to long-polling ${approvals.long_polls} times`);
+}
+await stop(real);
+
+const variants: [PolicyVariant, string][] = [
+  ['fixed', '1,000 rules'],
+  ['open', '1,000 rules, action not fixed'],
+];
+for (const [variant, label] of variants) {
+  const decisions = benchPolicyDecisions(1000, variant);
+  const row = { scenario: `policy decision (${label})`, ...decisions, target_p99_us: 20 };
+  report.push(row);
+  if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+  else
+    console.error(
+      `policy decision at ${label}: p50 ${decisions.p50_us} µs, p99 ${decisions.p99_us} µs, ${decisions.decisions_per_s} decisions/s`,
+    );
+}

@@ -37,7 +37,10 @@ export async function withRuntime<T>(
     );
   }
   const { createLogger, createRuntime } = await serverPackage();
-  const runtime = await createRuntime(config, { logger: createLogger(config.logLevel, process.stderr) });
+  const runtime = await createRuntime(config, {
+    logger: createLogger(config.logLevel, process.stderr),
+    lenientPolicy: true,
+  });
   try {
     return await work(runtime);
   } finally {

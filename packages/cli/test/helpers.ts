@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,4 +63,16 @@ export function runtimeFor(dataDir: string): Promise<Runtime> {
       AGENT_OTP_POLICY_WATCH: 'false',
     }),
   );
+}
+
+/** A port that was free a moment ago: the OS picks it, we release it and hand it on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (!address || typeof address !== 'object') throw new Error('no port');
+  return address.port;
 }

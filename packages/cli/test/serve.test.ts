@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, tempDir } from './helpers.ts';
+import { freePort, ROOT, tempDir } from './helpers.ts';
 
 const temp = tempDir();
 after(() => temp.remove());
-
-/** A port that was free a moment ago: the OS picks it, we release it and hand it to the server. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 test('serve answers /healthz and exits 0 on SIGTERM', async () => {
   const port = await freePort();

@@ -66,7 +66,10 @@ test('--password-stdin reads the first line; nothing is generated or printed', a
 });
 
 test('token create prints a uat_ token once; it authenticates as the user', async () => {
-  const result = await run(['users', 'token', 'create', '--name', 'alice', '--label', 'laptop', '--json'], dataDir);
+  const result = await run(
+    ['users', 'token', 'create', '--name', 'alice', '--label', 'laptop', '--json'],
+    dataDir,
+  );
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /not shown again/);
   const created = JSON.parse(result.stdout);

@@ -62,6 +62,8 @@ export function createDashboard(deps: DashboardDeps) {
   overviewPages(app, deps);
 
   // Unknown pages get an HTML 404; unknown /api paths fall through to the API's JSON one.
-  app.all('*', (c) => (isApi(c.req.path) ? c.notFound() : errorPage(c, 404, `There is no page at ${c.req.path}.`)));
+  app.all('*', (c) =>
+    isApi(c.req.path) ? c.notFound() : errorPage(c, 404, `There is no page at ${c.req.path}.`),
+  );
   return app;
 }

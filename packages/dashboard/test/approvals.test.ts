@@ -23,11 +23,21 @@ describe('dashboard inbox and decisions', () => {
     const admin = await dash.loginAdmin();
     const page = await dash.request('GET', '/', { as: admin });
     assert.equal(page.status, 200);
-    for (const text of ['bank.transfer', 'payments-bot', 'account:acme-savings', 'Pay invoice 42 to ACME', 'Banking needs a human']) {
+    for (const text of [
+      'bank.transfer',
+      'payments-bot',
+      'account:acme-savings',
+      'Pay invoice 42 to ACME',
+      'Banking needs a human',
+    ]) {
       assert.ok(page.text.includes(text), `inbox shows ${text}`);
     }
     assert.match(page.text, /&quot;max_amount&quot;: 1000|"max_amount": 1000/, 'requested scope');
-    assert.match(page.text, /"max_amount": 500|&quot;max_amount&quot;: 500/, 'scope to be granted (template-narrowed)');
+    assert.match(
+      page.text,
+      /"max_amount": 500|&quot;max_amount&quot;: 500/,
+      'scope to be granted (template-narrowed)',
+    );
     assert.match(page.text, /data-deadline="2026-06-01T12:10:00.000Z"/);
     assert.match(page.text, /<progress value="0" max="1">/);
     assert.match(page.text, /sse-connect="\/events\/inbox"/);
@@ -44,10 +54,16 @@ describe('dashboard inbox and decisions', () => {
     const missing = await dash.request('POST', `/requests/${id}/approve`, { as: admin, form: {} });
     assert.equal(missing.status, 403);
     assert.match(missing.text, /CSRF/);
-    const wrong = await dash.request('POST', `/requests/${id}/approve`, { as: admin, form: { _csrf: 'x'.repeat(43) } });
+    const wrong = await dash.request('POST', `/requests/${id}/approve`, {
+      as: admin,
+      form: { _csrf: 'x'.repeat(43) },
+    });
     assert.equal(wrong.status, 403);
     const other = await dash.user('other-admin', 'admin');
-    const crossed = await dash.request('POST', `/requests/${id}/approve`, { as: admin, form: { _csrf: other.csrf } });
+    const crossed = await dash.request('POST', `/requests/${id}/approve`, {
+      as: admin,
+      form: { _csrf: other.csrf },
+    });
     assert.equal(crossed.status, 403, "another session's token does not fit");
     assert.equal(await status(id), 'pending');
   });
@@ -60,7 +76,10 @@ describe('dashboard inbox and decisions', () => {
     assert.ok(page.text.includes('bank.transfer'));
     assert.doesNotMatch(page.text, /\/approve"|\/deny"/);
     assert.match(page.text, /viewers cannot approve/);
-    const res = await dash.request('POST', `/requests/${id}/approve`, { as: viewer, form: { _csrf: viewer.csrf } });
+    const res = await dash.request('POST', `/requests/${id}/approve`, {
+      as: viewer,
+      form: { _csrf: viewer.csrf },
+    });
     assert.equal(res.status, 403);
     assert.equal(await status(id), 'pending');
   });
@@ -98,7 +117,10 @@ describe('dashboard inbox and decisions', () => {
   it('re-renders the request with the reason when the scope JSON is bad or it is already decided', async () => {
     const id = await pending();
     const admin = await dash.loginAdmin();
-    const bad = await dash.request('POST', `/requests/${id}/approve`, { as: admin, form: { _csrf: admin.csrf, scope: '{nope' } });
+    const bad = await dash.request('POST', `/requests/${id}/approve`, {
+      as: admin,
+      form: { _csrf: admin.csrf, scope: '{nope' },
+    });
     assert.equal(bad.status, 400);
     assert.match(bad.text, /scope is not valid JSON/);
     assert.equal(await status(id), 'pending');
@@ -109,7 +131,10 @@ describe('dashboard inbox and decisions', () => {
     assert.equal(denied.status, 303);
     assert.equal(denied.headers.get('location'), `/requests/${id}`);
     assert.equal(await status(id), 'denied');
-    const again = await dash.request('POST', `/requests/${id}/approve`, { as: admin, form: { _csrf: admin.csrf } });
+    const again = await dash.request('POST', `/requests/${id}/approve`, {
+      as: admin,
+      form: { _csrf: admin.csrf },
+    });
     assert.equal(again.status, 409);
     assert.match(again.text, /already denied/);
   });
@@ -121,7 +146,13 @@ describe('dashboard inbox and decisions', () => {
     await dash.runtime.permissions.get(agent, id); // the agent collects its token
     const page = await dash.request('GET', `/requests/${id}`, { as: admin });
     assert.equal(page.status, 200);
-    for (const text of ['Requested', 'admin voted to approve', 'Approved by admin', 'Token delivered to the agent', 'agent payments-bot']) {
+    for (const text of [
+      'Requested',
+      'admin voted to approve',
+      'Approved by admin',
+      'Token delivered to the agent',
+      'agent payments-bot',
+    ]) {
       assert.ok(page.text.includes(text), `timeline shows ${text}`);
     }
     assert.doesNotMatch(page.text, /otp_[A-Za-z0-9_-]{16,}/, 'never a token');

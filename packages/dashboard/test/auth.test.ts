@@ -26,7 +26,9 @@ describe('dashboard login and session', () => {
   });
 
   it('logs in with a strict HttpOnly session cookie and goes to the requested page', async () => {
-    const res = await dash.request('POST', '/login', { form: { name: 'admin', password: ADMIN_PASSWORD, next: '/agents' } });
+    const res = await dash.request('POST', '/login', {
+      form: { name: 'admin', password: ADMIN_PASSWORD, next: '/agents' },
+    });
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), '/agents');
     const cookie = res.headers.get('set-cookie') ?? '';
@@ -51,7 +53,9 @@ describe('dashboard login and session', () => {
   });
 
   it('shows a message for a wrong password, then throttles with the wait in seconds', async () => {
-    const wrong = await dash.request('POST', '/login', { form: { name: 'admin', password: 'not the password' } });
+    const wrong = await dash.request('POST', '/login', {
+      form: { name: 'admin', password: 'not the password' },
+    });
     assert.equal(wrong.status, 401);
     assert.match(wrong.text, /Wrong user name or password/);
     assert.equal(wrong.headers.get('set-cookie'), null);
@@ -81,7 +85,10 @@ describe('dashboard login and session', () => {
     });
     assert.equal(post.status, 303);
     assert.equal(post.headers.get('location'), '/login');
-    assert.equal((await dash.runtime.agents.list()).some((a) => a.name === 'sneaky'), false);
+    assert.equal(
+      (await dash.runtime.agents.list()).some((a) => a.name === 'sneaky'),
+      false,
+    );
   });
 
   it('sends a strict CSP and no-store on pages, and long caching on hashed assets', async () => {

@@ -7,7 +7,9 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, BANK_POLICY } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); browser test skipped`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed (apt-get install -y chromium); browser test skipped`;
 
 /**
  * The human-in-the-loop path in a real browser: an agent waits through the SDK, the request
@@ -20,7 +22,10 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
   const problems: string[] = [];
 
   before(async () => {
-    server = await startTestServer({ policy: BANK_POLICY, env: { AGENT_OTP_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    server = await startTestServer({
+      policy: BANK_POLICY,
+      env: { AGENT_OTP_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -75,9 +80,12 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
     });
     const card = page.locator('article.request', { hasText: 'bank.transfer' });
     await card.waitFor({ timeout: 15_000 });
-    assert.equal(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true);
-    assert.match(await card.innerText(), /Pay invoice 42 to ACME/);
-    assert.match(await card.locator('[data-deadline]').innerText(), /\d+m \d+s left/);
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+      true,
+    );
+    assert.match((await card.textContent()) ?? '', /Pay invoice 42 to ACME/);
+    assert.match((await card.locator('[data-deadline]').textContent()) ?? '', /\d+m \d+s left/);
 
     await page.screenshot({ path: '/tmp/dashboard-inbox.png', fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -88,12 +96,12 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
     const result = await waiting;
     assert.equal(result.status, 'approved');
     assert.match(result.status === 'approved' ? result.token : '', /^otp_/);
-    assert.match(await page.locator('.alert').innerText(), /bank\.transfer is now\s+approved/i);
+    assert.match((await page.locator('.alert').textContent()) ?? '', /bank\.transfer is now\s+approved/i);
     assert.equal(await page.locator('article.request').count(), 0);
 
     await page.goto(`${server.url}/requests/${result.id}`);
     await page.locator('.timeline', { hasText: 'Token delivered to the agent' }).waitFor();
-    assert.match(await page.locator('.timeline').innerText(), /Approved by admin/);
+    assert.match((await page.locator('.timeline').textContent()) ?? '', /Approved by admin/);
     await page.screenshot({ path: '/tmp/dashboard-detail.png', fullPage: true });
 
     assert.deepEqual(problems, [], 'no console errors (CSP violations included)');

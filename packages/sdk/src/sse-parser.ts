@@ -67,17 +67,25 @@ export function createSseParser(onEvent: (event: SseEvent) => void): { push(text
     else if (field === 'id' && !value.includes('\0')) lastId = value;
   }
 
+  // Set after a CR that ended a chunk: it may be the first half of a CRLF cut in two, so a LF
+  // that opens the next chunk belongs to it. (Holding the CR back instead would delay the event
+  // it completes until the next chunk, up to a keep-alive later.)
+  let skipLf = false;
+
   return {
     push(text) {
       buffer += text;
       let start = 0;
-      for (let i = 0; i < buffer.length; i++) {
+      if (skipLf && buffer.length > 0) {
+        if (buffer.charCodeAt(0) === LF) start = 1;
+        skipLf = false;
+      }
+      for (let i = start; i < buffer.length; i++) {
         const c = buffer.charCodeAt(i);
         if (c !== LF && c !== CR) continue;
-        // A CR at the end of a chunk may be the first half of a CRLF cut in two: decide later.
-        if (c === CR && i === buffer.length - 1) break;
         line(buffer.slice(start, i));
-        if (c === CR && buffer.charCodeAt(i + 1) === LF) i += 1;
+        if (c === CR && i === buffer.length - 1) skipLf = true;
+        else if (c === CR && buffer.charCodeAt(i + 1) === LF) i += 1;
         start = i + 1;
       }
       buffer = buffer.slice(start);

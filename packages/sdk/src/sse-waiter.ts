@@ -92,9 +92,9 @@ async function decisionFromStream(
     return undefined;
   } finally {
     clearTimeout(idle);
-    // own.abort();
+    own.abort();
     // Cancelling releases the connection at once instead of when the abort reaches the socket.
-    if (false as boolean) reader?.cancel().catch(() => undefined);
+    if (reader) reader.cancel().catch(() => undefined);
     else if (body && !body.locked) body.cancel().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  AgentOTPClient,
+  type AgentOTPClient,
   AgentOTPError,
   type PendingApprovalInfo,
   type PermissionResult,

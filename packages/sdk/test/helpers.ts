@@ -71,7 +71,8 @@ export async function startHarness(
   const clock = skewClock();
   const server = await startTestServer({
     policy: options.policy ?? TEST_POLICY,
-    env: options.env ?? {},
+    // A fast expiry sweep, so a test that moves the clock sees the expiry within moments.
+    env: { AGENT_OTP_SWEEP_INTERVAL_MS: '250', ...options.env },
     runtime: { clock },
   });
   let agents = 0;

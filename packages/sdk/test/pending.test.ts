@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type PendingApprovalInfo, PermissionExpiredError, TimeoutError } from '../src/index.ts';
+import { refusingStreams } from './fault-fetch.ts';
 import { type Harness, rejection, startHarness } from './helpers.ts';
 
-// Requests that wait for a human. The server cannot record a human decision yet (a later
-// issue), so these cover what an agent can see today: pending, timeout, abort, cancel, expiry.
+// Requests that wait for a human who does not decide: pending, timeout, abort, cancel, expiry.
+// Decisions by a human are in approval.test.ts.
 
 let harness: Harness;
 before(async () => {
@@ -63,18 +64,13 @@ describe('pending permission', () => {
     assert.equal(aborted, reason);
   });
 
-  test('while pending, polls are spaced out (the server answers at once until long-poll lands)', async () => {
-    let reads = 0;
-    const otp = await harness.client({
-      fetch: (input, init) => {
-        if (init.method === 'GET') reads += 1;
-        return fetch(input, init);
-      },
-    });
+  test('without the event stream, the wait long-polls: one held read, not a read a second', async () => {
+    const { fetch, traffic } = refusingStreams();
+    const otp = await harness.client({ fetch });
     const permission = await otp.requestPermission(transfer);
     await rejection(otp.waitForDecision(permission.id, { timeout: 3500 }));
-    // Reads start at 0 s, 1 s and 3 s (1 s, then 2 s apart): three, not dozens.
-    assert.ok(reads >= 2 && reads <= 4, `${reads} reads in 3.5 s`);
+    // The server holds `?wait=25` until a change; the wait ends first, so one read is all.
+    assert.equal(traffic.longPolls, 1, `${traffic.longPolls} reads in 3.5 s`);
   });
 
   test('revoke of a pending request cancels it; a waiter then resolves cancelled', async () => {
@@ -138,6 +134,14 @@ describe('pending permission', () => {
     setTimeout(() => harness.clock.advance(61_000), 200);
     const final = await waiting;
     assert.equal(final.status, 'expired');
+  });
+
+  test('expiry reaches a long-polling waiter too (event stream unavailable)', async () => {
+    const otp = await harness.client({ fetch: refusingStreams().fetch });
+    const permission = await otp.requestPermission(transfer);
+    const waiting = otp.waitForDecision(permission.id, { timeout: 15_000 });
+    setTimeout(() => harness.clock.advance(61_000), 200);
+    assert.equal((await waiting).status, 'expired');
   });
 
   test('executeWithPermission on a request that expires: PermissionExpiredError, operation never runs', async () => {

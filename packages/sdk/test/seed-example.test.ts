@@ -100,3 +100,27 @@ test('when a human must approve, the example prints the approval link and waits'
     await harness.close();
   }
 });
+
+test('when a human approves while the example waits, it sends the email and spends the token', async () => {
+  const harness = await startHarness({
+    policy: AUTO_APPROVE_EMAIL.replace('action: auto_approve', 'action: require_approval'),
+  });
+  try {
+    const { apiKey } = await harness.server.createAgent('invoice-bot');
+    let approval: ReturnType<typeof harness.decide> | undefined;
+    const run = await runExample({ AGENT_OTP_KEY: apiKey, AGENT_OTP_URL: harness.server.url }, (out) => {
+      // The human opens the printed link and approves, over the approval API.
+      const id = /Waiting for approval: \S+\/requests\/(perm_[\w-]+)/.exec(out)?.[1];
+      if (id && !approval) approval = harness.decide(id, 'approve');
+    });
+    assert.equal(run.code, 0, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
+    assert.ok(approval, `the example never printed the approval link\n${run.stdout}`);
+    assert.equal((await approval).body.data?.outcome, 'approved');
+    assert.match(run.stdout, /sendEmail: sent "Invoice #123" to client@example\.com/);
+    assert.doesNotMatch(run.stdout + run.stderr, /otp_/, 'the token must not be printed');
+    const otp = new AgentOTPClient({ apiKey, baseUrl: harness.server.url });
+    assert.equal((await otp.listPermissions()).data[0]?.status, 'used');
+  } finally {
+    await harness.close();
+  }
+});

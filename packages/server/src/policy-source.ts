@@ -17,10 +17,24 @@ export interface PolicySource {
  * The policy file and its hot reload. The first load throws (an invalid file stops the start);
  * later edits that fail to load are refused and logged, and the previous policy stays.
  */
-export function createPolicySource(file: string, logger: Logger, options: { watch: boolean }): PolicySource {
+export function createPolicySource(
+  file: string,
+  logger: Logger,
+  options: { watch: boolean; lenient?: boolean },
+): PolicySource {
   const read = () => loadPolicy(readFileSync(file, 'utf8'), basename(file));
-  let policy = read();
   let lastError: string | null = null;
+  let policy: Policy;
+  try {
+    policy = read();
+  } catch (error) {
+    // Admin tools (the CLI) must keep working when the policy file is broken, say during an
+    // incident: they get a policy that denies everything. The server itself refuses to start.
+    if (!options.lenient) throw error;
+    lastError = error instanceof Error ? error.message : String(error);
+    logger.warn({ error: lastError }, 'policy file invalid; denying every request');
+    policy = loadPolicy('[]', 'deny-all');
+  }
   let watcher: StatWatcher | null = null;
 
   const source: PolicySource = {

@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Use this store instead of the configured one (tests). */
   store?: Store;
+  /** Admin tools: an invalid policy file means deny-all instead of an error. */
+  lenientPolicy?: boolean;
 }
 
 /**
@@ -37,7 +39,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const store = options.store ?? createSqliteStore(config.databaseFile);
   await store.migrate();
   const hasher = createSecretHasher(serverSecret);
-  const policy = createPolicySource(config.policyFile, logger, { watch: config.watchPolicy });
+  const policy = createPolicySource(config.policyFile, logger, {
+    watch: config.watchPolicy,
+    lenient: options.lenientPolicy,
+  });
   const agents = createAgentService({ store, clock, hasher });
   const events = createLocalEvents();
   const permissions = createPermissionService({

@@ -4,7 +4,8 @@ import type { Context } from 'hono';
 /** The string fields of a posted form (files and repeated fields are ignored). */
 export async function formFields(c: Context): Promise<Record<string, string>> {
   const type = c.req.header('content-type') ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return {};
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data'))
+    return {};
   const body = await c.req.parseBody();
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) if (typeof value === 'string') out[key] = value;
@@ -12,7 +13,10 @@ export async function formFields(c: Context): Promise<Record<string, string>> {
 }
 
 /** Parses a textarea that must hold a JSON object; empty means "not given". */
-export function jsonObjectField(text: string | undefined, field: string): Record<string, unknown> | undefined {
+export function jsonObjectField(
+  text: string | undefined,
+  field: string,
+): Record<string, unknown> | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   let value: unknown;
   try {
@@ -28,11 +32,18 @@ export function jsonObjectField(text: string | undefined, field: string): Record
 }
 
 /** An optional whole number field within bounds. */
-export function intField(text: string | undefined, field: string, min: number, max: number): number | undefined {
+export function intField(
+  text: string | undefined,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new AgentOtpError('VALIDATION_ERROR', `${field} must be a whole number from ${min} to ${max}`, { field });
+    throw new AgentOtpError('VALIDATION_ERROR', `${field} must be a whole number from ${min} to ${max}`, {
+      field,
+    });
   }
   return value;
 }

@@ -9,7 +9,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 /** Paths reachable without a session: the login form and the static files it needs. */
-const isPublic = (path: string) => path === '/login' || path === '/favicon.ico' || path.startsWith('/assets/');
+const isPublic = (path: string) =>
+  path === '/login' || path === '/favicon.ico' || path.startsWith('/assets/');
 
 export const isUnsafe = (method: string) => !SAFE_METHODS.includes(method);
 
@@ -22,7 +23,8 @@ export const isUnsafe = (method: string) => !SAFE_METHODS.includes(method);
 export function dashboardSession(users: UserService): MiddlewareHandler<DashEnv> {
   return async (c, next) => {
     const unsafe = isUnsafe(c.req.method);
-    if (unsafe && !sameOriginRequest(c)) throw new AgentOtpError('FORBIDDEN', 'cross-site form posts are refused');
+    if (unsafe && !sameOriginRequest(c))
+      throw new AgentOtpError('FORBIDDEN', 'cross-site form posts are refused');
     if (isPublic(c.req.path)) return next();
     const cookie = getCookie(c, SESSION_COOKIE);
     const found = cookie ? await users.authenticateSession(cookie) : null;
@@ -61,7 +63,8 @@ function toLogin(c: Context) {
 
 async function formField(c: Context, name: string): Promise<string | undefined> {
   const type = c.req.header('content-type') ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return undefined;
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data'))
+    return undefined;
   try {
     const value = (await c.req.parseBody())[name];
     return typeof value === 'string' ? value : undefined;
@@ -77,11 +80,13 @@ export const hasRole = (user: User, role: UserRole) => RANK[user.role] >= RANK[r
 
 /** Throws FORBIDDEN (rendered as a 403 page) unless the user has at least `role`. */
 export function requireRole(user: User, role: UserRole): void {
-  if (!hasRole(user, role)) throw new AgentOtpError('FORBIDDEN', `this needs the ${role} role; you are ${user.role}`);
+  if (!hasRole(user, role))
+    throw new AgentOtpError('FORBIDDEN', `this needs the ${role} role; you are ${user.role}`);
 }
 
 /** Only local paths may be a post-login target, so /login?next= cannot send anyone off-site. */
 export function safeNext(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
+    return '/';
   return value;
 }

@@ -1,4 +1,4 @@
-import { AgentOtpError, type Actor, type Agent, type User } from '@agent-otp/core';
+import { type Actor, type Agent, AgentOtpError, type User } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
@@ -45,7 +45,13 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
                     confirm={`Rotate the key of ${a.name}? The current key stops working at once.`}
                   />{' '}
                   {a.status === 'active' ? (
-                    <ActionButton action={`/agents/${a.id}/disable`} csrf={csrf} label="Disable" kind="btn-danger" confirm={`Disable ${a.name}?`} />
+                    <ActionButton
+                      action={`/agents/${a.id}/disable`}
+                      csrf={csrf}
+                      label="Disable"
+                      kind="btn-danger"
+                      confirm={`Disable ${a.name}?`}
+                    />
                   ) : (
                     <ActionButton action={`/agents/${a.id}/enable`} csrf={csrf} label="Enable" />
                   )}
@@ -74,7 +80,13 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
             <CsrfField token={c.get('csrf')} />
             <label>
               Name (letters, digits, . - _)
-              <input name="name" required maxlength={64} pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,63}" value={name} />
+              <input
+                name="name"
+                required
+                maxlength={64}
+                pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,63}"
+                value={name}
+              />
             </label>
             <button type="submit" class="btn btn-primary">
               Create agent
@@ -101,7 +113,8 @@ function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: 'creat
         {what === 'rotated' ? <Alert kind="warn">The previous key no longer works.</Alert> : null}
         <SecretOnce id="api-key" label="API key" value={apiKey} />
         <p class="small muted">
-          Give it to the agent as <code>AGENT_OTP_API_KEY</code>; it authenticates with <code>Authorization: Bearer …</code>.
+          Give it to the agent as <code>AGENT_OTP_API_KEY</code>; it authenticates with{' '}
+          <code>Authorization: Bearer …</code>.
         </p>
         <a href="/agents" class="btn">
           Done
@@ -123,7 +136,10 @@ export function agentPages(app: DashApp, deps: DashboardDeps) {
       const { agent, apiKey } = await deps.agents.create(name, actor(c.get('user')));
       return keyPage(c, agent, apiKey, 'created');
     } catch (error) {
-      if (error instanceof AgentOtpError && (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')) {
+      if (
+        error instanceof AgentOtpError &&
+        (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')
+      ) {
         return listPage(deps, c, error, name);
       }
       throw error;

@@ -11,14 +11,21 @@ export interface AuditFilters {
 
 export function readFilters(query: Record<string, string | undefined>): AuditFilters {
   const get = (key: string) => (query[key] ?? '').trim().slice(0, 200);
-  return { agent: get('agent'), event: get('event'), action: get('action'), since: get('since'), until: get('until') };
+  return {
+    agent: get('agent'),
+    event: get('event'),
+    action: get('action'),
+    since: get('since'),
+    until: get('until'),
+  };
 }
 
 /** `datetime-local` values carry no zone; the form labels them UTC. */
 function parseTime(value: string, field: string): number | undefined {
   if (!value) return undefined;
   const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
-  if (Number.isNaN(ms)) throw new AgentOtpError('VALIDATION_ERROR', `${field} is not a date and time`, { field });
+  if (Number.isNaN(ms))
+    throw new AgentOtpError('VALIDATION_ERROR', `${field} is not a date and time`, { field });
   return ms;
 }
 
@@ -33,13 +40,19 @@ export function storeQuery(filters: AuditFilters): Omit<AuditQuery, 'limit'> {
 }
 
 export const matchesAction = (filters: AuditFilters) => (entry: AuditEntry) =>
-  !filters.action || (typeof entry.details.action === 'string' && entry.details.action.startsWith(filters.action));
+  !filters.action ||
+  (typeof entry.details.action === 'string' && entry.details.action.startsWith(filters.action));
 
 /**
  * Walks the log forward in pages from `afterSeq`, yielding the entries that match. The store
  * filters what it can; the action prefix is checked here.
  */
-export async function* walkAudit(store: Store, filters: AuditFilters, afterSeq = 0, pageSize = 1000): AsyncGenerator<AuditEntry> {
+export async function* walkAudit(
+  store: Store,
+  filters: AuditFilters,
+  afterSeq = 0,
+  pageSize = 1000,
+): AsyncGenerator<AuditEntry> {
   const base = storeQuery(filters);
   const keep = matchesAction(filters);
   let cursor = afterSeq;
@@ -65,7 +78,20 @@ export async function auditPage(store: Store, filters: AuditFilters, afterSeq: n
   return { entries, more };
 }
 
-const CSV_COLUMNS = ['seq', 'id', 'at', 'event', 'actor_type', 'actor_id', 'agent_id', 'permission_id', 'policy_version', 'details', 'prev_hash', 'hash'];
+const CSV_COLUMNS = [
+  'seq',
+  'id',
+  'at',
+  'event',
+  'actor_type',
+  'actor_id',
+  'agent_id',
+  'permission_id',
+  'policy_version',
+  'details',
+  'prev_hash',
+  'hash',
+];
 
 /** A CSV cell; a leading = + - @ is defused so a spreadsheet never runs it as a formula. */
 function csvCell(value: string | number | null): string {
@@ -77,7 +103,20 @@ function csvCell(value: string | number | null): string {
 export const csvHeader = () => `${CSV_COLUMNS.join(',')}\r\n`;
 
 export function csvRow(e: AuditEntry): string {
-  const cells = [e.seq, e.id, new Date(e.at).toISOString(), e.event, e.actor.type, e.actor.id, e.agentId, e.permissionId, e.policyVersion, JSON.stringify(e.details), e.prevHash, e.hash];
+  const cells = [
+    e.seq,
+    e.id,
+    new Date(e.at).toISOString(),
+    e.event,
+    e.actor.type,
+    e.actor.id,
+    e.agentId,
+    e.permissionId,
+    e.policyVersion,
+    JSON.stringify(e.details),
+    e.prevHash,
+    e.hash,
+  ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 

@@ -4,22 +4,56 @@ import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { html, page } from '../views/layout.tsx';
 import { Alert, Badge, Time } from '../views/parts.tsx';
 import { actorName, type Names } from '../views/timeline.tsx';
-import { type AuditFilters, auditPage, csvHeader, csvRow, jsonlRow, readFilters, storeQuery, walkAudit } from './audit-query.ts';
+import {
+  type AuditFilters,
+  auditPage,
+  csvHeader,
+  csvRow,
+  jsonlRow,
+  readFilters,
+  storeQuery,
+  walkAudit,
+} from './audit-query.ts';
 import { loadNames } from './lookup.ts';
 
 const PAGE_SIZE = 50;
 const KNOWN_EVENTS = [
-  'permission.requested', 'permission.approved', 'permission.denied', 'permission.expired', 'permission.cancelled',
-  'permission.revoked', 'approval.vote', 'token.delivered', 'token.verified', 'token.used', 'token.use_refused',
-  'agent.created', 'agent.key_rotated', 'agent.disabled', 'agent.enabled', 'user.created', 'user.disabled',
-  'user.enabled', 'user.login', 'user.login_failed', 'user.login_throttled', 'user.logout', 'user.token_created',
+  'permission.requested',
+  'permission.approved',
+  'permission.denied',
+  'permission.expired',
+  'permission.cancelled',
+  'permission.revoked',
+  'approval.vote',
+  'token.delivered',
+  'token.verified',
+  'token.used',
+  'token.use_refused',
+  'agent.created',
+  'agent.key_rotated',
+  'agent.disabled',
+  'agent.enabled',
+  'user.created',
+  'user.disabled',
+  'user.enabled',
+  'user.login',
+  'user.login_failed',
+  'user.login_throttled',
+  'user.logout',
+  'user.token_created',
   'user.token_revoked',
 ];
 
 const queryString = (filters: AuditFilters, extra: Record<string, string> = {}) =>
   new URLSearchParams(Object.entries({ ...filters, ...extra }).filter(([, v]) => v !== '')).toString();
 
-function Filters({ filters, agents }: { filters: AuditFilters; agents: Array<{ id: string; name: string }> }) {
+function Filters({
+  filters,
+  agents,
+}: {
+  filters: AuditFilters;
+  agents: Array<{ id: string; name: string }>;
+}) {
   return (
     <form method="get" action="/audit" class="row">
       <label>
@@ -72,7 +106,13 @@ function EntryRows({ entries, names }: { entries: AuditEntry[]; names: Names }) 
           </td>
           <td class="mono">{e.event}</td>
           <td>{actorName(e, names)}</td>
-          <td>{e.permissionId ? <a href={`/requests/${e.permissionId}`} class="mono small">{e.permissionId}</a> : null}</td>
+          <td>
+            {e.permissionId ? (
+              <a href={`/requests/${e.permissionId}`} class="mono small">
+                {e.permissionId}
+              </a>
+            ) : null}
+          </td>
           <td class="details mono small">{JSON.stringify(e.details)}</td>
         </tr>
       ))}
@@ -104,7 +144,8 @@ async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
       <section class="card">
         <Filters filters={filters} agents={agents} />
         <p class="small">
-          Export: <a href={`/audit/export.jsonl?${queryString(filters)}`}>JSONL</a> · <a href={`/audit/export.csv?${queryString(filters)}`}>CSV</a>
+          Export: <a href={`/audit/export.jsonl?${queryString(filters)}`}>JSONL</a> ·{' '}
+          <a href={`/audit/export.csv?${queryString(filters)}`}>CSV</a>
         </p>
       </section>
       {error ? <Alert>{error}</Alert> : null}
@@ -130,7 +171,9 @@ async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
         )}
         <div class="pager">
           {afterSeq > 0 ? <a href={`/audit?${queryString(filters)}`}>« First</a> : <span></span>}
-          {result.more && last ? <a href={`/audit?${queryString(filters, { after: String(last.seq) })}`}>Next »</a> : null}
+          {result.more && last ? (
+            <a href={`/audit?${queryString(filters, { after: String(last.seq) })}`}>Next »</a>
+          ) : null}
         </div>
       </section>
     </>
@@ -161,7 +204,10 @@ function exportResponse(deps: DashboardDeps, c: Context<DashEnv>, format: 'jsonl
     },
   });
   const stamp = new Date(deps.clock.now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  c.header('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+  c.header(
+    'Content-Type',
+    format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+  );
   c.header('Content-Disposition', `attachment; filename="agent-otp-audit-${stamp}.${format}"`);
   return c.body(stream);
 }
@@ -189,7 +235,8 @@ export function auditPages(app: DashApp, deps: DashboardDeps) {
       c,
       result.ok ? (
         <span class="small" title={`head hash ${result.headHash}`}>
-          <Badge status="intact" /> chain intact · {result.entries} entries · head <span class="mono">{result.headHash.slice(0, 16)}…</span>
+          <Badge status="intact" /> chain intact · {result.entries} entries · head{' '}
+          <span class="mono">{result.headHash.slice(0, 16)}…</span>
         </span>
       ) : (
         <span class="small">

@@ -17,7 +17,9 @@ function InboxList({ items, c, now }: { items: RequestView[]; c: Context<DashEnv
   }
   return (
     <>
-      <p class="muted small count">{items.length === 1 ? '1 request waiting' : `${items.length} requests waiting`}</p>
+      <p class="muted small count">
+        {items.length === 1 ? '1 request waiting' : `${items.length} requests waiting`}
+      </p>
       <div class="cards">
         {items.map((item) => (
           <RequestCard {...item} user={c.get('user')} csrf={c.get('csrf')} now={now} back="inbox" />
@@ -118,5 +120,7 @@ export function inboxPages(app: DashApp, deps: DashboardDeps) {
 /** A logged-out or expired session stops receiving updates at the next keepalive. */
 async function stillLoggedIn(deps: DashboardDeps, c: Context<DashEnv>) {
   const session = c.get('session');
-  return session.expiresAt > deps.clock.now() && (await deps.store.getSessionByHash(session.tokenHash)) !== null;
+  return (
+    session.expiresAt > deps.clock.now() && (await deps.store.getSessionByHash(session.tokenHash)) !== null
+  );
 }

@@ -17,11 +17,24 @@ function LoginPage({ next, name, error }: { next: string; name?: string; error?:
           <input type="hidden" name="next" value={next} />
           <label>
             User name
-            <input name="name" autocomplete="username" required autofocus={!name} value={name ?? ''} maxlength={64} />
+            <input
+              name="name"
+              autocomplete="username"
+              required
+              autofocus={!name}
+              value={name ?? ''}
+              maxlength={64}
+            />
           </label>
           <label>
             Password
-            <input name="password" type="password" autocomplete="current-password" required autofocus={!!name} />
+            <input
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              required
+              autofocus={!!name}
+            />
           </label>
           <button type="submit" class="btn btn-primary">
             Log in
@@ -36,7 +49,8 @@ function LoginPage({ next, name, error }: { next: string; name?: string; error?:
 export function loginPages(app: DashApp, deps: DashboardDeps) {
   app.get('/login', async (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
-    if (cookie && (await deps.users.authenticateSession(cookie))) return c.redirect(safeNext(c.req.query('next')), 302);
+    if (cookie && (await deps.users.authenticateSession(cookie)))
+      return c.redirect(safeNext(c.req.query('next')), 302);
     return html(c, <LoginPage next={safeNext(c.req.query('next'))} />);
   });
 
@@ -45,7 +59,9 @@ export function loginPages(app: DashApp, deps: DashboardDeps) {
     const next = safeNext(form.next);
     const name = (form.name ?? '').trim();
     try {
-      const { session, sessionToken } = await deps.users.login(name, form.password ?? '', { ip: clientIp(c) });
+      const { session, sessionToken } = await deps.users.login(name, form.password ?? '', {
+        ip: clientIp(c),
+      });
       setCookie(c, SESSION_COOKIE, sessionToken, {
         httpOnly: true,
         sameSite: 'Strict',

@@ -16,7 +16,10 @@ export async function loadNames(deps: DashboardDeps): Promise<Names> {
 /** The pending requests with their votes, after expiring the ones past their deadline. */
 export async function pendingRequests(deps: DashboardDeps): Promise<RequestView[]> {
   await deps.permissions.expireDue();
-  const [page, names] = await Promise.all([deps.store.listPermissions({ status: 'pending', limit: 200 }), loadNames(deps)]);
+  const [page, names] = await Promise.all([
+    deps.store.listPermissions({ status: 'pending', limit: 200 }),
+    loadNames(deps),
+  ]);
   return Promise.all(
     page.items.map(async (permission) => ({
       permission,

@@ -21,7 +21,13 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const MAX_ENTRIES = 200_000;
 
-const emptyCounts = (): Record<Outcome, number> => ({ approved: 0, denied: 0, expired: 0, other: 0, pending: 0 });
+const emptyCounts = (): Record<Outcome, number> => ({
+  approved: 0,
+  denied: 0,
+  expired: 0,
+  other: 0,
+  pending: 0,
+});
 
 /** What a request came to, from the audit event that decided it (later events do not change it). */
 function outcomeOf(entry: AuditEntry): Outcome | null {
@@ -65,7 +71,11 @@ export async function overviewData(store: Store, now: number, range: '24h' | '7d
       if (!outcome || outcomes.has(entry.permissionId)) continue;
       outcomes.set(entry.permissionId, outcome);
       const asked = requested.get(entry.permissionId);
-      if (entry.actor.type === 'user' && asked !== undefined && (outcome === 'approved' || outcome === 'denied')) {
+      if (
+        entry.actor.type === 'user' &&
+        asked !== undefined &&
+        (outcome === 'approved' || outcome === 'denied')
+      ) {
         latencies.push((entry.at - asked) / 1000);
       }
     }
@@ -74,7 +84,10 @@ export async function overviewData(store: Store, now: number, range: '24h' | '7d
     afterSeq = (page[page.length - 1] as AuditEntry).seq;
   }
 
-  const buckets: Bucket[] = Array.from({ length: count }, (_, i) => ({ start: first + i * bucketMs, counts: emptyCounts() }));
+  const buckets: Bucket[] = Array.from({ length: count }, (_, i) => ({
+    start: first + i * bucketMs,
+    counts: emptyCounts(),
+  }));
   const totals = emptyCounts();
   for (const [id, at] of requested) {
     const bucket = buckets[Math.floor((at - first) / bucketMs)];

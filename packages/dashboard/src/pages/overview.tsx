@@ -23,7 +23,8 @@ export function overviewPages(app: DashApp, deps: DashboardDeps) {
     const p90 = percentile(data.latencies, 90);
     const label =
       range === '24h'
-        ? (start: number, i: number) => (i % 3 === 0 ? `${String(new Date(start).getUTCHours()).padStart(2, '0')}h` : '')
+        ? (start: number, i: number) =>
+            i % 3 === 0 ? `${String(new Date(start).getUTCHours()).padStart(2, '0')}h` : ''
         : (start: number) => `${DAYS[new Date(start).getUTCDay()]} ${new Date(start).getUTCDate()}`;
     const body = (
       <>
@@ -56,10 +57,13 @@ export function overviewPages(app: DashApp, deps: DashboardDeps) {
           <section class="card">
             <h2>Time to a human decision</h2>
             <p class="muted small">
-              {data.latencies.length} decisions by people in this range · p50 {p50 === null ? '–' : duration(p50)} · p90{' '}
-              {p90 === null ? '–' : duration(p90)}
+              {data.latencies.length} decisions by people in this range · p50{' '}
+              {p50 === null ? '–' : duration(p50)} · p90 {p90 === null ? '–' : duration(p90)}
             </p>
-            <Histogram labels={LATENCY_BUCKETS.map((b) => b.label)} counts={latencyHistogram(data.latencies)} />
+            <Histogram
+              labels={LATENCY_BUCKETS.map((b) => b.label)}
+              counts={latencyHistogram(data.latencies)}
+            />
           </section>
         </div>
       </>

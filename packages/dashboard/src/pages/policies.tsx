@@ -7,7 +7,13 @@ import { page } from '../views/layout.tsx';
 import { Alert, Badge, CsrfField, Json } from '../views/parts.tsx';
 
 const EXAMPLE = JSON.stringify(
-  { agent: 'payments-bot', action: 'bank.transfer', resource: 'account:acme', scope: { max_amount: 100 }, context: { reason: 'invoice 42' } },
+  {
+    agent: 'payments-bot',
+    action: 'bank.transfer',
+    resource: 'account:acme',
+    scope: { max_amount: 100 },
+    context: { reason: 'invoice 42' },
+  },
   null,
   2,
 );
@@ -16,7 +22,8 @@ function Explanation({ result }: { result: PolicyExplanation }) {
   return (
     <div class="simulation">
       <p>
-        Decision: <Badge status={result.decision} /> {result.rule ? <>by rule “{result.rule.name}”</> : <>no rule matched (default deny)</>}
+        Decision: <Badge status={result.decision} />{' '}
+        {result.rule ? <>by rule “{result.rule.name}”</> : <>no rule matched (default deny)</>}
       </p>
       {result.rule?.scopeTemplate ? (
         <>
@@ -28,7 +35,8 @@ function Explanation({ result }: { result: PolicyExplanation }) {
       <ol>
         {result.rules.map((rule) => (
           <li>
-            <strong>{rule.rule}</strong> <span class="muted small">priority {rule.priority}</span> {rule.matched ? <Badge status="approved" /> : null}
+            <strong>{rule.rule}</strong> <span class="muted small">priority {rule.priority}</span>{' '}
+            {rule.matched ? <Badge status="approved" /> : null}
             {rule.failures.length > 0 ? (
               <ul class="rule-fail small">
                 {rule.failures.map((failure) => (
@@ -76,7 +84,11 @@ function fileText(file: string): string {
   }
 }
 
-async function policyPage(deps: DashboardDeps, c: Context<DashEnv>, sim?: { text: string; result?: PolicyExplanation; error?: string }) {
+async function policyPage(
+  deps: DashboardDeps,
+  c: Context<DashEnv>,
+  sim?: { text: string; result?: PolicyExplanation; error?: string },
+) {
   const policy = deps.policy.current();
   const lastError = deps.policy.lastError();
   const body = (
@@ -97,7 +109,9 @@ async function policyPage(deps: DashboardDeps, c: Context<DashEnv>, sim?: { text
       )}
       <section class="card">
         <h2>Simulator</h2>
-        <p class="muted small">Paste a request to see what the policy in force decides, and why each earlier rule did not match.</p>
+        <p class="muted small">
+          Paste a request to see what the policy in force decides, and why each earlier rule did not match.
+        </p>
         <form method="post" action="/policies/simulate" class="stack">
           <CsrfField token={c.get('csrf')} />
           <textarea name="request" rows={8} class="mono" spellcheck={false} aria-label="Request JSON">

@@ -29,7 +29,8 @@ function Outcome({ permission: p }: { permission: Permission }) {
           <>
             <dt>Decided</dt>
             <dd>
-              <Time ms={p.decidedAt} /> <span class="muted small">after {duration((p.decidedAt - p.createdAt) / 1000)}</span>
+              <Time ms={p.decidedAt} />{' '}
+              <span class="muted small">after {duration((p.decidedAt - p.createdAt) / 1000)}</span>
             </dd>
           </>
         ) : null}
@@ -54,7 +55,10 @@ function Outcome({ permission: p }: { permission: Permission }) {
 
 async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, error?: AgentOtpError) {
   const { permission, votes } = await deps.approvals.get(id);
-  const [names, entries] = await Promise.all([loadNames(deps), deps.store.listAudit({ permissionId: id, limit: 1000 })]);
+  const [names, entries] = await Promise.all([
+    loadNames(deps),
+    deps.store.listAudit({ permissionId: id, limit: 1000 }),
+  ]);
   const agentName = names.agent(permission.agentId);
   const body = (
     <>
@@ -87,11 +91,13 @@ async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, 
 /** Only the scope an approver actually edited is sent as a narrowing; the prefilled one is not. */
 function editedScope(permission: Permission, text: string | undefined) {
   const scope = jsonObjectField(text, 'scope');
-  if (scope === undefined || canonicalJson(scope) === canonicalJson(permission.grantedScope ?? {})) return undefined;
+  if (scope === undefined || canonicalJson(scope) === canonicalJson(permission.grantedScope ?? {}))
+    return undefined;
   return scope;
 }
 
-const backTo = (back: string | undefined, id: string) => (back === 'detail' ? `/requests/${id}` : `/?decided=${encodeURIComponent(id)}`);
+const backTo = (back: string | undefined, id: string) =>
+  back === 'detail' ? `/requests/${id}` : `/?decided=${encodeURIComponent(id)}`;
 
 /** The request detail page (the API's approvalUrl) and the approve / deny form handlers. */
 export function requestPages(app: DashApp, deps: DashboardDeps) {
@@ -132,6 +138,7 @@ export function requestPages(app: DashApp, deps: DashboardDeps) {
  * the reason, instead of an error page. Missing requests and role refusals stay error pages.
  */
 function decisionFailed(deps: DashboardDeps, c: Context<DashEnv>, id: string, error: unknown) {
-  if (!(error instanceof AgentOtpError) || error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN') throw error;
+  if (!(error instanceof AgentOtpError) || error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN')
+    throw error;
   return detailPage(deps, c, id, error);
 }

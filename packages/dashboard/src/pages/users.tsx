@@ -1,4 +1,11 @@
-import { AgentOtpError, type Actor, MIN_PASSWORD_LENGTH, type User, USER_ROLES, type UserRole } from '@agent-otp/core';
+import {
+  type Actor,
+  AgentOtpError,
+  MIN_PASSWORD_LENGTH,
+  USER_ROLES,
+  type User,
+  type UserRole,
+} from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
@@ -32,7 +39,13 @@ function UserRow({ user, me, csrf }: { user: User; me: User; csrf: string }) {
           </button>
         </form>{' '}
         {user.id === me.id ? null : user.status === 'active' ? (
-          <ActionButton action={`/users/${user.id}/disable`} csrf={csrf} label="Disable" kind="btn-danger" confirm={`Disable ${user.name}? Their sessions and tokens stop working.`} />
+          <ActionButton
+            action={`/users/${user.id}/disable`}
+            csrf={csrf}
+            label="Disable"
+            kind="btn-danger"
+            confirm={`Disable ${user.name}? Their sessions and tokens stop working.`}
+          />
         ) : (
           <ActionButton action={`/users/${user.id}/enable`} csrf={csrf} label="Enable" />
         )}
@@ -71,13 +84,20 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
           </label>
           <label>
             Password (empty: generate one)
-            <input name="password" type="password" minlength={MIN_PASSWORD_LENGTH} autocomplete="new-password" />
+            <input
+              name="password"
+              type="password"
+              minlength={MIN_PASSWORD_LENGTH}
+              autocomplete="new-password"
+            />
           </label>
           <button type="submit" class="btn btn-primary">
             Create user
           </button>
         </form>
-        <p class="muted small">Viewers read; approvers also approve and deny; admins also manage agents and users.</p>
+        <p class="muted small">
+          Viewers read; approvers also approve and deny; admins also manage agents and users.
+        </p>
       </section>
       <section class="card table-wrap">
         <table>
@@ -136,12 +156,25 @@ export function userPages(app: DashApp, deps: DashboardDeps) {
   app.post('/users', async (c) => {
     const form = await formFields(c);
     try {
-      const input = { name: (form.name ?? '').trim(), role: form.role as UserRole, password: form.password || undefined };
+      const input = {
+        name: (form.name ?? '').trim(),
+        role: form.role as UserRole,
+        password: form.password || undefined,
+      };
       const { user, generatedPassword } = await deps.users.create(input, actor(c.get('user')));
       if (!generatedPassword) return c.redirect('/users', 303);
-      return secretPage(c, `User ${user.name} created`, 'Password', generatedPassword, `Give it to ${user.name} to log in as ${user.role}.`);
+      return secretPage(
+        c,
+        `User ${user.name} created`,
+        'Password',
+        generatedPassword,
+        `Give it to ${user.name} to log in as ${user.role}.`,
+      );
     } catch (error) {
-      if (error instanceof AgentOtpError && (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')) {
+      if (
+        error instanceof AgentOtpError &&
+        (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')
+      ) {
         return listPage(deps, c, error);
       }
       throw error;
@@ -158,7 +191,8 @@ export function userPages(app: DashApp, deps: DashboardDeps) {
   for (const change of ['disable', 'enable'] as const) {
     app.post(`/users/:id/${change}`, async (c) => {
       const me = c.get('user');
-      if (c.req.param('id') === me.id) throw new AgentOtpError('VALIDATION_ERROR', 'you cannot disable yourself');
+      if (c.req.param('id') === me.id)
+        throw new AgentOtpError('VALIDATION_ERROR', 'you cannot disable yourself');
       await deps.users[change](c.req.param('id'), actor(me));
       return c.redirect('/users', 303);
     });

@@ -33,7 +33,13 @@ function Grid({ max }: { max: number }) {
   );
 }
 
-export function StackedBars({ buckets, label }: { buckets: Bucket[]; label: (start: number, index: number) => string }) {
+export function StackedBars({
+  buckets,
+  label,
+}: {
+  buckets: Bucket[];
+  label: (start: number, index: number) => string;
+}) {
   const totals = buckets.map((b) => OUTCOMES.reduce((sum, o) => sum + b.counts[o], 0));
   const max = niceMax(Math.max(0, ...totals));
   const plotH = H - PAD.top - PAD.bottom;

@@ -2,12 +2,16 @@ import type { User } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { DashEnv } from '../deps.ts';
-import { hasRole } from '../http/session.ts';
 import { assetUrl } from '../http/assets.ts';
+import { hasRole } from '../http/session.ts';
 import { CsrfField } from './parts.tsx';
 
 // htmx must not inject its indicator <style> (the CSP forbids inline styles) nor eval anything.
-const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false });
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+});
 
 const NAV: Array<{ href: string; label: string; key: string; admin?: boolean }> = [
   { href: '/', label: 'Inbox', key: 'inbox' },
@@ -53,7 +57,11 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
           {user ? (
             <nav class="nav" aria-label="Main">
               {NAV.filter((item) => !item.admin || hasRole(user, 'admin')).map((item) => (
-                <a href={item.href} class={item.key === active ? 'active' : ''} aria-current={item.key === active ? 'page' : undefined}>
+                <a
+                  href={item.href}
+                  class={item.key === active ? 'active' : ''}
+                  aria-current={item.key === active ? 'page' : undefined}
+                >
                   {item.label}
                 </a>
               ))}
@@ -78,8 +86,20 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
 }
 
 /** Renders a full page for the logged-in user with the given status. */
-export function page(c: Context<DashEnv>, title: string, active: string, body: Child, status: 200 | 400 | 403 | 404 | 409 | 422 | 429 = 200) {
-  return html(c, <Layout title={title} active={active} user={c.get('user')} csrf={c.get('csrf')}>{body}</Layout>, status);
+export function page(
+  c: Context<DashEnv>,
+  title: string,
+  active: string,
+  body: Child,
+  status: 200 | 400 | 403 | 404 | 409 | 422 | 429 = 200,
+) {
+  return html(
+    c,
+    <Layout title={title} active={active} user={c.get('user')} csrf={c.get('csrf')}>
+      {body}
+    </Layout>,
+    status,
+  );
 }
 
 /** A complete HTML document (doctype included) or a fragment, as a response. */

@@ -18,9 +18,17 @@ export const Deadline = ({ ms, now }: { ms: number; now: number }) => (
 export const Json = ({ value, empty = 'none' }: { value: unknown; empty?: string }) =>
   isEmpty(value) ? <span class="muted">{empty}</span> : <pre class="json">{prettyJson(value)}</pre>;
 
-export const Badge = ({ status }: { status: string }) => <span class={`badge badge-${status}`}>{status}</span>;
+export const Badge = ({ status }: { status: string }) => (
+  <span class={`badge badge-${status}`}>{status}</span>
+);
 
-export const Alert = ({ kind = 'error', children }: { kind?: 'error' | 'ok' | 'info' | 'warn'; children: Child }) => (
+export const Alert = ({
+  kind = 'error',
+  children,
+}: {
+  kind?: 'error' | 'ok' | 'info' | 'warn';
+  children: Child;
+}) => (
   <div class={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
     {children}
   </div>
@@ -29,7 +37,13 @@ export const Alert = ({ kind = 'error', children }: { kind?: 'error' | 'ok' | 'i
 export const CsrfField = ({ token }: { token: string }) => <input type="hidden" name="_csrf" value={token} />;
 
 /** A small POST form with one button (disable, enable, rotate…), CSRF included. */
-export const ActionButton = (props: { action: string; csrf: string; label: string; kind?: string; confirm?: string }) => (
+export const ActionButton = (props: {
+  action: string;
+  csrf: string;
+  label: string;
+  kind?: string;
+  confirm?: string;
+}) => (
   <form method="post" action={props.action} class="inline" data-confirm={props.confirm}>
     <CsrfField token={props.csrf} />
     <button type="submit" class={`btn btn-small ${props.kind ?? ''}`}>

@@ -38,7 +38,8 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
         <dd class="mono">{p.resource ?? <span class="muted">none</span>}</dd>
         <dt>Policy rule</dt>
         <dd>
-          {p.policyRule ?? <span class="muted">none</span>} <span class="muted small mono">{p.policyVersion}</span>
+          {p.policyRule ?? <span class="muted">none</span>}{' '}
+          <span class="muted small mono">{p.policyVersion}</span>
         </dd>
         <dt>Token lifetime</dt>
         <dd>{duration(p.ttlSeconds)}</dd>
@@ -52,7 +53,9 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
           <span>
             {approvals.length} / {p.approvalsRequired}
           </span>
-          {approvals.length > 0 ? <span class="muted small"> ({approvals.map((v) => v.userName).join(', ')})</span> : null}
+          {approvals.length > 0 ? (
+            <span class="muted small"> ({approvals.map((v) => v.userName).join(', ')})</span>
+          ) : null}
         </dd>
       </dl>
       <div class="scopes">
@@ -71,7 +74,9 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
           <Json value={otherContext} />
         </div>
       )}
-      {p.status === 'pending' ? <Decide permission={p} votes={votes} user={user} csrf={csrf} back={back} /> : null}
+      {p.status === 'pending' ? (
+        <Decide permission={p} votes={votes} user={user} csrf={csrf} back={back} />
+      ) : null}
       {back === 'inbox' ? (
         <footer class="request-foot">
           <a href={`/requests/${p.id}`}>Details and timeline →</a>
@@ -82,7 +87,8 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
 }
 
 function Decide({ permission: p, votes, user, csrf, back }: Omit<CardProps, 'agentName' | 'now'>) {
-  if (!hasRole(user, 'approver')) return <p class="muted small">Read only: viewers cannot approve or deny.</p>;
+  if (!hasRole(user, 'approver'))
+    return <p class="muted small">Read only: viewers cannot approve or deny.</p>;
   const mine = votes.find((v) => v.userId === user.id);
   if (mine) {
     return <p class="muted small">You voted to {mine.decision}; waiting for other approvers.</p>;
@@ -117,7 +123,12 @@ function Decide({ permission: p, votes, user, csrf, back }: Omit<CardProps, 'age
       <form method="post" action={`/requests/${p.id}/deny`} class="deny-form">
         <CsrfField token={csrf} />
         <input type="hidden" name="back" value={back} />
-        <input name="reason" maxlength={500} placeholder="Reason for denying (optional)" aria-label="Reason for denying" />
+        <input
+          name="reason"
+          maxlength={500}
+          placeholder="Reason for denying (optional)"
+          aria-label="Reason for denying"
+        />
         <button type="submit" class="btn btn-deny">
           Deny
         </button>

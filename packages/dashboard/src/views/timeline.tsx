@@ -14,29 +14,61 @@ export function describe(entry: AuditEntry): { title: string; detail: string | n
   const d = entry.details;
   switch (entry.event) {
     case 'permission.requested':
-      return { title: 'Requested', detail: `policy: ${str(d.decision) ?? '?'}${d.rule ? ` (rule "${str(d.rule)}")` : ''}`, kind: 'info' };
+      return {
+        title: 'Requested',
+        detail: `policy: ${str(d.decision) ?? '?'}${d.rule ? ` (rule "${str(d.rule)}")` : ''}`,
+        kind: 'info',
+      };
     case 'approval.vote':
       return {
         title: `${str(d.user) ?? 'someone'} voted to ${str(d.decision) ?? '?'}`,
-        detail: [d.ttl ? `ttl ${d.ttl}s` : null, d.scope ? `scope ${JSON.stringify(d.scope)}` : null, str(d.reason)].filter(Boolean).join(' · ') || null,
+        detail:
+          [d.ttl ? `ttl ${d.ttl}s` : null, d.scope ? `scope ${JSON.stringify(d.scope)}` : null, str(d.reason)]
+            .filter(Boolean)
+            .join(' · ') || null,
         kind: d.decision === 'deny' ? 'bad' : 'ok',
       };
     case 'permission.approved':
       return {
-        title: d.by === 'policy' ? 'Approved by policy' : `Approved by ${Array.isArray(d.by) ? d.by.join(', ') : str(d.by)}`,
-        detail: [typeof d.ttl === 'number' ? `token lifetime ${duration(d.ttl)}` : null, d.scope ? `scope ${JSON.stringify(d.scope)}` : null].filter(Boolean).join(' · ') || null,
+        title:
+          d.by === 'policy'
+            ? 'Approved by policy'
+            : `Approved by ${Array.isArray(d.by) ? d.by.join(', ') : str(d.by)}`,
+        detail:
+          [
+            typeof d.ttl === 'number' ? `token lifetime ${duration(d.ttl)}` : null,
+            d.scope ? `scope ${JSON.stringify(d.scope)}` : null,
+          ]
+            .filter(Boolean)
+            .join(' · ') || null,
         kind: 'ok',
       };
     case 'permission.denied':
-      return { title: d.by === 'policy' ? 'Denied by policy' : `Denied by ${str(d.by) ?? 'a user'}`, detail: str(d.reason), kind: 'bad' };
+      return {
+        title: d.by === 'policy' ? 'Denied by policy' : `Denied by ${str(d.by) ?? 'a user'}`,
+        detail: str(d.reason),
+        kind: 'bad',
+      };
     case 'token.delivered':
       return { title: 'Token delivered to the agent', detail: null, kind: 'info' };
     case 'token.verified':
-      return { title: d.valid ? 'Token verified' : 'Token verification failed', detail: str(d.reason), kind: d.valid ? 'info' : 'warn' };
+      return {
+        title: d.valid ? 'Token verified' : 'Token verification failed',
+        detail: str(d.reason),
+        kind: d.valid ? 'info' : 'warn',
+      };
     case 'token.used':
-      return { title: 'Token used', detail: d.actionDetails ? JSON.stringify(d.actionDetails) : null, kind: 'ok' };
+      return {
+        title: 'Token used',
+        detail: d.actionDetails ? JSON.stringify(d.actionDetails) : null,
+        kind: 'ok',
+      };
     case 'token.use_refused':
-      return { title: `Use refused: ${str(d.code) ?? 'error'}`, detail: str(d.constraint) ?? str(d.message), kind: 'bad' };
+      return {
+        title: `Use refused: ${str(d.code) ?? 'error'}`,
+        detail: str(d.constraint) ?? str(d.message),
+        kind: 'bad',
+      };
     case 'permission.expired':
       return { title: 'Expired', detail: d.from ? `was ${str(d.from)}` : null, kind: 'warn' };
     case 'permission.cancelled':
