@@ -36,7 +36,7 @@ function Explanation({ result }: { result: PolicyExplanation }) {
         {result.rules.map((rule) => (
           <li>
             <strong>{rule.rule}</strong> <span class="muted small">priority {rule.priority}</span>{' '}
-            {rule.matched ? <Badge status="approved" /> : null}
+            {rule.matched ? <Badge status="matched" /> : null}
             {rule.failures.length > 0 ? (
               <ul class="rule-fail small">
                 {rule.failures.map((failure) => (
