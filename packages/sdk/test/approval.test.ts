@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createPollingWaiter, waitWithDeadline } from '../src/decision-waiter.ts';
 import {
   type AgentOTPClient,
   AgentOTPError,
@@ -7,6 +8,10 @@ import {
   type PermissionResult,
   TimeoutError,
 } from '../src/index.ts';
+import { resolveSettings } from '../src/options.ts';
+import { asView } from '../src/results.ts';
+import { createSseWaiter } from '../src/sse-waiter.ts';
+import { createTransport } from '../src/transport.ts';
 import {
   refusingStreams,
   streamsDroppingTheToken,
@@ -152,4 +157,36 @@ describe('stopping a wait on the event stream', () => {
     assert.equal(final.status, 'approved');
     assert.match(final.token ?? '', /^otp_/);
   });
+});
+
+test('a stream that goes silent counts as dropped: the wait moves to the long-poll', async () => {
+  // The client's 45 s idle limit, shortened: the waiter is assembled here as the client does it.
+  // The server sends its first event and then nothing until the 15 s keep-alive.
+  const { fetch, traffic } = watchedFetch();
+  const agent = await harness.server.createAgent('silent-stream');
+  const transport = createTransport(
+    resolveSettings({ apiKey: agent.apiKey, baseUrl: harness.server.url, fetch }),
+  );
+  const longPoll = createPollingWaiter(async (id, wait, signal) => {
+    const body = await transport.send({
+      method: 'GET',
+      path: `/permissions/${id}`,
+      query: { wait },
+      retry: 'safe',
+      signal,
+    });
+    return asView(body.data);
+  });
+  const open = (id: string, signal: AbortSignal) => transport.openStream(`/permissions/${id}/events`, signal);
+  const waiter = createSseWaiter(open, longPoll, { idleTimeoutMs: 300 });
+
+  const otp = await harness.client({ apiKey: agent.apiKey });
+  const pending = await otp.requestPermission(transfer);
+  const waiting = waitWithDeadline(waiter, pending.id, { timeout: 10_000 });
+  assert.ok(await eventually(() => traffic.longPolls === 1), 'the silent stream was never given up');
+  await harness.decide(pending.id, 'approve');
+  const view = await waiting;
+  assert.equal(view.status, 'approved');
+  assert.match(view.token ?? '', /^otp_/);
+  assert.equal(traffic.streams, 1);
 });

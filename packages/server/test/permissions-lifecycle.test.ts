@@ -232,7 +232,7 @@ describe('permission lifecycle (responses and stored rows)', () => {
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
-      const page: { body: any } = await t.call(
+      const page: Awaited<ReturnType<TestRuntime['call']>> = await t.call(
         'GET',
         `/api/v1/permissions?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
         { key },
