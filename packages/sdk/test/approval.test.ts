@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPollingWaiter, waitWithDeadline } from '../src/decision-waiter.ts';
 import {
-  type AgentOTPClient,
+  AgentOTPClient,
   AgentOTPError,
   type PendingApprovalInfo,
   type PermissionResult,
@@ -180,7 +180,7 @@ test('a stream that goes silent counts as dropped: the wait moves to the long-po
   const open = (id: string, signal: AbortSignal) => transport.openStream(`/permissions/${id}/events`, signal);
   const waiter = createSseWaiter(open, longPoll, { idleTimeoutMs: 300 });
 
-  const otp = await harness.client({ apiKey: agent.apiKey });
+  const otp = new AgentOTPClient({ apiKey: agent.apiKey, baseUrl: harness.server.url });
   const pending = await otp.requestPermission(transfer);
   const waiting = waitWithDeadline(waiter, pending.id, { timeout: 10_000 });
   assert.ok(await eventually(() => traffic.longPolls === 1), 'the silent stream was never given up');

@@ -9,7 +9,6 @@ import type {
 } from '@agent-otp/core';
 import { createDashboard } from '@agent-otp/dashboard';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { agentAuth } from './http/agent-auth.ts';
@@ -55,21 +54,17 @@ export function createApp(deps: AppDeps) {
   app.use('*', secureHeaders());
   app.route('/', healthRoutes(deps.store, deps.policy, metrics));
 
-  const limitBody = bodyLimit({
-    maxSize: settings.bodyLimitBytes,
-    onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${settings.bodyLimitBytes} bytes`),
-  });
+  const limitedJson = jsonBody(settings.bodyLimitBytes);
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
     app.use(
       path,
-      limitBody,
       agentAuth(deps.agents),
       agentRateLimit(settings.rateLimitPerMinute, deps.clock),
-      jsonBody(),
+      limitedJson,
     );
   }
   for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
-    app.use(path, limitBody, humanAuth(deps.users), jsonBody());
+    app.use(path, humanAuth(deps.users), limitedJson);
   }
   const links = {
     approvalUrl: (id: string) => `${settings.publicUrl()}/requests/${id}`,

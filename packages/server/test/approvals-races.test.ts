@@ -81,6 +81,27 @@ describe('racing decisions and deliveries have exactly one winner', () => {
     });
   }
 
+  it('a deny vote still on its way to its transition wins over an approval that counts it', async () => {
+    const id = await requestPending();
+    // The deny's vote is in, its transition not yet: what a racing approver sees mid-flight.
+    const denier = await t.runtime.users.find('denier-0');
+    const permission = await t.runtime.store.getPermission(id);
+    assert.ok(permission);
+    const vote = { permissionId: id, userId: denier.id, userName: denier.name, decision: 'deny' as const };
+    const recorded = await t.runtime.store.addApprovalVote(
+      { ...vote, scope: null, ttlSeconds: null, reason: null, createdAt: t.clock.now() },
+      t.clock.now(),
+      [],
+    );
+    assert.equal(recorded, 'recorded');
+    const approve = await t.call('POST', `/api/v1/approvals/${id}/approve`, { key: approvers[2], body: {} });
+    assert.equal(approve.status, 200);
+    assert.equal(approve.body.data.outcome, 'vote_recorded');
+    const stored = await t.runtime.store.getPermission(id);
+    assert.equal(stored?.status, 'pending', 'not approved over a recorded deny');
+    assert.equal(stored?.tokenHash, null);
+  });
+
   it('50 concurrent agent reads after an approval: exactly one carries the token', async () => {
     const id = await requestPending();
     const approve = await t.call('POST', `/api/v1/approvals/${id}/approve`, { key: approvers[0], body: {} });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../src/testing.ts';
+import { createTestRuntime } from './helpers.ts';
 
 const POLICY = `
 - name: payments
@@ -102,6 +103,28 @@ describe('long-poll delivery on a real server (GET ?wait=N)', () => {
       const polled = await api('GET', `/api/v1/permissions/${id}?wait=${wait}`, key);
       assert.equal(polled.status, 400, `wait=${wait}`);
       assert.equal(polled.body.error.code, 'VALIDATION_ERROR');
+    }
+  });
+});
+
+describe('long-poll in process under a fixed clock', () => {
+  it('GET ?wait=1 on a pending request ends after about a second, though the clock never moves', async () => {
+    const t = await createTestRuntime({ policy: POLICY });
+    try {
+      const { apiKey } = await t.agent('fixed-clock-poller');
+      const request = await t.call('POST', '/api/v1/permissions/request', {
+        key: apiKey,
+        body: { action: 'bank.transfer' },
+      });
+      const started = performance.now();
+      const polled = await t.call('GET', `/api/v1/permissions/${request.body.data.id}?wait=1`, {
+        key: apiKey,
+      });
+      const elapsed = performance.now() - started;
+      assert.equal(polled.body.data.status, 'pending');
+      assert.ok(elapsed >= 950 && elapsed < 2500, `answered after ${Math.round(elapsed)} ms`);
+    } finally {
+      await t.close();
     }
   });
 });

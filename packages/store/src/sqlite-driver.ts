@@ -91,6 +91,8 @@ export function createSqliteDriver(file: string): SqlDriver {
   }
   const MAX_BATCH = 256;
   let waiting: Job[] = [];
+  /** The flush waiting for setImmediate, if any; close() waits for it. */
+  let scheduled: Promise<unknown> = Promise.resolve();
 
   const flush = async (): Promise<void> => {
     const jobs = waiting.slice(0, MAX_BATCH);
@@ -144,13 +146,21 @@ export function createSqliteDriver(file: string): SqlDriver {
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
       new Promise<T>((resolve, reject) => {
         waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-        // The first waiting job schedules the flush that will take it and all that follow.
-        if (waiting.length === 1) void exclusive(flush);
+        // The first waiting job schedules the flush that will take it and all that follow. The
+        // flush waits for setImmediate, i.e. until the requests whose bytes have already arrived
+        // have run up to their own transaction: that is what fills a batch under load.
+        if (waiting.length === 1) {
+          scheduled = new Promise((done) => setImmediate(() => done(exclusive(flush))));
+        }
       }),
     isUniqueViolation: (error) =>
       error instanceof Error && (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
     close: async () => {
-      await tail;
+      // Let every transaction already asked for run to its end (graceful shutdown).
+      do {
+        await scheduled;
+        await tail;
+      } while (waiting.length > 0);
       db.close();
     },
   };

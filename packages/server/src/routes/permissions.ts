@@ -127,7 +127,8 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
     const wait = c.req.valid('query').wait ?? 0;
     const { permission, token } = await permissions.get(c.get('agent'), c.req.valid('param').id, {
       waitMs: wait * 1000,
-      signal: c.req.raw.signal,
+      // Only a long-poll needs to know when the client leaves (building the signal is not free).
+      signal: wait > 0 ? c.req.raw.signal : undefined,
     });
     return ok(c, { ...presentPermission(permission), ...(token ? { token } : {}) }, 200);
   });

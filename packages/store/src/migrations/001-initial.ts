@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, SqliteAdapter } from 'kysely';
 
 /**
  * Agents, permissions and the audit chain. Times are epoch milliseconds (bigint); JSON is
@@ -50,10 +50,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['status', 'expires_at'])
     .execute();
 
+  // In SQLite, `integer primary key` makes seq the rowid itself (no second index to write);
+  // elsewhere seq is a 64-bit key. Audit ids are 128-bit random and not indexed: the chain is
+  // keyed by seq, and every index here is written on every audited request.
+  const seqType = db.getExecutor().adapter instanceof SqliteAdapter ? 'integer' : 'bigint';
   await db.schema
     .createTable('audit_log')
-    .addColumn('seq', 'bigint', (c) => c.primaryKey())
-    .addColumn('id', 'text', (c) => c.notNull().unique())
+    .addColumn('seq', seqType, (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('event', 'text', (c) => c.notNull())
     .addColumn('actor_type', 'text', (c) => c.notNull())
@@ -67,8 +71,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('audit_agent').on('audit_log').columns(['agent_id', 'seq']).execute();
   await db.schema.createIndex('audit_permission').on('audit_log').columns(['permission_id', 'seq']).execute();
-  await db.schema.createIndex('audit_event').on('audit_log').columns(['event', 'seq']).execute();
-  await db.schema.createIndex('audit_at').on('audit_log').columns(['at']).execute();
+  // No index on event or time: every index is written on every audited request, while
+  // filtering by them is an occasional admin query that can scan in sequence order.
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

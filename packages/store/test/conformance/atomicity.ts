@@ -25,13 +25,12 @@ import {
 } from './fixtures.ts';
 
 /**
- * An audit event that cannot be written: its id repeats one already in the log, and audit ids
- * are unique. Every state change carrying it must fail closed (SPEC §7): rejected, nothing kept.
+ * An audit event that cannot be written: its details hold a value JSON cannot represent (a
+ * BigInt), so serialising it inside the store's transaction throws. Every state change carrying
+ * it must fail closed (SPEC §7): rejected, nothing kept.
  */
-async function unwritableEvent(store: Store): Promise<AuditEventInput> {
-  const [first] = await allAudit(store);
-  assert.ok(first, 'the test needs one audit entry to collide with');
-  return makeEvent({ id: first.id, event: 'collides' });
+async function unwritableEvent(_store: Store): Promise<AuditEventInput> {
+  return makeEvent({ event: 'unwritable', details: { value: 1n } as unknown as AuditEventInput['details'] });
 }
 
 /** Runs a change that must fail, and checks the audit log is exactly as it was. */
