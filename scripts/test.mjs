@@ -3,8 +3,9 @@
 // globs, so the files are listed here: every `*.test.ts` under packages/*/test.
 // Usage: npm test [-- <substring filter>...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 function findTests(dir) {
   let found = [];
@@ -29,9 +30,25 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// The spec reporter for people; a TAP copy in a temp file to print one summary line at the end.
+const tap = join(mkdtempSync(join(tmpdir(), 'agent-otp-tests-')), 'results.tap');
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
+const summary = readFileSync(tap, 'utf8');
+const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
+console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+rmSync(dirname(tap), { recursive: true, force: true });
 process.exit(result.status ?? 1);

@@ -5,6 +5,9 @@ import { parseConfig } from './config.ts';
 import type { RuntimeOptions } from './runtime.ts';
 import { type RunningServer, startServer } from './server.ts';
 
+/** The password of the `admin` user of a test server (unless `env` sets another). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
 export interface TestServer extends RunningServer {
   dataDir: string;
   /** Creates an agent directly through the service and returns its one-time API key. */
@@ -26,6 +29,8 @@ export async function startTestServer(
     AGENT_OTP_DATA_DIR: dataDir,
     AGENT_OTP_LOG_LEVEL: 'silent',
     AGENT_OTP_POLICY_WATCH: 'false',
+    // A known admin password, so first start prints none (tests log in with it when they need to).
+    AGENT_OTP_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     ...options.env,
   });
   const server = await startServer(config, options.runtime);
