@@ -4,16 +4,23 @@ import { loadPolicy, type PolicyInput } from '@agent-otp/core';
  * How the benchmark's rules name their action:
  * - `fixed`: each rule names one action exactly (`equals`), the common case, which the engine's
  *   action index serves with a map lookup instead of a scan;
- * - `open`: no rule fixes its action (`startsWith` a prefix, plus a scope condition), so the
- *   index cannot skip any and every decision tests every rule — the unindexed worst case.
+ * - `open`: no rule fixes its action, each requires a prefix (`startsWith`), which the index
+ *   serves by looking up the prefixes of the request's action;
+ * - `unindexed`: each rule's action condition sits inside `any`, where it does not bind, so the
+ *   index can skip none and every decision tests every rule — the worst case, for reference.
  */
-export type PolicyVariant = 'fixed' | 'open';
+export type PolicyVariant = 'fixed' | 'open' | 'unindexed';
+
+const ACTION_CONDITION: Record<PolicyVariant, (i: number) => string> = {
+  fixed: (i) => `action: { equals: "service${i}.call" }`,
+  open: (i) => `action: { startsWith: "svc${i}." }`,
+  unindexed: (i) => `any: [{ action: { startsWith: "svc${i}." } }, { agent: { equals: "agent${i}" } }]`,
+};
 
 function rule(i: number, ruleCount: number, variant: PolicyVariant): string {
-  const action = variant === 'fixed' ? `{ equals: "service${i}.call" }` : `{ startsWith: "svc${i}." }`;
   return `- name: "rule ${i}"
   conditions:
-    action: ${action}
+    ${ACTION_CONDITION[variant](i)}
     scope.amount: { lessThan: ${i * 10} }
     context.reason: { matches: "^ticket-${i}-[0-9]+$" }
   action: ${i % 3 === 0 ? 'deny' : 'auto_approve'}

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { actionKey, buildRuleFinder } from '../src/policy/action-index.ts';
+import { compileConditions } from '../src/policy/conditions.ts';
 import { loadPolicy } from '../src/policy/load.ts';
 import type { PolicyInput } from '../src/policy/types.ts';
 
@@ -459,5 +461,199 @@ describe('hot path', () => {
     const allowed = result.rule?.scopeTemplate?.allowed_x;
     assert.ok(Array.isArray(allowed));
     assert.throws(() => allowed.push('b'), TypeError);
+  });
+});
+
+describe('the action index', () => {
+  it('keys rules by what they require of the action, at the top level or in all only', () => {
+    const exact = (...actions: string[]) => ({ kind: 'exact', actions: new Set(actions) });
+    const prefix = (p: string) => ({ kind: 'prefix', prefix: p });
+    assert.deepEqual(actionKey({ action: { equals: 'a' } }), exact('a'));
+    assert.deepEqual(actionKey({ action: { in: ['a', 'b'] } }), exact('a', 'b'));
+    assert.deepEqual(actionKey({ action: { startsWith: 'bank.' }, 'scope.n': { lessThan: 1 } }), prefix('bank.'));
+    assert.deepEqual(actionKey({ all: [{ all: [{ action: { startsWith: 'x' } }] }] }), prefix('x'));
+    // The narrowest constraint wins: an exact set over a prefix, the longer prefix, the smaller set.
+    assert.deepEqual(actionKey({ action: { startsWith: 'a' }, all: [{ action: { equals: 'a.b' } }] }), exact('a.b'));
+    assert.deepEqual(actionKey({ action: { startsWith: 'a' }, all: [{ action: { startsWith: 'a.b' } }] }), prefix('a.b'));
+    assert.deepEqual(actionKey({ action: { in: ['a', 'b'] }, all: [{ action: { equals: 'a' } }] }), exact('a'));
+    // Not binding: alternatives, negations, other operators, non-string operands, the empty prefix.
+    assert.equal(actionKey({ any: [{ action: { startsWith: 'a' } }] }), null);
+    assert.equal(actionKey({ not: { action: { startsWith: 'a' } } }), null);
+    assert.equal(actionKey({ all: [{ not: { action: { equals: 'a' } } }] }), null);
+    assert.equal(actionKey({ action: { endsWith: '.send' } }), null);
+    assert.equal(actionKey({ action: { notEquals: 'a' } }), null);
+    assert.equal(actionKey({ action: { in: ['a', 1] } }), null);
+    assert.equal(actionKey({ action: { startsWith: '' } }), null);
+    assert.equal(actionKey({ resource: { startsWith: 'a' } }), null);
+    assert.equal(actionKey({}), null);
+  });
+
+  const text = `
+- name: open low
+  conditions: {}
+  action: deny
+  priority: -5
+- name: bank prefix
+  conditions: { action: { startsWith: "bank." }, scope.amount: { lessThan: 100 } }
+  action: auto_approve
+- name: bank exact
+  conditions: { action: { equals: "bank.transfer" } }
+  action: require_approval
+- name: agent gate
+  conditions: { agent: { equals: "ops" } }
+  action: require_approval
+- name: bank.t prefix, high
+  conditions: { action: { startsWith: "bank.t" }, context.flag: { exists: true } }
+  action: deny
+  priority: 10
+- name: short prefix
+  conditions: { action: { startsWith: "b" }, context.other: { exists: true } }
+  action: deny
+- name: any prefix
+  conditions: { any: [{ action: { startsWith: "bank." } }, { action: { equals: "x" } }] }
+  action: require_approval
+  priority: -1
+- name: not prefix
+  conditions: { not: { action: { startsWith: "bank." } }, agent: { equals: "bot" } }
+  action: deny
+  priority: -1
+`;
+  const policy = loadPolicy(text, 'prefix.yaml');
+  const expect = (request: PolicyInput, name: string | null) => {
+    assert.equal(policy.evaluate(request).rule?.name ?? null, name);
+    assert.equal(policy.explain(request).rule?.name ?? null, name);
+  };
+
+  it('finds prefix rules in rule order among exact, prefix and unconstrained ones', () => {
+    expect(input({ action: 'bank.transfer', scope: { amount: 5 } }), 'bank prefix');
+    expect(input({ action: 'bank.transfer', scope: { amount: 500 } }), 'bank exact');
+    expect(input({ action: 'bank.transfer', context: { flag: 1 } }), 'bank.t prefix, high');
+    expect(input({ action: 'bank.t', context: { flag: 1 } }), 'bank.t prefix, high');
+    expect(input({ action: 'bank.tx', scope: { amount: 500 }, agent: 'ops' }), 'agent gate');
+    expect(input({ action: 'bank.tx', scope: { amount: 500 }, context: { other: 1 } }), 'short prefix');
+    expect(input({ action: 'bank.tx', scope: { amount: 500 } }), 'any prefix');
+    expect(input({ action: 'bank', context: { flag: 1, other: 1 } }), 'short prefix');
+    expect(input({ action: 'bank', agent: 'bot' }), 'not prefix');
+    expect(input({ action: 'x' }), 'any prefix');
+    expect(input({ action: 'file.read', scope: { amount: 5 } }), 'open low');
+    expect(input({ action: '' }), 'open low');
+  });
+
+  it('tries only unconstrained rules for an absent or non-string action', () => {
+    for (const action of [null, 5, undefined]) {
+      const request = { ...input({ agent: 'ops' }), action } as unknown as PolicyInput;
+      expect(request, 'agent gate');
+    }
+  });
+
+  // A fixed pseudo-random generator, so failures reproduce.
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pick = <T>(items: readonly T[]): T => items[rand(items.length)] as T;
+  const actions = ['a', 'a.b', 'a.b.c', 'ab', 'b.x', 'b.xy', 'bank.t', 'c', ''];
+  const prefixes = ['a', 'a.', 'a.b', 'a.b.c', 'ab', 'b', 'b.x', 'bank.', 'z', ''];
+  const leaf = (): Record<string, unknown> => {
+    switch (rand(8)) {
+      case 0:
+        return { action: { equals: pick(actions) } };
+      case 1:
+        return { action: { in: [pick(actions), pick(actions)] } };
+      case 2:
+      case 3:
+        return { action: { startsWith: pick(prefixes) } };
+      case 4:
+        return { 'scope.n': { lessThan: rand(10) } };
+      case 5:
+        return { 'context.tag': { exists: rand(2) === 0 } };
+      case 6:
+        return { action: { startsWith: pick(prefixes), notEquals: pick(actions) } };
+      default:
+        return { agent: { notIn: ['x'] } };
+    }
+  };
+  const conditions = (depth: number): Record<string, unknown> => {
+    const kind = depth > 1 ? 0 : rand(6);
+    if (kind === 1) return { any: [conditions(depth + 1), conditions(depth + 1)] };
+    if (kind === 2) return { not: conditions(depth + 1) };
+    if (kind === 3) return { ...leaf(), all: [conditions(depth + 1)] };
+    if (kind === 4) return {};
+    return leaf();
+  };
+  const request = () =>
+    input({
+      action: pick(actions),
+      scope: rand(3) === 0 ? {} : { n: rand(12) },
+      context: rand(2) === 0 ? {} : { tag: 'x' },
+      agent: rand(4) === 0 ? 'x' : 'y',
+    });
+
+  it('agrees with explain on random policies of prefix, exact and unconstrained rules', () => {
+    for (let round = 0; round < 60; round++) {
+      const rules = Array.from({ length: 1 + rand(30) }, (_, i) => ({
+        name: `r${i}`,
+        conditions: conditions(0),
+        action: pick(['auto_approve', 'require_approval', 'deny']),
+        // Few distinct priorities, so many ties fall back to file order.
+        priority: rand(3) - 1,
+      }));
+      const policy = loadPolicy(JSON.stringify(rules), 'random.yaml');
+      for (let k = 0; k < 40; k++) {
+        const r = request();
+        const evaluated = policy.evaluate(r);
+        const explained = policy.explain(r);
+        assert.equal(explained.rule, evaluated.rule, JSON.stringify({ rules, r }));
+        assert.equal(explained.decision, evaluated.decision);
+      }
+    }
+  });
+
+  it('finds the same rule as a scan, with and without the lists merged ahead', () => {
+    for (let round = 0; round < 60; round++) {
+      const maps = Array.from({ length: 1 + rand(30) }, () => conditions(0));
+      const compiled = maps.map((map) => compileConditions(map, ''));
+      const keys = maps.map(actionKey);
+      const ahead = buildRuleFinder(keys, compiled);
+      const atDecision = buildRuleFinder(keys, compiled, 0);
+      for (let k = 0; k < 40; k++) {
+        const r = request();
+        const scanned = compiled.findIndex((c) => c.test(r));
+        assert.equal(ahead(r), scanned, JSON.stringify({ maps, r }));
+        assert.equal(atDecision(r), scanned, JSON.stringify({ maps, r }));
+      }
+    }
+  });
+
+  it('serves many prefixes of many lengths', () => {
+    const rules = Array.from({ length: 1000 }, (_, i) => ({
+      name: `r${i}`,
+      conditions: { action: { startsWith: `svc${i}.${'x'.repeat(i % 7)}` } },
+      action: 'auto_approve',
+      priority: i % 5,
+    }));
+    rules.push({ name: 'last', conditions: {} as never, action: 'deny', priority: -1 });
+    const policy = loadPolicy(JSON.stringify(rules), 'prefixes.yaml');
+    for (let i = 0; i < 1000; i++) {
+      const action = `svc${i}.${'x'.repeat(i % 7)}op`;
+      assert.equal(policy.evaluate(input({ action })).rule?.name, `r${i}`);
+      assert.equal(policy.evaluate(input({ action: action.slice(0, -2) })).rule?.name, `r${i}`);
+    }
+    assert.equal(policy.evaluate(input({ action: 'svc1' })).rule?.name, 'last');
+  });
+
+  it('tells apart prefixes whose hashes collide', () => {
+    // "Aa" and "BB" have the same 31-polynomial hash, as do "AaAa", "AaBB", "BBAa" and "BBBB".
+    const names = ['Aa', 'BB', 'AaAa', 'AaBB', 'BBAa', 'BBBB'];
+    const policy = loadPolicy(
+      JSON.stringify(
+        names.map((p, i) => ({ name: p, conditions: { action: { startsWith: p } }, action: 'deny', priority: i })),
+      ),
+      'collide.yaml',
+    );
+    for (const action of names) assert.equal(policy.evaluate(input({ action: `${action}.x` })).rule?.name, action);
+    assert.equal(policy.evaluate(input({ action: 'AaB' })).rule?.name, 'Aa');
+    assert.equal(policy.evaluate(input({ action: 'Ab' })).rule, null);
   });
 });

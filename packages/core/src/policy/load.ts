@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { validateScope } from '../scope/validate.ts';
 import type { PolicyDecision, Scope } from '../types.ts';
-import { pinnedActions } from './action-index.ts';
+import { actionKey } from './action-index.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
@@ -114,7 +114,7 @@ function compileRule(raw: unknown, index: number): CompiledRule {
     approvalTimeout: approvalSetting(raw.approvalTimeout, 'approvalTimeout', decision, APPROVAL_TIMEOUT),
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
-  return { rule: Object.freeze(rule), condition, pinned: pinnedActions(raw.conditions) };
+  return { rule: Object.freeze(rule), condition, actionKey: actionKey(raw.conditions) };
 }
 
 function ruleName(value: unknown): string {
