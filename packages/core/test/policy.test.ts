@@ -470,12 +470,24 @@ describe('the action index', () => {
     const prefix = (p: string) => ({ kind: 'prefix', prefix: p });
     assert.deepEqual(actionKey({ action: { equals: 'a' } }), exact('a'));
     assert.deepEqual(actionKey({ action: { in: ['a', 'b'] } }), exact('a', 'b'));
-    assert.deepEqual(actionKey({ action: { startsWith: 'bank.' }, 'scope.n': { lessThan: 1 } }), prefix('bank.'));
+    assert.deepEqual(
+      actionKey({ action: { startsWith: 'bank.' }, 'scope.n': { lessThan: 1 } }),
+      prefix('bank.'),
+    );
     assert.deepEqual(actionKey({ all: [{ all: [{ action: { startsWith: 'x' } }] }] }), prefix('x'));
     // The narrowest constraint wins: an exact set over a prefix, the longer prefix, the smaller set.
-    assert.deepEqual(actionKey({ action: { startsWith: 'a' }, all: [{ action: { equals: 'a.b' } }] }), exact('a.b'));
-    assert.deepEqual(actionKey({ action: { startsWith: 'a' }, all: [{ action: { startsWith: 'a.b' } }] }), prefix('a.b'));
-    assert.deepEqual(actionKey({ action: { in: ['a', 'b'] }, all: [{ action: { equals: 'a' } }] }), exact('a'));
+    assert.deepEqual(
+      actionKey({ action: { startsWith: 'a' }, all: [{ action: { equals: 'a.b' } }] }),
+      exact('a.b'),
+    );
+    assert.deepEqual(
+      actionKey({ action: { startsWith: 'a' }, all: [{ action: { startsWith: 'a.b' } }] }),
+      prefix('a.b'),
+    );
+    assert.deepEqual(
+      actionKey({ action: { in: ['a', 'b'] }, all: [{ action: { equals: 'a' } }] }),
+      exact('a'),
+    );
     // Not binding: alternatives, negations, other operators, non-string operands, the empty prefix.
     assert.equal(actionKey({ any: [{ action: { startsWith: 'a' } }] }), null);
     assert.equal(actionKey({ not: { action: { startsWith: 'a' } } }), null);
@@ -648,11 +660,17 @@ describe('the action index', () => {
     const names = ['Aa', 'BB', 'AaAa', 'AaBB', 'BBAa', 'BBBB'];
     const policy = loadPolicy(
       JSON.stringify(
-        names.map((p, i) => ({ name: p, conditions: { action: { startsWith: p } }, action: 'deny', priority: i })),
+        names.map((p, i) => ({
+          name: p,
+          conditions: { action: { startsWith: p } },
+          action: 'deny',
+          priority: i,
+        })),
       ),
       'collide.yaml',
     );
-    for (const action of names) assert.equal(policy.evaluate(input({ action: `${action}.x` })).rule?.name, action);
+    for (const action of names)
+      assert.equal(policy.evaluate(input({ action: `${action}.x` })).rule?.name, action);
     assert.equal(policy.evaluate(input({ action: 'AaB' })).rule?.name, 'Aa');
     assert.equal(policy.evaluate(input({ action: 'Ab' })).rule, null);
   });

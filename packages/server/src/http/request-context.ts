@@ -1,6 +1,6 @@
 import { newId } from '@agent-otp/core';
 import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { AppEnv } from './env.ts';
@@ -20,7 +20,7 @@ export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHand
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     await next();
-    const route = routePath(c, -1) || 'unmatched';
+    const route = routeOf(c);
     const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
     metrics.httpRequests.inc({ method: c.req.method, route, status });
@@ -40,4 +40,17 @@ export function requestContext(logger: Logger, metrics: Metrics): MiddlewareHand
       );
     }
   };
+}
+
+/**
+ * The route pattern that answered (e.g. `/api/v1/permissions/:id`), for logs and metric labels:
+ * the last matched handler that is not a catch-all middleware (method ALL).
+ */
+function routeOf(c: Parameters<typeof matchedRoutes>[0]): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route && route.method !== 'ALL') return route.path;
+  }
+  return 'unmatched';
 }
