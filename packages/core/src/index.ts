@@ -2,6 +2,7 @@ export * from './agents/agent-service.ts';
 export * from './approvals/approval-service.ts';
 export * from './audit/canonical-json.ts';
 export * from './audit/chain.ts';
+export * from './audit/export.ts';
 export * from './clock.ts';
 export * from './errors.ts';
 export * from './events.ts';

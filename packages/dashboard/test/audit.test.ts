@@ -59,7 +59,11 @@ describe('dashboard audit and overview', () => {
       lines.map((l) => l.seq),
       stored.map((e) => e.seq),
     );
-    assert.ok(lines.every((l) => typeof l.hash === 'string' && typeof l.at === 'string'));
+    assert.ok(
+      lines.every(
+        (l) => typeof l.hash === 'string' && typeof l.at === 'number' && typeof l.time === 'string',
+      ),
+    );
     assert.doesNotMatch(jsonl.text, /otp_[A-Za-z0-9_-]{16,}|ak_[A-Za-z0-9_-]{16,}|ses_[A-Za-z0-9_-]{16,}/);
 
     const csv = await dash.request('GET', `/audit/export.csv?event=permission.approved`, { as: admin });

@@ -1,6 +1,13 @@
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { type AuditEntry, createChainVerifier, type Store } from '@agent-otp/core';
+import {
+  type AuditEntry,
+  auditCsvHeader,
+  auditCsvRow,
+  auditJsonLine,
+  createChainVerifier,
+  type Store,
+} from '@agent-otp/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { iso, withRuntime, writeChunk } from '../admin.ts';
 import { CliError, print, table } from '../output.ts';
@@ -32,46 +39,6 @@ function count(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 100_000)
     throw new InvalidArgumentError('expected an integer from 1 to 100000');
   return n;
-}
-
-const CSV_COLUMNS = [
-  'seq',
-  'id',
-  'at',
-  'event',
-  'actor_type',
-  'actor_id',
-  'agent_id',
-  'permission_id',
-  'policy_version',
-  'details',
-  'prev_hash',
-  'hash',
-];
-
-/**
- * RFC 4180 quoting. No cell can start a spreadsheet formula: every column is a number, an id,
- * a time, an event name of ours, or JSON (details starts with `{`).
- */
-function csvRow(e: AuditEntry): string {
-  const cells = [
-    e.seq,
-    e.id,
-    iso(e.at),
-    e.event,
-    e.actor.type,
-    e.actor.id,
-    e.agentId,
-    e.permissionId,
-    e.policyVersion,
-    JSON.stringify(e.details),
-    e.prevHash,
-    e.hash,
-  ];
-  return `${cells
-    .map((c) => (c === null ? '' : String(c)))
-    .map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c))
-    .join(',')}\r\n`;
 }
 
 /** Opens the export file up front, so a bad path is one clear error before any work. */
@@ -152,9 +119,9 @@ export function auditCommand(): Command {
         await withRuntime(async (rt) => {
           // Opened once the store is known to exist, so a failed export leaves no empty file.
           if (options.out) out = openOut(options.out);
-          if (options.format === 'csv') await writeChunk(out, `${CSV_COLUMNS.join(',')}\r\n`);
+          if (options.format === 'csv') await writeChunk(out, auditCsvHeader());
           for await (const entry of entries(rt.store)) {
-            await writeChunk(out, options.format === 'csv' ? csvRow(entry) : `${JSON.stringify(entry)}\n`);
+            await writeChunk(out, options.format === 'csv' ? auditCsvRow(entry) : auditJsonLine(entry));
             exported += 1;
           }
         }, READ_ONLY);

@@ -78,46 +78,8 @@ export async function auditPage(store: Store, filters: AuditFilters, afterSeq: n
   return { entries, more };
 }
 
-const CSV_COLUMNS = [
-  'seq',
-  'id',
-  'at',
-  'event',
-  'actor_type',
-  'actor_id',
-  'agent_id',
-  'permission_id',
-  'policy_version',
-  'details',
-  'prev_hash',
-  'hash',
-];
-
-/** A CSV cell; a leading = + - @ is defused so a spreadsheet never runs it as a formula. */
-function csvCell(value: string | number | null): string {
-  let text = value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export const csvHeader = () => `${CSV_COLUMNS.join(',')}\r\n`;
-
-export function csvRow(e: AuditEntry): string {
-  const cells = [
-    e.seq,
-    e.id,
-    new Date(e.at).toISOString(),
-    e.event,
-    e.actor.type,
-    e.actor.id,
-    e.agentId,
-    e.permissionId,
-    e.policyVersion,
-    JSON.stringify(e.details),
-    e.prevHash,
-    e.hash,
-  ];
-  return `${cells.map(csvCell).join(',')}\r\n`;
-}
-
-export const jsonlRow = (e: AuditEntry) => `${JSON.stringify({ ...e, at: new Date(e.at).toISOString() })}\n`;
+export {
+  auditCsvHeader as csvHeader,
+  auditCsvRow as csvRow,
+  auditJsonLine as jsonlRow,
+} from '@agent-otp/core';
