@@ -4,19 +4,12 @@ import type { AppEnv } from '../http/env.ts';
 import { ok } from '../http/envelope.ts';
 import { validationHook } from '../http/validation.ts';
 import { presentPermission } from './presenters.ts';
-import { ErrorBody, envelope, IdParams } from './schemas.ts';
+import { ErrorBody, envelope, IdParams, JsonObject, Status, Ttl } from './schemas.ts';
 
-const JsonObject = z.record(z.string(), z.unknown());
 const ApproveBody = z
   .object({
     scope: JsonObject.optional().openapi({ description: 'Narrows the scope to grant; never widens it' }),
-    ttl: z
-      .number()
-      .int()
-      .min(30)
-      .max(3600)
-      .optional()
-      .openapi({ description: 'Shortens the token lifetime' }),
+    ttl: Ttl.optional().openapi({ description: 'Shortens the token lifetime' }),
     reason: z.string().max(500).optional(),
   })
   .strict()
@@ -26,9 +19,7 @@ const DenyBody = z
   .strict()
   .openapi('DenyBody');
 const ListQuery = z.object({
-  status: z
-    .enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'used', 'revoked'])
-    .default('pending'),
+  status: Status.default('pending'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
 });

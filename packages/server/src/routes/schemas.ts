@@ -1,8 +1,14 @@
+import { PERMISSION_STATUSES } from '@agent-otp/core';
 import { z } from '@hono/zod-openapi';
 
 /** Request and response schemas of the agent API; they validate input and produce the OpenAPI document. */
 
-const JsonObject = z.record(z.string(), z.unknown());
+export const JsonObject = z.record(z.string(), z.unknown());
+
+/** Token lifetime in seconds, 30..3600 (SPEC §3). */
+export const Ttl = z.number().int().min(30).max(3600);
+
+export const Status = z.enum(PERMISSION_STATUSES);
 
 export const PermissionId = z
   .string()
@@ -22,13 +28,7 @@ export const RequestBody = z
     resource: z.string().min(1).max(1000).nullish().openapi({ example: 'email:client@example.com' }),
     scope: JsonObject.optional().openapi({ example: { max_emails: 1, subject_pattern: '^Invoice.*' } }),
     context: JsonObject.optional().openapi({ example: { reason: 'Sending monthly invoice to client' } }),
-    ttl: z
-      .number()
-      .int()
-      .min(30)
-      .max(3600)
-      .optional()
-      .openapi({ description: 'Token lifetime in seconds', example: 300 }),
+    ttl: Ttl.optional().openapi({ description: 'Token lifetime in seconds', example: 300 }),
   })
   .strict()
   .openapi('PermissionRequest');
@@ -55,7 +55,7 @@ export const RevokeBody = z
 
 export const ListQuery = z
   .object({
-    status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled', 'used', 'revoked']).optional(),
+    status: Status.optional(),
     action: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(500).optional(),
