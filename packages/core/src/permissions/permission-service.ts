@@ -3,27 +3,15 @@ import { AgentOtpError } from '../errors.ts';
 import { type PermissionEvents, waitForChange } from '../events.ts';
 import { newId } from '../ids.ts';
 import type { Policy } from '../policy/types.ts';
-import {
-  checkScopeAtUse,
-  narrowScope,
-  unenforcedConstraints,
-  usesAllowed,
-  validateScope,
-} from '../scope/index.ts';
+import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
-import type { Actor, Agent, JsonObject, Permission, PermissionStatus, Scope } from '../types.ts';
+import type { Actor, Agent, JsonObject, Permission, PermissionStatus } from '../types.ts';
 import { permissionEvent, redactSecrets } from './audit-events.ts';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-shape.ts';
+import { checkDepth, checkRequestInput, type PermissionRequestInput } from './request-input.ts';
 import { explainUnusable } from './token-state.ts';
 
-export interface PermissionRequestInput {
-  action: string;
-  resource?: string | null;
-  scope?: Scope;
-  context?: JsonObject;
-  ttl?: number;
-}
+export { type PermissionRequestInput, TTL_BOUNDS } from './request-input.ts';
 
 export type RequestOutcome =
   | { status: 'approved'; permission: Permission; token: string }
@@ -58,8 +46,6 @@ export interface PermissionServiceDeps {
   policy: () => Policy;
   defaults: { ttlSeconds: number; approvalTimeoutSeconds: number };
 }
-
-export const TTL_BOUNDS = { min: 30, max: 3600 } as const;
 
 /** The permission lifecycle of SPEC §3, for agents. Every change is one compare-and-set at the store. */
 export function createPermissionService(deps: PermissionServiceDeps) {
@@ -99,35 +85,14 @@ export function createPermissionService(deps: PermissionServiceDeps) {
 
   async function request(agent: Agent, input: PermissionRequestInput): Promise<RequestOutcome> {
     const now = clock.now();
-    const ttlSeconds = input.ttl ?? deps.defaults.ttlSeconds;
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < TTL_BOUNDS.min || ttlSeconds > TTL_BOUNDS.max) {
-      throw new AgentOtpError(
-        'VALIDATION_ERROR',
-        `ttl must be an integer from ${TTL_BOUNDS.min} to ${TTL_BOUNDS.max}`,
-        {
-          field: 'ttl',
-        },
-      );
-    }
-    if (input.context && jsonDepthExceeds(input.context, MAX_JSON_DEPTH)) {
-      throw new AgentOtpError('VALIDATION_ERROR', `context is nested deeper than ${MAX_JSON_DEPTH} levels`, {
-        field: 'context',
-      });
-    }
-    const checked = validateScope(input.scope ?? {}, 'request');
-    if (!checked.ok) {
-      throw new AgentOtpError('VALIDATION_ERROR', `scope is invalid: ${checked.errors[0]?.message}`, {
-        field: 'scope',
-        errors: checked.errors,
-      });
-    }
-    const policy = deps.policy();
-    const context = input.context ?? {};
-    const resource = input.resource ?? null;
-    const evaluation = policy.evaluate({
-      action: input.action,
+    const { action, resource, scope, context, ttlSeconds } = checkRequestInput(
+      input,
+      deps.defaults.ttlSeconds,
+    );
+    const evaluation = deps.policy().evaluate({
+      action,
       resource,
-      scope: checked.scope,
+      scope,
       context,
       agent: agent.name,
       agentId: agent.id,
@@ -136,9 +101,9 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     const base: Permission = {
       id: newId('permission'),
       agentId: agent.id,
-      action: input.action,
+      action,
       resource,
-      requestedScope: checked.scope,
+      requestedScope: scope,
       grantedScope: null,
       context,
       ttlSeconds,
@@ -158,7 +123,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     const requested = permissionEvent('permission.requested', base, agentActor(agent), now, {
       action: base.action,
       resource,
-      scope: checked.scope,
+      scope,
       context: redactSecrets(context) as JsonObject,
       ttl: ttlSeconds,
       decision: evaluation.decision,
@@ -167,7 +132,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
 
     if (evaluation.decision === 'auto_approve') {
       const token = generateToken();
-      const grantedScope = narrowScope(checked.scope, rule?.scopeTemplate ?? {});
+      const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
       const permission: Permission = {
         ...base,
         status: 'approved',
@@ -191,7 +156,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       const timeout = rule?.approvalTimeout ?? deps.defaults.approvalTimeoutSeconds;
       // The scope that approval would grant (the template applied) is shown to approvers now;
       // they can narrow it further. The token itself is minted only when the agent reads it.
-      const grantedScope = narrowScope(checked.scope, rule?.scopeTemplate ?? {});
+      const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
       const permission: Permission = { ...base, grantedScope, expiresAt: now + timeout * 1000 };
       await store.insertPermission(permission, [requested]);
       announce(permission, 'created');
@@ -293,15 +258,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     token: string,
     actionDetails?: JsonObject,
   ): Promise<UseOutcome> {
-    if (actionDetails && jsonDepthExceeds(actionDetails, MAX_JSON_DEPTH)) {
-      throw new AgentOtpError(
-        'VALIDATION_ERROR',
-        `actionDetails is nested deeper than ${MAX_JSON_DEPTH} levels`,
-        {
-          field: 'actionDetails',
-        },
-      );
-    }
+    checkDepth(actionDetails, 'actionDetails');
     let permission = await expireIfDue(await ownPermission(agent, id));
     if (!looksLikeToken(token) || !permission.tokenHash || !hasher.matches(token, permission.tokenHash)) {
       await refuseUse(agent, permission, 'INVALID_TOKEN');
