@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Config } from './config.ts';
@@ -69,7 +70,12 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        // In-flight requests get a grace period; held long-polls and event streams would keep
+        // the process up for a minute, so after it every connection is closed.
+        const grace = setTimeout(() => (server as Server).closeAllConnections(), 5000);
+        grace.unref();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        clearTimeout(grace);
         await runtime.close();
       })();
       return closing;
