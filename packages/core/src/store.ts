@@ -96,6 +96,12 @@ export interface Store {
     audit: AuditEventInput[],
   ): Promise<'recorded' | 'duplicate' | 'not_pending'>;
   listApprovalVotes(permissionId: string): Promise<ApprovalVote[]>;
+  /**
+   * Compare-and-set approval by humans: applies `patch` only while the permission is `pending`
+   * AND no deny vote is recorded for it, so one deny always denies, even a deny recorded while
+   * an approver was counting votes. Null when the condition failed.
+   */
+  approvePending(id: string, patch: PermissionPatch, audit: AuditEventInput[]): Promise<Permission | null>;
 
   // Users, their API tokens and browser sessions
   /** Fails with CONFLICT when the name is taken. */

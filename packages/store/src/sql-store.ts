@@ -66,6 +66,34 @@ export function createSqlStore(driver: SqlDriver): Store {
       return toAgent(row);
     });
 
+  /** One conditional UPDATE of a permission and its audit entries, in one transaction. */
+  const patchWhere = (
+    id: string,
+    patch: PermissionPatch,
+    audit: AuditEventInput[],
+    condition: string,
+    conditionParams: readonly unknown[],
+  ) => {
+    const fields = Object.entries(patch).filter(([, value]) => value !== undefined) as [
+      keyof PermissionPatch,
+      unknown,
+    ][];
+    const set = fields.map(([key]) => `${PATCH_COLUMNS[key]} = ?`).join(', ');
+    const values = fields.map(([key, value]) =>
+      key === 'grantedScope' && value !== null ? JSON.stringify(value) : value,
+    );
+    const sql =
+      `UPDATE permissions SET ${set ? `${set}, ` : ''}updated_at = ? ` +
+      `WHERE id = ? AND ${condition} RETURNING ${PERMISSION_COLUMNS}`;
+    const now = audit[0]?.at ?? Date.now();
+    return driver.transaction(async (tx) => {
+      const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...conditionParams]);
+      if (!row) return null;
+      await appendAuditEntries(tx, audit);
+      return toPermission(row);
+    });
+  };
+
   return {
     ...sqlHumanMethods(driver),
     ...sqlApprovalMethods(driver),
@@ -158,24 +186,16 @@ export function createSqlStore(driver: SqlDriver): Store {
     transitionPermission(id, from: readonly PermissionStatus[], patch, audit) {
       // An empty `from` can never match; PostgreSQL rejects `IN ()` outright, so answer here.
       if (from.length === 0) return Promise.resolve(null);
-      const fields = Object.entries(patch).filter(([, value]) => value !== undefined) as [
-        keyof PermissionPatch,
-        unknown,
-      ][];
-      const set = fields.map(([key]) => `${PATCH_COLUMNS[key]} = ?`).join(', ');
-      const values = fields.map(([key, value]) =>
-        key === 'grantedScope' && value !== null ? JSON.stringify(value) : value,
+      return patchWhere(id, patch, audit, `status IN (${from.map(() => '?').join(', ')})`, from);
+    },
+    approvePending(id, patch, audit) {
+      return patchWhere(
+        id,
+        patch,
+        audit,
+        "status = 'pending' AND NOT EXISTS (SELECT 1 FROM approval_votes v WHERE v.permission_id = permissions.id AND v.decision = 'deny')",
+        [],
       );
-      const sql =
-        `UPDATE permissions SET ${set ? `${set}, ` : ''}updated_at = ? ` +
-        `WHERE id = ? AND status IN (${from.map(() => '?').join(', ')}) RETURNING ${PERMISSION_COLUMNS}`;
-      const now = audit[0]?.at ?? Date.now();
-      return driver.transaction(async (tx) => {
-        const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...from]);
-        if (!row) return null;
-        await appendAuditEntries(tx, audit);
-        return toPermission(row);
-      });
     },
     consumeUse(id, tokenHash, now, audit) {
       return driver.transaction(async (tx) => {

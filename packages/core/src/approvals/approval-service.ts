@@ -140,9 +140,9 @@ export function createApprovalService({ store, clock, events, permissions }: App
       ...approvals.map((v) => v.ttlSeconds ?? permission.ttlSeconds),
     );
     const now = clock.now();
-    const approved = await store.transitionPermission(
+    // The store refuses if a deny vote has landed meanwhile: one deny denies, whatever the timing.
+    const approved = await store.approvePending(
       id,
-      ['pending'],
       {
         status: 'approved',
         grantedScope: granted,

@@ -39,6 +39,48 @@ export function voteTests(makeStore: MakeStore): void {
       assert.deepEqual(await store.getPermission(p.id), p, 'a vote does not change the permission');
     });
 
+    test('approvePending approves a pending request without deny votes, and nothing else', async (store) => {
+      const ana = await seedUser(store, { name: 'ana' });
+      const bo = await seedUser(store, { name: 'bo' });
+      const patch = {
+        status: 'approved' as const,
+        grantedScope: { max_amount: 5 },
+        usesRemaining: 1,
+        decidedAt: T0 + 2,
+      };
+
+      const clean = await seedPending(store);
+      assert.equal(
+        await store.addApprovalVote(makeVote(clean.id, ana), T0 + 1, [eventFor(clean, 'approval.vote')]),
+        'recorded',
+      );
+      const approved = await store.approvePending(clean.id, patch, [eventFor(clean, 'permission.approved')]);
+      assert.equal(approved?.status, 'approved');
+      assert.deepEqual(approved?.grantedScope, { max_amount: 5 });
+
+      // A deny vote, even one whose own transition has not happened yet, blocks the approval.
+      const contested = await seedPending(store, { approvalsRequired: 1 });
+      await store.addApprovalVote(makeVote(contested.id, ana), T0 + 1, [
+        eventFor(contested, 'approval.vote'),
+      ]);
+      await store.addApprovalVote(makeVote(contested.id, bo, { decision: 'deny' }), T0 + 1, [
+        eventFor(contested, 'approval.vote'),
+      ]);
+      const before = await allAudit(store);
+      assert.equal(
+        await store.approvePending(contested.id, patch, [eventFor(contested, 'permission.approved')]),
+        null,
+      );
+      assert.equal((await store.getPermission(contested.id))?.status, 'pending');
+      assert.deepEqual(await allAudit(store), before, 'nothing audited when refused');
+
+      // Not pending (already approved above): refused too.
+      assert.equal(
+        await store.approvePending(clean.id, patch, [eventFor(clean, 'permission.approved')]),
+        null,
+      );
+    });
+
     test('a second vote of the same user is duplicate, whatever it says, and audits nothing', async (store) => {
       const p = await seedPending(store, { approvalsRequired: 2 });
       const ana = await seedUser(store);
