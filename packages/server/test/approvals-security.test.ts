@@ -236,4 +236,21 @@ describe('approval routes: who may decide', () => {
     assert.doesNotMatch(text, /(?:uat|ses|ak|otp)_[A-Za-z0-9_-]{43}/);
     assert.doesNotMatch(text, /scrypt\$/);
   });
+
+  it('the last active admin cannot be disabled (nobody could administer users any more)', async () => {
+    const first = await userWithToken('root-a', 'admin');
+    const others = (await t.runtime.users.list()).filter((u) => u.role === 'admin' && u.status === 'active');
+    for (const other of others)
+      if (other.id !== first.user.id) await t.runtime.users.disable(other.id, ADMIN);
+    await assert.rejects(t.runtime.users.disable('root-a', ADMIN), (error: unknown) => {
+      assert.ok(error instanceof AgentOtpError);
+      assert.equal(error.code, 'CONFLICT');
+      assert.match(error.message, /last active admin/);
+      return true;
+    });
+    assert.equal((await t.runtime.users.find('root-a')).status, 'active');
+    const second = await userWithToken('root-b', 'admin');
+    assert.equal((await t.runtime.users.disable('root-a', ADMIN)).status, 'disabled');
+    assert.equal((await t.runtime.users.find(second.user.id)).status, 'active');
+  });
 });

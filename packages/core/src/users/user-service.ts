@@ -100,6 +100,15 @@ export function createUserService(deps: UserServiceDeps) {
 
   async function setStatus(idOrName: string, status: User['status'], actor: Actor): Promise<User> {
     const user = await find(idOrName);
+    if (status === 'disabled' && user.role === 'admin' && user.status === 'active') {
+      const admins = (await store.listUsers()).filter((u) => u.role === 'admin' && u.status === 'active');
+      if (admins.length <= 1) {
+        throw new AgentOtpError(
+          'CONFLICT',
+          `${user.name} is the last active admin; create another admin first`,
+        );
+      }
+    }
     const name = status === 'disabled' ? 'user.disabled' : 'user.enabled';
     const updated = await store.updateUser(
       user.id,
