@@ -13,7 +13,6 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { agentAuth } from './http/agent-auth.ts';
 import type { AppEnv } from './http/env.ts';
-import { fail } from './http/envelope.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { humanAuth } from './http/human-auth.ts';
 import { jsonBody } from './http/json-body.ts';

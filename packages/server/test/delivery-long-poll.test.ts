@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../src/testing.ts';
 import { createTestRuntime } from './helpers.ts';
+import { callJson } from './http-client.ts';
 
 const POLICY = `
 - name: payments
@@ -12,22 +13,13 @@ const POLICY = `
 
 const TOKEN = /^otp_[A-Za-z0-9_-]{43}$/;
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON the assertions pick apart
-type Json = any;
-
 describe('long-poll delivery on a real server (GET ?wait=N)', () => {
   let server: TestServer;
   let key: string;
   let approver: string;
 
-  async function api(method: string, path: string, token: string, body?: unknown) {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  }
+  const api = (method: string, path: string, token: string, body?: unknown) =>
+    callJson(server.url, method, path, token, body);
 
   async function requestPending() {
     const response = await api('POST', '/api/v1/permissions/request', key, {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../src/testing.ts';
+import { callJson } from './http-client.ts';
 
 const POLICY = `
 - name: payments
@@ -66,14 +67,8 @@ describe('SSE delivery on a real server (GET /permissions/:id/events)', () => {
   let key: string;
   let approver: string;
 
-  async function api(method: string, path: string, token: string, body?: unknown) {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  }
+  const api = (method: string, path: string, token: string, body?: unknown) =>
+    callJson(server.url, method, path, token, body);
 
   async function requestPending() {
     const response = await api('POST', '/api/v1/permissions/request', key, {
