@@ -123,7 +123,7 @@ export function safeNext(value: unknown): string {
   }
   if (url.origin !== DUMMY_ORIGIN) return '/';
   const decoded = decodings(url.pathname);
-  if (!decoded || !decoded.every((path) => PLAIN_PATH.test(path))) return '/';
+  if (!decoded?.every((path) => PLAIN_PATH.test(path))) return '/';
   const target = url.pathname + url.search + url.hash;
   return PLAIN_PATH.test(target) ? target : '/';
 }
