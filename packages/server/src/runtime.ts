@@ -75,6 +75,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     metrics,
     clock,
+    trustedProxies: config.trustedProxies,
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
