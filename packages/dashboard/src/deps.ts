@@ -36,6 +36,11 @@ export interface DashboardDeps {
   policy: PolicyView;
   clock: Clock;
   logger?: DashboardLogger;
+  /**
+   * Reverse proxies (IPs and CIDR ranges) whose X-Forwarded-For gives the client address for
+   * login throttling; none by default, so the header is ignored.
+   */
+  trustedProxies?: readonly string[];
   /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
   keepaliveMs?: number;
 }

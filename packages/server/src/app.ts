@@ -39,6 +39,8 @@ export interface AppDeps {
   metrics: Metrics;
   clock: Clock;
   settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };
+  /** Reverse proxies whose X-Forwarded-For the dashboard's login believes (see config). */
+  trustedProxies?: readonly string[];
 }
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
 
 /**
@@ -22,6 +23,7 @@ const EnvSchema = z.object({
   AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
   AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
   AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
+  AGENT_OTP_TRUSTED_PROXIES: z.string().default(''),
 });
 
 export interface Config {
@@ -43,6 +45,8 @@ export interface Config {
   /** Password of the `admin` user created on first start; generated and printed once when absent. */
   adminPassword: string | undefined;
   sessionTtlSeconds: number;
+  /** Reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For names the client; none by default. */
+  trustedProxies: string[];
 }
 
 export class ConfigError extends Error {
@@ -56,6 +60,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  const trustedProxies = e.AGENT_OTP_TRUSTED_PROXIES.split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    createProxyTrust(trustedProxies);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: AGENT_OTP_TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
   const dataDir = resolve(e.AGENT_OTP_DATA_DIR);
   return {
     port: e.PORT,
@@ -73,5 +85,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     watchPolicy: e.AGENT_OTP_POLICY_WATCH === 'true',
     adminPassword: e.AGENT_OTP_ADMIN_PASSWORD,
     sessionTtlSeconds: e.AGENT_OTP_SESSION_TTL,
+    trustedProxies,
   };
 }

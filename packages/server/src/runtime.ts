@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
+import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createPolicySource } from './policy-source.ts';
@@ -34,8 +35,13 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, options: RuntimeOptions = {}) {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const { serverSecret, created } = prepareDataDir(config.dataDir, config.policyFile);
+  const { serverSecret, created, tightened } = prepareDataDir(config.dataDir, config.policyFile);
   for (const path of created) logger.info({ path }, 'first start: created');
+  const narrowed = (changes: ModeChange[]) => {
+    for (const change of changes) logger.warn(change, 'narrowed permissions open to other users');
+  };
+  narrowed(tightened);
+  if (!options.store) narrowed(secureDatabaseFiles(config.databaseFile));
   const store = options.store ?? createSqliteStore(config.databaseFile);
   await store.migrate();
   const hasher = createSecretHasher(serverSecret);
@@ -75,6 +81,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     metrics,
     clock,
+    trustedProxies: config.trustedProxies,
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -1,4 +1,10 @@
-import { type AuditEventInput, chainAuditEntry } from '@agent-otp/core';
+import {
+  type AuditEventInput,
+  chainAuditEntry,
+  type JsonObject,
+  redactSecrets,
+  redactText,
+} from '@agent-otp/core';
 import type { SqlExecutor } from './sql-driver.ts';
 
 const HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
@@ -10,17 +16,20 @@ const INSERT_SQL =
  * The event exactly as it will read back from the row: the hash must cover what is stored, or
  * the verifier would later report an untouched entry as modified (a Date in `details` reads back
  * as a string, an `undefined` agent id as null, extra actor fields are not stored at all).
+ * This is also the one place every audit entry passes: token-shaped strings in the details
+ * (values and keys, at any depth) and the actor are redacted here, before the entry is hashed,
+ * so no service can write a credential into the audit log and the chain stays verifiable.
  */
 function asStored(event: AuditEventInput): AuditEventInput {
   return {
     id: event.id,
     at: event.at,
     event: event.event,
-    actor: { type: event.actor.type, id: event.actor.id },
+    actor: { type: event.actor.type, id: redactText(event.actor.id) },
     agentId: event.agentId ?? null,
     permissionId: event.permissionId ?? null,
     policyVersion: event.policyVersion ?? null,
-    details: JSON.parse(JSON.stringify(event.details ?? {})),
+    details: redactSecrets(JSON.parse(JSON.stringify(event.details ?? {}))) as JsonObject,
   };
 }
 

@@ -1,53 +1,112 @@
+/** How a kind of key is slowed: `free` failures, then a wait that doubles from 1 s up to `capMs`. */
+export interface ThrottleLimit {
+  free: number;
+  capMs: number;
+}
+
 /**
- * Slows password guessing: after `maxFailures` failed logins for one key (a user name, or a
- * client address) within `windowMs`, further attempts for that key are refused until the
- * window has passed. Successful logins clear the name's count.
+ * The keys a login is counted under. None of them locks an account: a name is slowed hard only
+ * from the address guessing it, an address only for itself, and a name across all addresses
+ * only softly (a short wait after many failures), so a guesser elsewhere (or a made-up name from
+ * the same address) never keeps the right password out for long.
  */
-export function createLoginThrottle(
-  now: () => number,
-  maxFailures = 5,
-  windowMs = 15 * 60_000,
-  maxKeys = 100_000,
-) {
-  const failures = new Map<string, number[]>();
-  const recent = (key: string) => (failures.get(key) ?? []).filter((at) => at > now() - windowMs);
+export const LOGIN_LIMITS = {
+  /** One address guessing one name's password. */
+  pair: { free: 5, capMs: 15 * 60_000 },
+  /** One address trying many names (password spraying). */
+  address: { free: 20, capMs: 15 * 60_000 },
+  /** One name tried from many addresses: bounds a distributed guesser, never for long. */
+  name: { free: 100, capMs: 30_000 },
+} as const satisfies Record<string, ThrottleLimit>;
+
+export type ThrottleKind = keyof typeof LOGIN_LIMITS;
+
+interface KeyState {
+  failures: number;
+  lastFailure: number;
+  /** When a refusal of this key was last reported (audited), or null. */
+  reportedAt: number | null;
+  /** Refusals since that report. */
+  unreported: number;
+}
+
+/**
+ * Slows password guessing with waits that grow with each failure instead of a fixed lock. A
+ * key's count is forgotten once it has had no failure for `windowMs`. Memory is bounded under a
+ * flood of keys. Refusals are counted per key so the caller can audit one entry per key and
+ * window (with the count) instead of one per attempt.
+ */
+export function createLoginThrottle(now: () => number, windowMs = 15 * 60_000, maxKeys = 100_000) {
+  const keys = new Map<string, KeyState>();
+
+  /** The key's state; failures are forgotten after a window without one. */
+  function live(key: string): KeyState | undefined {
+    const state = keys.get(key);
+    if (!state || now() - state.lastFailure < windowMs) return state;
+    // Refusals not yet reported are kept for the key's next entry; otherwise the key goes.
+    if (state.unreported === 0) {
+      keys.delete(key);
+      return undefined;
+    }
+    state.failures = 0;
+    return state;
+  }
+
+  const waitMs = (state: KeyState, limit: ThrottleLimit): number => {
+    if (state.failures < limit.free) return 0;
+    const delay = Math.min(limit.capMs, 1000 * 2 ** Math.min(30, state.failures - limit.free));
+    return Math.max(0, state.lastFailure + delay - now());
+  };
 
   /**
-   * Bounded memory under a flood of names. Keys whose failures all left the window go first,
-   * then the least recently failed keys that are not locked, and locked ones only as a last
-   * resort. Clearing everything instead would let a flood of made-up names lift the lock on
-   * the account actually being guessed.
+   * Bounded memory under a flood of keys: keys idle for a window go first, then the least
+   * recently failed ones that are not being slowed, and slowed ones only as a last resort.
+   * Clearing everything instead would let a flood of made-up names lift the wait on the name
+   * actually being guessed. It prunes to 90%, so a flood pays for one pass per many keys.
    */
   function prune() {
-    const cutoff = now() - windowMs;
-    for (const [key, times] of failures) {
-      if ((times[times.length - 1] ?? 0) <= cutoff) failures.delete(key);
-    }
-    for (const spareLocked of [true, false]) {
-      for (const [key, times] of failures) {
-        if (failures.size <= maxKeys) return;
-        if (!spareLocked || times.length < maxFailures) failures.delete(key);
+    const target = Math.floor(maxKeys * 0.9);
+    for (const [key, state] of keys) if (now() - state.lastFailure >= windowMs) keys.delete(key);
+    for (const spareSlowed of [true, false]) {
+      for (const [key, state] of keys) {
+        if (keys.size <= target) return;
+        if (!spareSlowed || state.failures < LOGIN_LIMITS.pair.free) keys.delete(key);
       }
     }
   }
 
   return {
     /** Seconds until `key` may try again; 0 when it may now. */
-    retryAfter(key: string): number {
-      const times = recent(key);
-      if (times.length < maxFailures) return 0;
-      return Math.max(1, Math.ceil(((times[0] ?? 0) + windowMs - now()) / 1000));
+    retryAfter(key: string, limit: ThrottleLimit): number {
+      const state = live(key);
+      return state ? Math.ceil(waitMs(state, limit) / 1000) : 0;
     },
     fail(key: string) {
-      const times = recent(key);
-      times.push(now());
+      const state = live(key) ?? { failures: 0, lastFailure: 0, reportedAt: null, unreported: 0 };
+      state.failures += 1;
+      state.lastFailure = now();
       // Re-inserted, so the Map's order is least recently failed first (see prune).
-      failures.delete(key);
-      failures.set(key, times);
-      if (failures.size > maxKeys) prune();
+      keys.delete(key);
+      keys.set(key, state);
+      if (keys.size > maxKeys) prune();
+    },
+    /**
+     * Counts a refused attempt. When the key has had no report within the window, returns the
+     * count to report now (the refusals since its previous report, this one included); else
+     * null, and the refusal is counted into the key's next report.
+     */
+    refused(key: string): number | null {
+      const state = keys.get(key);
+      if (!state) return 1;
+      state.unreported += 1;
+      if (state.reportedAt !== null && now() - state.reportedAt < windowMs) return null;
+      const count = state.unreported;
+      state.reportedAt = now();
+      state.unreported = 0;
+      return count;
     },
     clear(key: string) {
-      failures.delete(key);
+      keys.delete(key);
     },
   };
 }

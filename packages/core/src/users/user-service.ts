@@ -12,7 +12,7 @@ import {
 import type { Store } from '../store.ts';
 import type { Actor, AuditEventInput, JsonObject, Session, User, UserRole, UserToken } from '../types.ts';
 import { USER_ROLES } from '../types.ts';
-import { createLoginThrottle } from './login-throttle.ts';
+import { createLoginThrottle, LOGIN_LIMITS, type ThrottleKind } from './login-throttle.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.ts';
 
 export interface UserServiceDeps {
@@ -25,6 +25,19 @@ export interface UserServiceDeps {
 }
 
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** Names in throttle keys are cut just past the longest a user name can be, to bound memory. */
+const keyName = (name: string) => name.toLowerCase().slice(0, 65);
+const pairKey = (name: string, address: string) => `pair:${address}|${keyName(name)}`;
+
+/** The throttle keys of a login attempt, by kind (see LOGIN_LIMITS). */
+function loginKeys(name: string, address: string): Array<[ThrottleKind, string]> {
+  return [
+    ['pair', pairKey(name, address)],
+    ['address', `address:${address}`],
+    ['name', `name:${keyName(name)}`],
+  ];
+}
 export const MIN_PASSWORD_LENGTH = 12;
 
 export interface LoginResult {
@@ -120,22 +133,56 @@ export function createUserService(deps: UserServiceDeps) {
     return updated;
   }
 
-  /** Checks a password. Failures are audited and take as long as successes. */
-  async function login(name: string, password: string, meta: { ip?: string } = {}): Promise<LoginResult> {
-    const keys = [`name:${name.toLowerCase()}`, ...(meta.ip ? [`ip:${meta.ip}`] : [])];
-    const wait = Math.max(...keys.map((key) => throttle.retryAfter(key)));
-    if (wait > 0) {
+  /** The audit's account of a login attempt's name: a made-up one only short and sanitized. */
+  async function auditName(name: string, known?: boolean): Promise<string> {
+    const exists = known ?? (USER_NAME.test(name) && (await store.getUserByName(name)) !== null);
+    const clean = name.replace(/[^A-Za-z0-9._@-]/g, '?');
+    const max = exists ? 64 : 24;
+    return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+  }
+
+  /**
+   * Refuses an attempt while any of its keys must wait, auditing one entry per key and window
+   * (with the number of refused attempts) rather than one per attempt.
+   */
+  async function checkThrottle(name: string, meta: { ip?: string }): Promise<void> {
+    const address = meta.ip ?? 'unknown';
+    let worst: { kind: ThrottleKind; key: string; wait: number } | null = null;
+    for (const [kind, key] of loginKeys(name, address)) {
+      const wait = throttle.retryAfter(key, LOGIN_LIMITS[kind]);
+      if (wait > (worst?.wait ?? 0)) worst = { kind, key, wait };
+    }
+    if (!worst) return;
+    const attempts = throttle.refused(worst.key);
+    if (attempts !== null) {
       await store.appendAudit([
         event(
           'user.login_throttled',
-          { type: 'user', id: 'unknown' },
-          { name: name.slice(0, 64), ip: meta.ip ?? null },
+          { type: 'system', id: 'login-throttle' },
+          {
+            limit: worst.kind,
+            ...(worst.kind === 'address' ? {} : { name: await auditName(name) }),
+            ip: meta.ip ?? null,
+            attempts,
+            retryAfter: worst.wait,
+          },
         ),
       ]);
-      throw new AgentOtpError('RATE_LIMITED', `too many failed logins; try again in ${wait} seconds`, {
-        retryAfter: wait,
-      });
     }
+    throw new AgentOtpError('RATE_LIMITED', `too many failed logins; try again in ${worst.wait} seconds`, {
+      retryAfter: worst.wait,
+    });
+  }
+
+  /**
+   * Checks a password. Failures are audited and take as long as successes. `ip` is the client
+   * address as the HTTP layer determined it (trusted proxies resolved). Failures slow that name
+   * from that address and that address, and the name everywhere only softly (see LOGIN_LIMITS),
+   * so the right password from another address still gets in.
+   */
+  async function login(name: string, password: string, meta: { ip?: string } = {}): Promise<LoginResult> {
+    const address = meta.ip ?? 'unknown';
+    await checkThrottle(name, meta);
     const user = await store.getUserByName(name);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !ok || user.status !== 'active') {
@@ -143,13 +190,15 @@ export function createUserService(deps: UserServiceDeps) {
         event(
           'user.login_failed',
           { type: 'user', id: user?.id ?? 'unknown' },
-          { name: name.slice(0, 64), ip: meta.ip ?? null },
+          { name: await auditName(name, user !== null), ip: meta.ip ?? null },
         ),
       ]);
-      for (const key of keys) throttle.fail(key);
+      for (const [, key] of loginKeys(name, address)) throttle.fail(key);
       throw new AgentOtpError('UNAUTHORIZED', 'wrong user name or password');
     }
-    throttle.clear(keys[0] as string);
+    // Only this address's count for this name: a success must not reset the address's or the
+    // name's count, or a guesser holding one account could wipe its own record.
+    throttle.clear(pairKey(name, address));
     const sessionToken = generateSecret(SESSION_PREFIX);
     const now = clock.now();
     const session: Session = {

@@ -48,15 +48,6 @@ export function intField(
   return value;
 }
 
-/**
- * The client's address for login throttling: the socket's peer under @hono/node-server. Proxy
- * headers are not trusted here; a deployment behind a proxy throttles by user name as well.
- */
-export function clientIp(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
-}
-
 /** Secure cookies only over https (directly or as reported by a TLS-terminating proxy). */
 export function isHttps(c: Context): boolean {
   return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';

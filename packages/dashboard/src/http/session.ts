@@ -84,9 +84,46 @@ export function requireRole(user: User, role: UserRole): void {
     throw new AgentOtpError('FORBIDDEN', `this needs the ${role} role; you are ${user.role}`);
 }
 
-/** Only local paths may be a post-login target, so /login?next= cannot send anyone off-site. */
+const DUMMY_ORIGIN = 'http://next.invalid';
+/**
+ * One `/`, not followed by `/`, then printable ASCII without space or `\`: the shape of every
+ * path the dashboard links to itself.
+ */
+const PLAIN_PATH = /^\/(?!\/)[\x21-\x5b\x5d-\x7e]*$/;
+
+/** Each percent-decoding of a path (a few levels deep), so `%2F`, `%252F`… are seen for what they mean. */
+function decodings(path: string): string[] | null {
+  const seen: string[] = [];
+  let current = path;
+  for (let i = 0; i < 3 && current.includes('%'); i++) {
+    try {
+      current = decodeURIComponent(current);
+    } catch {
+      return null;
+    }
+    seen.push(current);
+  }
+  return seen;
+}
+
+/**
+ * The post-login target: only a same-origin path of a strict form, else `/`. Browsers strip tabs
+ * and newlines from a Location and read `\` as `/`, so `/\t/evil`, `/\evil` or `/%2F/evil`
+ * (after a decoding proxy) could become `//evil`, another site; CR or LF would also break the
+ * header. So the value must be plain (see PLAIN_PATH), resolve against a dummy origin without
+ * leaving it, and its path must stay plain through percent-decoding.
+ */
 export function safeNext(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
+  if (typeof value !== 'string' || value.length > 2048 || !PLAIN_PATH.test(value)) return '/';
+  let url: URL;
+  try {
+    url = new URL(value, DUMMY_ORIGIN);
+  } catch {
     return '/';
-  return value;
+  }
+  if (url.origin !== DUMMY_ORIGIN) return '/';
+  const decoded = decodings(url.pathname);
+  if (!decoded?.every((path) => PLAIN_PATH.test(path))) return '/';
+  const target = url.pathname + url.search + url.hash;
+  return PLAIN_PATH.test(target) ? target : '/';
 }

@@ -1,7 +1,8 @@
 import { AgentOtpError } from '@agent-otp/core';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { DashApp, DashboardDeps } from '../deps.ts';
-import { clientIp, formFields, isHttps } from '../http/form.ts';
+import { clientAddress, createProxyTrust } from '../http/client-address.ts';
+import { formFields, isHttps } from '../http/form.ts';
 import { SESSION_COOKIE, safeNext } from '../http/session.ts';
 import { html, Layout } from '../views/layout.tsx';
 import { Alert } from '../views/parts.tsx';
@@ -47,6 +48,7 @@ function LoginPage({ next, name, error }: { next: string; name?: string; error?:
 
 /** Login and logout. The session cookie is the only credential the dashboard accepts. */
 export function loginPages(app: DashApp, deps: DashboardDeps) {
+  const proxies = createProxyTrust(deps.trustedProxies ?? []);
   app.get('/login', async (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
     if (cookie && (await deps.users.authenticateSession(cookie)))
@@ -60,7 +62,7 @@ export function loginPages(app: DashApp, deps: DashboardDeps) {
     const name = (form.name ?? '').trim();
     try {
       const { session, sessionToken } = await deps.users.login(name, form.password ?? '', {
-        ip: clientIp(c),
+        ip: clientAddress(c, proxies),
       });
       setCookie(c, SESSION_COOKIE, sessionToken, {
         httpOnly: true,

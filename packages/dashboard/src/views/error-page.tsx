@@ -1,4 +1,4 @@
-import type { User } from '@agent-otp/core';
+import { redactText, type User } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashEnv } from '../deps.ts';
 import { html, Layout } from './layout.tsx';
@@ -14,7 +14,7 @@ const TITLES: Record<number, string> = {
   500: 'Something went wrong',
 };
 
-/** An error as a page of the dashboard (never the API's JSON envelope). */
+/** An error as a page of the dashboard (never the API's JSON envelope); token-shaped text is redacted. */
 export function errorPage(c: Context<DashEnv>, status: number, message: string) {
   const user = c.get('user') as User | undefined;
   const requestId = c.get('requestId');
@@ -23,7 +23,7 @@ export function errorPage(c: Context<DashEnv>, status: number, message: string) 
     <Layout title={TITLES[status] ?? 'Error'} user={user} csrf={c.get('csrf')}>
       <section class="card error-page">
         <h1>{TITLES[status] ?? 'Error'}</h1>
-        <p>{message}</p>
+        <p>{redactText(message)}</p>
         {status >= 500 && requestId ? <p class="muted small">Request id: {requestId}</p> : null}
         <p>
           <a href="/" class="btn">

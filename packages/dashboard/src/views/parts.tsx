@@ -1,3 +1,4 @@
+import { redactText } from '@agent-otp/core';
 import type { Child } from 'hono/jsx';
 import { duration, isEmpty, iso, prettyJson, showTime } from './format.ts';
 
@@ -30,7 +31,8 @@ export const Alert = ({
   children: Child;
 }) => (
   <div class={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
-    {children}
+    {/* Alerts show error messages, which may quote input: never echo a credential. */}
+    {typeof children === 'string' ? redactText(children) : children}
   </div>
 );
 

@@ -1,4 +1,4 @@
-import { type AgentOtpError, ERROR_CODES, type ErrorCode } from '@agent-otp/core';
+import { type AgentOtpError, ERROR_CODES, type ErrorCode, redactSecrets, redactText } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './env.ts';
@@ -8,14 +8,18 @@ export function ok<T, S extends ContentfulStatusCode = 200>(c: Context<AppEnv>, 
   return c.json({ success: true as const, data }, (status ?? 200) as S);
 }
 
-/** The error envelope of SPEC §5, with the status the catalogue gives the code. */
+/**
+ * The error envelope of SPEC §5, with the status the catalogue gives the code. Messages and
+ * details may quote the request (a path, a value that failed validation): token-shaped text in
+ * them is redacted, so an error body never echoes a credential.
+ */
 export function fail(c: Context<AppEnv>, code: ErrorCode, message?: string, details?: unknown) {
   const body = {
     success: false as const,
     error: {
       code,
-      message: message ?? ERROR_CODES[code].message,
-      ...(details === undefined ? {} : { details }),
+      message: redactText(message ?? ERROR_CODES[code].message),
+      ...(details === undefined ? {} : { details: redactSecrets(details) }),
       requestId: c.get('requestId'),
     },
   };
