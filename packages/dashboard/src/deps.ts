@@ -1,6 +1,7 @@
 import type {
   AgentService,
   ApprovalService,
+  AuditAnchor,
   Clock,
   PermissionEvents,
   PermissionService,
@@ -36,6 +37,8 @@ export interface DashboardDeps {
   policy: PolicyView;
   clock: Clock;
   logger?: DashboardLogger;
+  /** The audit chain's signed checkpoints; without them the chain status says "not anchored". */
+  auditAnchor?: AuditAnchor;
   /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
   keepaliveMs?: number;
 }

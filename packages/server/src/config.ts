@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
   AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
   AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
+  AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
 });
 
 export interface Config {
@@ -43,6 +45,9 @@ export interface Config {
   /** Password of the `admin` user created on first start; generated and printed once when absent. */
   adminPassword: string | undefined;
   sessionTtlSeconds: number;
+  /** Signed checkpoints of the audit chain's head, kept outside the database. */
+  auditCheckpointFile: string;
+  auditCheckpointIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -73,5 +78,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     watchPolicy: e.AGENT_OTP_POLICY_WATCH === 'true',
     adminPassword: e.AGENT_OTP_ADMIN_PASSWORD,
     sessionTtlSeconds: e.AGENT_OTP_SESSION_TTL,
+    auditCheckpointFile: resolve(e.AGENT_OTP_AUDIT_CHECKPOINT_FILE ?? `${dataDir}/audit-checkpoints.jsonl`),
+    auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
   };
 }

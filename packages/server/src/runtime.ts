@@ -2,6 +2,7 @@ import {
   type Clock,
   createAgentService,
   createApprovalService,
+  createCheckpointSigner,
   createLocalEvents,
   createPermissionService,
   createSecretHasher,
@@ -12,6 +13,7 @@ import {
 import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { createCheckpointFile } from './audit-checkpoints.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { createLogger } from './logger.ts';
@@ -62,6 +64,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     sessionTtlSeconds: config.sessionTtlSeconds,
   });
   const metrics = createMetrics();
+  // Checkpoints of the audit chain, signed under a key from the server secret and kept outside
+  // the database (the server writes them; `audit verify` and the dashboard check them).
+  const auditAnchor = {
+    log: createCheckpointFile(config.auditCheckpointFile),
+    signer: createCheckpointSigner(serverSecret),
+  };
   // The base of links in responses: configured, or set by startServer once the port is known.
   const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
   const app = createApp({
@@ -75,6 +83,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     metrics,
     clock,
+    auditAnchor,
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -94,6 +103,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     users,
     events,
     metrics,
+    auditAnchor,
     app,
     urls,
     async close() {
