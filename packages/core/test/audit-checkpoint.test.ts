@@ -68,7 +68,11 @@ function memoryLog(initial: string[] | null = null): CheckpointLog & { lines: st
 
 const anchorOf = (log: CheckpointLog): AuditAnchor => ({ log, signer });
 
-function checkpointerFor(chain: ReturnType<typeof memoryChain>, log: CheckpointLog, clock = createFixedClock()) {
+function checkpointerFor(
+  chain: ReturnType<typeof memoryChain>,
+  log: CheckpointLog,
+  clock = createFixedClock(),
+) {
   return createAuditCheckpointer({
     store: chain.store,
     anchor: anchorOf(log),
@@ -88,7 +92,9 @@ describe('checkpoint signer', () => {
       JSON.stringify({ ...checkpoint, hash: 'b'.repeat(64) }),
       JSON.stringify({ ...checkpoint, at: 1001 }),
       JSON.stringify({ ...checkpoint, mac: `${checkpoint.mac.slice(0, 63)}0` }),
-      JSON.stringify(createCheckpointSigner(Buffer.alloc(32, 8)).sign({ seq: 12, hash: 'a'.repeat(64) }, 1000)),
+      JSON.stringify(
+        createCheckpointSigner(Buffer.alloc(32, 8)).sign({ seq: 12, hash: 'a'.repeat(64) }, 1000),
+      ),
       JSON.stringify({ ...checkpoint, extra: 1 }),
       JSON.stringify({ ...checkpoint, seq: '12' }),
       '{"seq":',
@@ -127,7 +133,10 @@ describe('verifyAuditLog with checkpoints', () => {
     assert.equal(result.problem, 'truncated');
     assert.equal(result.missingEntries, 5);
     assert.equal(result.brokenAtSeq, 16);
-    assert.match(result.reason, /chain ends at entry 15 .* signed entry 20: the newest 5 entries were removed/);
+    assert.match(
+      result.reason,
+      /chain ends at entry 15 .* signed entry 20: the newest 5 entries were removed/,
+    );
   });
 
   it('detects a chain rewritten with recomputed hashes, even when it grew longer', async () => {
@@ -204,7 +213,10 @@ describe('createAuditCheckpointer', () => {
     chain.append(3);
     (chain.entries[5] as AuditEntry).details = { note: 'edited' };
     const outcome = await checkpointer.run({ force: true });
-    assert.deepEqual(outcome, { status: 'diverged', reason: 'entry 6 was modified (its hash does not match)' });
+    assert.deepEqual(outcome, {
+      status: 'diverged',
+      reason: 'entry 6 was modified (its hash does not match)',
+    });
     assert.equal(log.lines?.length, 1);
   });
 });

@@ -15,8 +15,6 @@ const EVERY_ENTRIES = 1000;
 /** How often the head is looked at (at most): two indexed reads when nothing happened. */
 const POLL_MS = 1000;
 
-const withoutTrailingNewline = (text: string) => (text.endsWith('\n') ? text.slice(0, -1) : text);
-
 /**
  * The checkpoint log as a file of JSON lines (mode 0600). Each append is written and flushed to
  * disk before it returns. The file stays bounded: past `2 × keep` lines it is rewritten with the
@@ -27,10 +25,15 @@ const withoutTrailingNewline = (text: string) => (text.endsWith('\n') ? text.sli
 export function createCheckpointFile(path: string, keep = 500): CheckpointLog {
   let count: number | null = null;
 
+  /**
+   * The complete lines. A last line without its newline is an append still in progress (or one a
+   * crash cut short): it is not a checkpoint yet, so it is left out rather than read as garbage.
+   */
   async function read(): Promise<string[] | null> {
     try {
       const text = await readFile(path, 'utf8');
-      return text === '' ? [] : withoutTrailingNewline(text).split('\n');
+      const end = text.lastIndexOf('\n');
+      return end < 0 ? [] : text.slice(0, end).split('\n');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -103,7 +106,8 @@ export function startAuditCheckpoints(deps: {
       return;
     }
     divergence = null;
-    if (outcome.status === 'written') logger.debug({ seq: outcome.checkpoint.seq }, 'audit checkpoint written');
+    if (outcome.status === 'written')
+      logger.debug({ seq: outcome.checkpoint.seq }, 'audit checkpoint written');
   };
 
   let busy = false;

@@ -2,10 +2,10 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import {
   type AuditEntry,
+  type AuditVerification,
   auditCsvHeader,
   auditCsvRow,
   auditJsonLine,
-  type AuditVerification,
   type Store,
   verifyAuditLog,
 } from '@agent-otp/core';
@@ -77,7 +77,12 @@ export function auditCommand(): Command {
         print(true, result, () => '');
         if (!result.ok) process.exitCode = 1;
       } else if (result.ok) {
-        print(false, result, () => `audit chain intact: ${result.entries} entries, head ${result.headHash}\n${anchorLine(result)}`);
+        print(
+          false,
+          result,
+          () =>
+            `audit chain intact: ${result.entries} entries, head ${result.headHash}\n${anchorLine(result)}`,
+        );
       } else {
         const where = result.brokenAtSeq === null ? '' : ` at entry ${result.brokenAtSeq}`;
         throw new CliError(`audit chain BROKEN${where}: ${result.reason}`);

@@ -63,7 +63,9 @@ export function createCheckpointSigner(serverSecret: Uint8Array): CheckpointSign
       if (!isCheckpointShape(value)) return { invalid: 'not a checkpoint {seq, hash, at, mac}' };
       const expected = Buffer.from(macOf(value.seq, value.hash, value.at), 'hex');
       if (!timingSafeEqual(expected, Buffer.from(value.mac, 'hex'))) {
-        return { invalid: 'its signature does not match (forged, edited, or signed under another server secret)' };
+        return {
+          invalid: 'its signature does not match (forged, edited, or signed under another server secret)',
+        };
       }
       return value;
     },

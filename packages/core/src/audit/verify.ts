@@ -35,7 +35,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * added in chain order, as for createChainVerifier. `location` names where checkpoints were looked
  * for when there were none.
  */
-export function createAuditVerifier(set: CheckpointSet | null, location: string | null = set?.location ?? null) {
+export function createAuditVerifier(
+  set: CheckpointSet | null,
+  location: string | null = set?.location ?? null,
+) {
   const chain = createChainVerifier();
   const pending = [...(set?.checkpoints ?? [])].sort((a, b) => a.seq - b.seq);
   let next = 0;
@@ -75,7 +78,8 @@ export function createAuditVerifier(set: CheckpointSet | null, location: string 
       const verdict = chain.result();
       if (!verdict.ok) return { ...verdict, problem: 'chain', anchor };
       const failed = { ok: false as const, entries: verdict.entries, anchor };
-      if (rewritten) return { ...failed, problem: 'rewritten', brokenAtSeq: rewritten.seq, reason: rewritten.reason };
+      if (rewritten)
+        return { ...failed, problem: 'rewritten', brokenAtSeq: rewritten.seq, reason: rewritten.reason };
       const bad = set?.invalid[0];
       if (set && bad) {
         return {
