@@ -164,11 +164,11 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
     });
     const { human, json } = await verify(dataDir);
     assert.equal(human.code, 1);
+    // Every checkpoint's entry was rewritten; the first one the walk meets is reported (the
+    // server may have signed an early head at start as well as the head at shutdown).
     assert.match(
       human.stderr,
-      new RegExp(
-        `^agent-otp: audit chain BROKEN at entry ${ENTRIES}: entry ${ENTRIES} is not the one the checkpoint of .* signed: the chain was rewritten\\n$`,
-      ),
+      /^agent-otp: audit chain BROKEN at entry (\d+): entry \1 is not the one the checkpoint of .* signed: the chain was rewritten\n$/,
     );
     assert.equal(json.body.problem, 'rewritten');
   });

@@ -82,7 +82,8 @@ export interface AuditCheckpoints {
 /**
  * Keeps the checkpoint log current: a timer looks at the head (never the request path) and
  * signs it every `EVERY_ENTRIES` entries or `intervalMs`, whichever comes first. When the chain
- * no longer continues the last checkpoint, nothing more is signed and the error is logged once.
+ * no longer continues the last checkpoint, nothing more is signed and the error is logged (once
+ * until it is resolved).
  */
 export function startAuditCheckpoints(deps: {
   store: Store;
@@ -96,7 +97,8 @@ export function startAuditCheckpoints(deps: {
   let divergence: string | null = null;
   const report = (outcome: CheckpointOutcome) => {
     if (outcome.status === 'diverged') {
-      if (outcome.reason !== divergence) {
+      // Once when it starts, not on every tick while it lasts.
+      if (divergence === null) {
         logger.error(
           { reason: outcome.reason, checkpoints: deps.anchor.log.location },
           'the audit chain does not continue its last checkpoint: no new checkpoints are signed; run `agent-otp audit verify`',
