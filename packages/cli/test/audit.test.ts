@@ -38,15 +38,25 @@ before(async () => {
   }
 });
 
-test('audit verify: intact chain, entry count and head hash', async () => {
+test('audit verify: intact chain, entry count and head hash; says plainly when not anchored', async () => {
   const [human, json] = await Promise.all([
     run(['audit', 'verify'], dataDir),
     run(['audit', 'verify', '--json'], dataDir),
   ]);
   assert.equal(human.code, 0, human.stderr);
-  assert.equal(human.stdout, `audit chain intact: ${ENTRIES} entries, head ${head.hash}\n`);
+  const checkpoints = join(dataDir, 'audit-checkpoints.jsonl');
+  assert.equal(
+    human.stdout,
+    `audit chain intact: ${ENTRIES} entries, head ${head.hash}\n` +
+      `not anchored: no checkpoint in ${checkpoints}, so removing the newest entries would go unnoticed (the server writes checkpoints while it runs)\n`,
+  );
   assert.equal(json.code, 0, json.stderr);
-  assert.deepEqual(JSON.parse(json.stdout), { ok: true, entries: ENTRIES, headHash: head.hash });
+  assert.deepEqual(JSON.parse(json.stdout), {
+    ok: true,
+    entries: ENTRIES,
+    headHash: head.hash,
+    anchor: { status: 'not_anchored', location: checkpoints },
+  });
 });
 
 test('audit tail -n shows the last entries', async () => {
@@ -122,8 +132,10 @@ test('audit verify: an edited entry breaks the chain, named by its number', asyn
   assert.equal(json.code, 1);
   assert.deepEqual(JSON.parse(json.stdout), {
     ok: false,
+    problem: 'chain',
     entries: tampered - 1,
     brokenAtSeq: tampered,
     reason: `entry ${tampered} was modified (its hash does not match)`,
+    anchor: { status: 'not_anchored', location: join(dataDir, 'audit-checkpoints.jsonl') },
   });
 });

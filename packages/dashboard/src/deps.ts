@@ -1,6 +1,7 @@
 import type {
   AgentService,
   ApprovalService,
+  AuditAnchor,
   Clock,
   PermissionEvents,
   PermissionService,
@@ -41,6 +42,8 @@ export interface DashboardDeps {
    * login throttling; none by default, so the header is ignored.
    */
   trustedProxies?: readonly string[];
+  /** The audit chain's signed checkpoints; without them the chain status says "not anchored". */
+  auditAnchor?: AuditAnchor;
   /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
   keepaliveMs?: number;
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createAuditCheckpointer } from '@agent-otp/core';
+import { createSqliteDriver } from '@agent-otp/store';
 import { createDashboardRuntime, type DashboardRuntime } from './helpers.ts';
 
 describe('dashboard audit and overview', () => {
@@ -110,5 +112,52 @@ describe('dashboard audit and overview', () => {
     assert.doesNotMatch(page.text, /style=/);
     const week = await dash.request('GET', '/overview?range=7d', { as: admin });
     assert.equal((week.text.match(/<g>/g) ?? []).length, 7 + 7, '7 day bars and 7 histogram bars');
+  });
+});
+
+describe('finding 13: the dashboard chain status checks the signed checkpoints', () => {
+  let dash: DashboardRuntime;
+  before(async () => {
+    dash = await createDashboardRuntime();
+    const { agent } = await dash.agent('anchored-bot');
+    for (let i = 0; i < 3; i += 1) await dash.ask(agent, 'file.read');
+  });
+  after(() => dash.close());
+
+  let admin: Awaited<ReturnType<DashboardRuntime['loginAdmin']>>;
+  const status = async () => {
+    admin ??= await dash.loginAdmin();
+    const response = await dash.request('GET', '/audit/verify', {
+      as: admin,
+      headers: { 'hx-request': 'true' },
+    });
+    return response.text;
+  };
+
+  it('says "not anchored", then the anchored entry, then the truncation', async () => {
+    assert.match(await status(), /chain intact · \d+ entries · head .* · not anchored/s);
+    const { runtime } = dash;
+    const checkpointer = createAuditCheckpointer({
+      store: runtime.store,
+      anchor: runtime.auditAnchor,
+      clock: dash.clock,
+      everyEntries: 1000,
+      intervalMs: 5000,
+    });
+    const outcome = await checkpointer.run({ force: true });
+    assert.equal(outcome.status, 'written');
+    const seq = outcome.status === 'written' ? outcome.checkpoint.seq : 0;
+    assert.match(
+      await status(),
+      new RegExp(`chain intact · ${seq} entries · head .* · anchored at entry ${seq}`, 's'),
+    );
+
+    const db = createSqliteDriver(runtime.config.databaseFile);
+    await db.run('DELETE FROM audit_log WHERE seq > ?', [seq - 2]);
+    await db.close();
+    assert.match(
+      await status(),
+      new RegExp(`chain broken at entry ${seq - 1}: truncated: .* the newest 2 entries were removed`),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import type {
   AgentService,
   ApprovalService,
+  AuditAnchor,
   Clock,
   PermissionEvents,
   PermissionService,
@@ -38,6 +39,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** The audit chain's checkpoints, checked by the dashboard's chain status. */
+  auditAnchor?: AuditAnchor;
   settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };
   /** Reverse proxies whose X-Forwarded-For the dashboard's login believes (see config). */
   trustedProxies?: readonly string[];

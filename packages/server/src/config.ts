@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
   AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
   AGENT_OTP_TRUSTED_PROXIES: z.string().default(''),
+  AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
 });
 
 export interface Config {
@@ -47,6 +49,9 @@ export interface Config {
   sessionTtlSeconds: number;
   /** Reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For names the client; none by default. */
   trustedProxies: string[];
+  /** Signed checkpoints of the audit chain's head, kept outside the database. */
+  auditCheckpointFile: string;
+  auditCheckpointIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -86,5 +91,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     adminPassword: e.AGENT_OTP_ADMIN_PASSWORD,
     sessionTtlSeconds: e.AGENT_OTP_SESSION_TTL,
     trustedProxies,
+    auditCheckpointFile: resolve(e.AGENT_OTP_AUDIT_CHECKPOINT_FILE ?? `${dataDir}/audit-checkpoints.jsonl`),
+    auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
   };
 }

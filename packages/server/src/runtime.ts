@@ -2,6 +2,7 @@ import {
   type Clock,
   createAgentService,
   createApprovalService,
+  createCheckpointSigner,
   createLocalEvents,
   createPermissionService,
   createSecretHasher,
@@ -12,6 +13,7 @@ import {
 import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { createCheckpointFile } from './audit-checkpoints.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
@@ -68,6 +70,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     sessionTtlSeconds: config.sessionTtlSeconds,
   });
   const metrics = createMetrics();
+  // Checkpoints of the audit chain, signed under a key from the server secret and kept outside
+  // the database (the server writes them; `audit verify` and the dashboard check them).
+  const auditAnchor = {
+    log: createCheckpointFile(config.auditCheckpointFile),
+    signer: createCheckpointSigner(serverSecret),
+  };
   // The base of links in responses: configured, or set by startServer once the port is known.
   const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
   const app = createApp({
@@ -82,6 +90,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     metrics,
     clock,
     trustedProxies: config.trustedProxies,
+    auditAnchor,
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -101,6 +110,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     users,
     events,
     metrics,
+    auditAnchor,
     app,
     urls,
     async close() {

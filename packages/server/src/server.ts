@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { startAuditCheckpoints } from './audit-checkpoints.ts';
 import type { Config } from './config.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 
@@ -8,7 +9,10 @@ export interface RunningServer {
   runtime: Runtime;
   url: string;
   port: number;
-  /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
+  /**
+   * Stops accepting connections, lets in-flight requests finish, signs an audit checkpoint at
+   * the head, then closes the store.
+   */
   close(): Promise<void>;
 }
 
@@ -52,6 +56,13 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     }
   }, config.sweepIntervalMs);
   sweeper.unref();
+  const checkpoints = startAuditCheckpoints({
+    store: runtime.store,
+    anchor: runtime.auditAnchor,
+    clock: runtime.clock,
+    logger,
+    intervalMs: config.auditCheckpointIntervalMs,
+  });
 
   logger.info(
     {
@@ -76,6 +87,9 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         grace.unref();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearTimeout(grace);
+        // Every request has been answered: sign the head, so nothing acknowledged can be cut
+        // unnoticed while the server is down.
+        await checkpoints.stop();
         await runtime.close();
       })();
       return closing;

@@ -2,11 +2,12 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import {
   type AuditEntry,
+  type AuditVerification,
   auditCsvHeader,
   auditCsvRow,
   auditJsonLine,
-  createChainVerifier,
   type Store,
+  verifyAuditLog,
 } from '@agent-otp/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { iso, withRuntime, writeChunk } from '../admin.ts';
@@ -50,26 +51,41 @@ function openOut(file: string): WriteStream {
   }
 }
 
+/** What the head is anchored to, for people: a missing anchor is said plainly, not hidden. */
+function anchorLine(result: AuditVerification & { ok: true }): string {
+  const { anchor } = result;
+  if (anchor.status === 'not_anchored') {
+    return `not anchored: no checkpoint in ${anchor.location ?? '(none configured)'}, so removing the newest entries would go unnoticed (the server writes checkpoints while it runs)`;
+  }
+  const behind = result.entries - anchor.seq;
+  const newer = behind > 0 ? `; ${behind} newer ${behind === 1 ? 'entry' : 'entries'} not yet anchored` : '';
+  return `anchored at entry ${anchor.seq} by a signed checkpoint of ${iso(anchor.at)} (${anchor.location})${newer}`;
+}
+
 export function auditCommand(): Command {
   const audit = new Command('audit').description('Verify, view and export the tamper-evident audit log');
 
   audit
     .command('verify')
-    .description('Check every entry’s hash and link; exit 1 naming the first broken entry')
+    .description(
+      'Check every entry’s hash and link, and the chain against its signed checkpoints; exit 1 naming the first problem',
+    )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const result = await withRuntime(async (rt) => {
-        const verifier = createChainVerifier();
-        for await (const entry of entries(rt.store)) if (!verifier.add(entry)) break;
-        return verifier.result();
-      }, READ_ONLY);
+      const result = await withRuntime((rt) => verifyAuditLog(rt.store, rt.auditAnchor), READ_ONLY);
       if (options.json) {
         print(true, result, () => '');
         if (!result.ok) process.exitCode = 1;
       } else if (result.ok) {
-        print(false, result, () => `audit chain intact: ${result.entries} entries, head ${result.headHash}`);
+        print(
+          false,
+          result,
+          () =>
+            `audit chain intact: ${result.entries} entries, head ${result.headHash}\n${anchorLine(result)}`,
+        );
       } else {
-        throw new CliError(`audit chain BROKEN at entry ${result.brokenAtSeq}: ${result.reason}`);
+        const where = result.brokenAtSeq === null ? '' : ` at entry ${result.brokenAtSeq}`;
+        throw new CliError(`audit chain BROKEN${where}: ${result.reason}`);
       }
     });
 

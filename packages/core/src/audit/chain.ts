@@ -42,10 +42,11 @@ export type ChainVerification =
 /**
  * Verifies entries in chain order (streamed page by page by the caller). Detects edited
  * entries (hash mismatch), deleted or inserted ones (sequence gap or prevHash mismatch).
+ * `from` continues after an entry already verified (its seq and hash) instead of the genesis.
  */
-export function createChainVerifier() {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+export function createChainVerifier(from?: { seq: number; hash: string }) {
+  let expectedSeq = (from?.seq ?? 0) + 1;
+  let prevHash = from?.hash ?? GENESIS_HASH;
   let count = 0;
   let failure: { brokenAtSeq: number; reason: string } | null = null;
 

@@ -1,4 +1,4 @@
-import { AgentOtpError, type AuditEntry, createChainVerifier } from '@agent-otp/core';
+import { AgentOtpError, type AuditEntry, verifyAuditLog } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { html, page } from '../views/layout.tsx';
@@ -212,35 +212,35 @@ function exportResponse(deps: DashboardDeps, c: Context<DashEnv>, format: 'jsonl
   return c.body(stream);
 }
 
-/** Walks the whole chain; a broken link names the first entry that does not fit. */
-async function verifyChain(deps: DashboardDeps) {
-  const verifier = createChainVerifier();
-  let afterSeq = 0;
-  for (;;) {
-    const page = await deps.store.listAudit({ afterSeq, limit: 1000 });
-    for (const entry of page) if (!verifier.add(entry)) return verifier.result();
-    if (page.length < 1000) return verifier.result();
-    afterSeq = (page[page.length - 1] as AuditEntry).seq;
-  }
-}
-
 /** The audit log: filters, pages, exports and the hash-chain status. */
 export function auditPages(app: DashApp, deps: DashboardDeps) {
   app.get('/audit', (c) => auditList(deps, c));
   app.get('/audit/export.jsonl', (c) => exportResponse(deps, c, 'jsonl'));
   app.get('/audit/export.csv', (c) => exportResponse(deps, c, 'csv'));
   app.get('/audit/verify', async (c) => {
-    const result = await verifyChain(deps);
+    // The same check as `agent-otp audit verify`: links, hashes and the signed checkpoints.
+    const result = await verifyAuditLog(deps.store, deps.auditAnchor ?? null);
+    const anchor =
+      result.anchor.status === 'anchored' ? (
+        <>
+          {' '}
+          · anchored at entry {result.anchor.seq} (<Time ms={result.anchor.at} />)
+        </>
+      ) : (
+        <> · not anchored (no signed checkpoint yet)</>
+      );
     return html(
       c,
       result.ok ? (
         <span class="small" title={`head hash ${result.headHash}`}>
           <Badge status="intact" /> chain intact · {result.entries} entries · head{' '}
           <span class="mono">{result.headHash.slice(0, 16)}…</span>
+          {anchor}
         </span>
       ) : (
         <span class="small">
-          <Badge status="broken" /> chain broken at entry {result.brokenAtSeq}: {result.reason}
+          <Badge status="broken" /> chain broken
+          {result.brokenAtSeq === null ? '' : ` at entry ${result.brokenAtSeq}`}: {result.reason}
         </span>
       ),
     );
