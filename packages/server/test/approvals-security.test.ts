@@ -250,7 +250,7 @@ describe('approval routes: who may decide', () => {
     });
     assert.equal((await t.runtime.users.find('root-a')).status, 'active');
     const second = await userWithToken('root-b', 'admin');
-    assert.equal((await t.runtime.users.disable('root-a', ADMIN)).status, 'disabled');
+    assert.equal((await t.runtime.users.disable('root-a', ADMIN)).user.status, 'disabled');
     assert.equal((await t.runtime.users.find(second.user.id)).status, 'active');
   });
 });

@@ -1,6 +1,5 @@
 import {
   AgentOtpError,
-  type AgentStatus,
   type AuditEventInput,
   type AuditQuery,
   type PermissionPatch,
@@ -12,6 +11,7 @@ import { appendAuditEntries } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { migrateToLatest } from './migrate.ts';
 import {
+  AGENT_COLUMNS,
   type AgentRow,
   type AuditRow,
   PERMISSION_COLUMNS,
@@ -22,10 +22,10 @@ import {
   toPermission,
 } from './rows.ts';
 import { sqlApprovalMethods } from './sql-approvals.ts';
+import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 
-const AGENT_COLUMNS = 'id, name, status, key_hash, key_prefix, created_at, updated_at';
 const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`;
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
@@ -97,6 +97,7 @@ export function createSqlStore(driver: SqlDriver): Store {
   return {
     ...sqlHumanMethods(driver),
     ...sqlApprovalMethods(driver),
+    ...sqlDisableMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },
@@ -139,8 +140,6 @@ export function createSqlStore(driver: SqlDriver): Store {
     },
     updateAgentKey: (id, keyHash, keyPrefix, now, audit) =>
       updateAgent(id, 'key_hash = ?, key_prefix = ?, updated_at = ?', [keyHash, keyPrefix, now], audit),
-    setAgentStatus: (id, status: AgentStatus, now, audit) =>
-      updateAgent(id, 'status = ?, updated_at = ?', [status, now], audit),
 
     async insertPermission(permission, audit) {
       await driver.transaction(async (tx) => {
