@@ -5,7 +5,7 @@ import { AgentOtpError } from '../src/errors.ts';
 import { uninterpretedConflicts } from '../src/scope/narrow.ts';
 import type { ApprovalVote, Scope } from '../src/types.ts';
 
-let at = 0;
+const at = 0;
 const vote = (
   userName: string,
   scope: Scope | null,
@@ -18,8 +18,9 @@ const vote = (
   scope,
   ttlSeconds: null,
   reason: null,
-  createdAt: (at += 1),
-});
+  createdAt: at,
+  };
+};
 
 /** The CONFLICT refuseConflictingEdit throws, or null when the edit is accepted. */
 function refusal(base: Scope, votes: ApprovalVote[], edit: Scope): AgentOtpError | null {

@@ -85,7 +85,7 @@ describe('quorum narrowing and who may mint credentials, through the API', () =>
       event: 'permission.approved',
       limit: 1,
     });
-    assert.deepEqual([...(entry?.details.by as string[])].sort(), ['bob', 'carol', 'dave']);
+    assert.deepEqual([...((entry?.details.by ?? []) as string[])].sort(), ['bob', 'carol', 'dave']);
   });
 
   it('finding 8: a single approver may add an uninterpreted key but not change the requested value', async () => {
