@@ -5,22 +5,20 @@ import { AgentOtpError } from '../src/errors.ts';
 import { uninterpretedConflicts } from '../src/scope/narrow.ts';
 import type { ApprovalVote, Scope } from '../src/types.ts';
 
-const at = 0;
-const vote = (
-  userName: string,
-  scope: Scope | null,
-  decision: 'approve' | 'deny' = 'approve',
-): ApprovalVote => ({
-  permissionId: 'prm_x',
-  userId: `usr_${userName}`,
-  userName,
-  decision,
-  scope,
-  ttlSeconds: null,
-  reason: null,
-  createdAt: at,
+let at = 0;
+function vote(userName: string, scope: Scope | null, decision: 'approve' | 'deny' = 'approve'): ApprovalVote {
+  at += 1;
+  return {
+    permissionId: 'prm_x',
+    userId: `usr_${userName}`,
+    userName,
+    decision,
+    scope,
+    ttlSeconds: null,
+    reason: null,
+    createdAt: at,
   };
-};
+}
 
 /** The CONFLICT refuseConflictingEdit throws, or null when the edit is accepted. */
 function refusal(base: Scope, votes: ApprovalVote[], edit: Scope): AgentOtpError | null {
