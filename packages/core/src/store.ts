@@ -66,6 +66,11 @@ export interface Store {
   ): Promise<Agent | null>;
 
   // Permissions
+  /**
+   * Inserts a permission with its audit entries. Fails with AGENT_DISABLED, writing nothing, when
+   * its agent is not active in that transaction: a request racing disableAgent either commits
+   * first (and is ended by it) or is refused, so no live permission outlives the disable.
+   */
   insertPermission(permission: Permission, audit: AuditEventInput[]): Promise<void>;
   getPermission(id: string): Promise<Permission | null>;
   listPermissions(query: PermissionQuery): Promise<Page<Permission>>;

@@ -33,6 +33,11 @@ const CONSUME_USE =
   "WHERE id = ? AND status = 'approved' AND token_hash = ? AND expires_at > ? AND (uses_remaining IS NULL OR uses_remaining > 0) " +
   `RETURNING ${PERMISSION_COLUMNS}`;
 
+// A no-op UPDATE rather than a SELECT, as in sql-approvals.ts: on PostgreSQL it locks the agent
+// row, so it waits for a concurrent disable to commit and then sees its status.
+const LOCK_ACTIVE_AGENT =
+  "UPDATE agents SET updated_at = updated_at WHERE id = ? AND status = 'active' RETURNING id";
+
 /** Patchable permission fields and their columns; JSON fields are serialised on write. */
 const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
   status: 'status',
@@ -143,6 +148,11 @@ export function createSqlStore(driver: SqlDriver): Store {
 
     async insertPermission(permission, audit) {
       await driver.transaction(async (tx) => {
+        // Checked in the same transaction (and, on PostgreSQL, holding the agent row): a request
+        // racing a disable either lands first, and the disable then ends it, or is refused here.
+        if (!(await tx.get(LOCK_ACTIVE_AGENT, [permission.agentId]))) {
+          throw new AgentOtpError('AGENT_DISABLED', `agent ${permission.agentId} is not active`);
+        }
         await tx.run(INSERT_PERMISSION, permissionValues(permission));
         await appendAuditEntries(tx, audit);
       });

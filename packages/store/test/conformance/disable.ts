@@ -4,6 +4,7 @@ import type { AgentDisabled, AuditEventInput, UserDisabled } from '@agent-otp/co
 import {
   allAudit,
   eventFor,
+  hasCode,
   type MakeStore,
   makeApproved,
   makeEvent,
@@ -165,6 +166,39 @@ export function disableTests(makeStore: MakeStore): void {
       assert.equal(final?.usesRemaining, 50 - spent, 'every use that succeeded is counted, none after');
       assert.equal(ended?.revoked[0]?.usesRemaining, 50 - spent);
       assert.equal((await store.listAudit({ event: 'permission.used', limit: 100 })).length, spent);
+    });
+
+    test('insertPermission for a disabled agent is AGENT_DISABLED and writes nothing', async (store) => {
+      const agent = await seedAgent(store);
+      await store.disableAgent(agent.id, NOW, 'x', () => [makeEvent()]);
+      const before = await allAudit(store);
+      const late = makeApproved(agent.id, { tokenHash: 'late' });
+      await assert.rejects(
+        store.insertPermission(late, [eventFor(late, 'permission.requested')]),
+        hasCode('AGENT_DISABLED'),
+      );
+      assert.equal(await store.getPermission(late.id), null);
+      assert.deepEqual(await allAudit(store), before);
+    });
+
+    test('requests racing the disable: none is left approved or pending afterwards', async (store) => {
+      const agent = await seedAgent(store);
+      const inserts = Array.from({ length: 30 }, (_, i) => {
+        const p = i % 2 ? makeApproved(agent.id, { tokenHash: `h${i}` }) : makePermission(agent.id);
+        return store.insertPermission(p, [eventFor(p, 'permission.requested')]).then(
+          () => p.id,
+          () => null,
+        );
+      });
+      const disabling = store.disableAgent(agent.id, NOW, 'x', () => [makeEvent()]);
+      const landed = (await Promise.all(inserts)).filter((id) => id !== null);
+      const ended = await disabling;
+      assert.ok(ended);
+      for (const id of landed) {
+        const p = await store.getPermission(id as string);
+        assert.ok(p && (p.status === 'revoked' || p.status === 'cancelled'), `${id} is ${p?.status}`);
+      }
+      assert.equal(ended.revoked.length + ended.cancelled.length, landed.length);
     });
 
     test('disableUser deletes every session and revokes every token of that user only', async (store) => {
