@@ -149,6 +149,10 @@ export interface Store {
     now: number,
     audit: (ended: UserDisabled) => AuditEventInput[],
   ): Promise<UserDisabled | null>;
+  /**
+   * Creates a personal token; like createSession, fails with FORBIDDEN, writing nothing, unless
+   * the user is active in that transaction, so no credential minted during disableUser survives it.
+   */
   createUserToken(token: UserToken, audit: AuditEventInput): Promise<void>;
   /** The token and its user, for an unrevoked token with this hash. */
   getUserTokenByHash(tokenHash: string): Promise<UserToken | null>;

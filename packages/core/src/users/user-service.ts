@@ -94,7 +94,13 @@ export function createUserService(deps: UserServiceDeps) {
     };
     await store.createUser(
       user,
-      event('user.created', actor, { userId: user.id, name: user.name, role: user.role }),
+      // The password is a credential too: the entry names who set it up and for whom.
+      event('user.created', actor, {
+        userId: user.id,
+        name: user.name,
+        role: user.role,
+        mintedBy: mintedBy(actor),
+      }),
     );
     return { user, generatedPassword: input.password === undefined ? password : null };
   }
@@ -240,6 +246,9 @@ export function createUserService(deps: UserServiceDeps) {
         'FORBIDDEN',
         `only ${user.name} can create their own API tokens; an admin may revoke them or disable the user`,
       );
+    }
+    if (user.status !== 'active') {
+      throw new AgentOtpError('FORBIDDEN', `user ${user.name} is disabled; enable them first`);
     }
     const token = generateSecret(USER_TOKEN_PREFIX);
     const record: UserToken = {

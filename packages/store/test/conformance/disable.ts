@@ -253,6 +253,23 @@ export function disableTests(makeStore: MakeStore): void {
       assert.equal((await verifyChain(store)).ok, true);
     });
 
+    test('no session or token can be created for a disabled user, so none can come back on enable', async (store) => {
+      const user = await seedUser(store);
+      await store.disableUser(user.id, NOW, () => [makeEvent()]);
+      const before = await allAudit(store);
+      const session = makeSession(user.id);
+      const token = makeUserToken(user.id);
+      await assert.rejects(store.createSession(session, userEvent(user, 'user.login')), hasCode('FORBIDDEN'));
+      await assert.rejects(
+        store.createUserToken(token, userEvent(user, 'user.token_created')),
+        hasCode('FORBIDDEN'),
+      );
+      await store.updateUser(user.id, { status: 'active' }, NOW + 1, userEvent(user, 'user.enabled'));
+      assert.equal(await store.getSessionByHash(session.tokenHash), null);
+      assert.equal(await store.getUserTokenByHash(token.tokenHash), null);
+      assert.equal((await allAudit(store)).length, before.length + 1);
+    });
+
     test('disableUser of an unknown user is null; an unwritable audit entry changes nothing', async (store) => {
       const user = await seedUser(store);
       assert.equal(await store.disableUser('usr_doesnotexist00', NOW, () => [makeEvent()]), null);
