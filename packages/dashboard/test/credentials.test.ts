@@ -38,7 +38,7 @@ describe('credentials over the web: who may mint them, and disabling ends them',
       as: admin,
       form: { _csrf: admin.csrf, name: 'sock-puppet' },
     });
-    assert.notEqual(minted.status, 200);
+    assert.equal(minted.status, 404);
     assert.doesNotMatch(minted.text, UAT);
     assert.deepEqual(await dash.runtime.users.listTokens('bob'), []);
     const users = await dash.request('GET', '/users', { as: admin });
