@@ -113,14 +113,15 @@ describe('credentials over the web: who may mint them, and disabling ends them',
     assert.equal((await dash.runtime.store.getPermission(id))?.status, 'approved');
   });
 
-  it('finding 7: every login records the session it minted, who minted it and for whom', async () => {
+  it('finding 7: every login records who minted the session and for whom', async () => {
     await dash.loginAdmin();
     const adminId = (await dash.runtime.users.find('admin')).id;
     const logins = await dash.runtime.store.listAudit({ event: 'user.login', limit: 100 });
     const last = logins.at(-1);
     assert.deepEqual(last?.details.mintedBy, { type: 'user', id: adminId });
     assert.equal(last?.details.userId, adminId);
-    assert.match(String(last?.details.sessionId), /^ses/);
+    // Not the session id: it shares the ses_ prefix of session secrets, which the audit never holds.
+    assert.doesNotMatch(JSON.stringify(last), /ses_/);
   });
 
   it('finding 10: disabling an agent revokes its tokens and cancels its requests; enabling issues a new key', async () => {

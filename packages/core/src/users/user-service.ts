@@ -199,7 +199,6 @@ export function createUserService(deps: UserServiceDeps) {
         name: user.name,
         ip: meta.ip ?? null,
         userId: user.id,
-        sessionId: session.id,
         mintedBy: mintedBy(self),
       }),
     );
