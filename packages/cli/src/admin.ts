@@ -48,7 +48,11 @@ export async function withRuntime<T>(
   }
 }
 
-/** Who the audit log names for changes made from this command line. */
+/**
+ * Who the audit log names for changes made from this command line: a system actor, not a user,
+ * because it acts with the host's direct access to the database rather than as a person who
+ * logged in. `cli:<os user>` says which account on the host ran it.
+ */
 export function cliActor(): Actor {
   let name: string;
   try {
@@ -57,7 +61,7 @@ export function cliActor(): Actor {
     // Containers often run under a uid with no passwd entry; userInfo throws there.
     name = process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
-  return { type: 'user', id: `cli:${name}` };
+  return { type: 'system', id: `cli:${name}` };
 }
 
 /** Writes a chunk and waits when the stream is full, so a large export does not buffer in memory. */

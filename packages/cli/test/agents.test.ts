@@ -75,10 +75,13 @@ test('rotate prints a new key; the old one stops authenticating', async () => {
   created = { ...created, apiKey: rotated.apiKey, keyPrefix: rotated.keyPrefix };
 });
 
-test('disable refuses the key; list shows it; enable restores it', async () => {
+test('disable refuses the key; list shows it; enable issues a new key and the old one stays dead', async () => {
   const disabled = await run(['agents', 'disable', created.id], dataDir);
   assert.equal(disabled.code, 0, disabled.stderr);
-  assert.equal(disabled.stdout, `agent deploy-bot (${created.id}) is disabled\n`);
+  assert.equal(
+    disabled.stdout,
+    `agent deploy-bot (${created.id}) is disabled; 0 unspent token(s) revoked, 0 pending request(s) cancelled\n`,
+  );
   assert.equal(await authenticate(created.apiKey), 'AGENT_DISABLED');
 
   const list = await run(['agents', 'list'], dataDir);
@@ -88,10 +91,18 @@ test('disable refuses the key; list shows it; enable restores it', async () => {
     new RegExp(`^${created.id}\\s+deploy-bot\\s+disabled\\s+${created.keyPrefix}\\s`, 'm'),
   );
 
+  // Finding 10: enabling never brings the old key back; it prints a new one, once.
   const enabled = await run(['agents', 'enable', 'deploy-bot', '--json'], dataDir);
   assert.equal(enabled.code, 0, enabled.stderr);
-  assert.equal(JSON.parse(enabled.stdout).status, 'active');
-  assert.equal(await authenticate(created.apiKey), 'deploy-bot');
+  assert.match(enabled.stderr, /not shown again/);
+  const fresh = JSON.parse(enabled.stdout);
+  assert.match(fresh.apiKey, API_KEY);
+  assert.equal(await authenticate(created.apiKey), 'UNAUTHORIZED');
+  assert.equal(await authenticate(fresh.apiKey), 'deploy-bot');
+  const again = await run(['agents', 'enable', 'deploy-bot'], dataDir);
+  assert.equal(again.code, 1, 'enabling an active agent would silently replace its key');
+  assert.match(again.stderr, /already active; rotate its key instead/);
+  created = { ...created, apiKey: fresh.apiKey, keyPrefix: fresh.keyPrefix };
 });
 
 test('an unknown agent exits 1 naming it', async () => {
@@ -108,9 +119,13 @@ test('the audit log names the CLI user as the actor of each change', async () =>
       entries.map((e) => e.event),
       ['agent.created', 'agent.key_rotated', 'agent.disabled', 'agent.enabled'],
     );
+    // The host acts as the system, naming the OS account; every minted key says who minted it.
     for (const e of entries) {
-      assert.equal(e.actor.type, 'user');
+      assert.equal(e.actor.type, 'system');
       assert.match(e.actor.id, /^cli:.+/);
+    }
+    for (const e of entries.filter((x) => x.event !== 'agent.disabled')) {
+      assert.deepEqual(e.details.mintedBy, e.actor, e.event);
     }
   } finally {
     await runtime.close();

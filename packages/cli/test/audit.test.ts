@@ -101,7 +101,7 @@ test('audit export: every entry as JSONL (stdout) and CSV (file)', async () => {
   );
   assert.match(
     first ?? '',
-    /^1,aud_[^,]+,20\d\d-[^,]+Z,agent\.created,user,cli:test,agt_[^,]+,,,"\{""name"":""audited-bot""\}",0{64},[0-9a-f]{64}$/,
+    /^1,aud_[^,]+,20\d\d-[^,]+Z,agent\.created,user,cli:test,agt_[^,]+,,,"\{""name"":""audited-bot"",""keyPrefix"":""ak_[^"]+"",""mintedBy"":\{""type"":""user"",""id"":""cli:test""\}\}",0{64},[0-9a-f]{64}$/,
   );
   assert.ok(second?.includes(`"{""i"":0,""note"":""a, \\""quoted\\""\\nline""}"`), second);
   assert.equal(text.split('\r\n').length, ENTRIES + 2, 'header, rows, trailing empty line');

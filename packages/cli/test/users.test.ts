@@ -92,13 +92,38 @@ test('token create prints a uat_ token once; it authenticates as the user', asyn
   assert.equal(listed.id, created.id);
   assert.equal(listed.label, 'laptop');
   assert.ok(!Number.isNaN(Date.parse(listed.revokedAt)));
+
+  // Finding 7: the host may mint for a named user, and the audit says precisely who did.
+  const runtime = await runtimeFor(dataDir);
+  try {
+    const [entry] = await runtime.store.listAudit({ event: 'user.token_created', limit: 10 });
+    assert.equal(entry?.actor.type, 'system');
+    assert.match(entry?.actor.id ?? '', /^cli:.+/);
+    assert.deepEqual(entry?.details.mintedBy, entry?.actor);
+    assert.equal(entry?.details.userId, created.user.id);
+  } finally {
+    await runtime.close();
+  }
 });
 
-test('disable refuses the login; list shows users without hashes', async () => {
+test('disable refuses the login and revokes tokens for good; list shows users without hashes', async () => {
+  const token = JSON.parse(
+    (await run(['users', 'token', 'create', '--name', 'alice', '--json'], dataDir)).stdout,
+  ).token;
+  assert.equal(await tokenUser(token), 'alice');
   const disabled = await run(['users', 'disable', 'alice'], dataDir);
   assert.equal(disabled.code, 0, disabled.stderr);
-  assert.match(disabled.stdout, /^user alice \(usr_[\w-]+\) is disabled\n$/);
+  assert.match(
+    disabled.stdout,
+    /^user alice \(usr_[\w-]+\) is disabled; 1 session\(s\) ended, 1 API token\(s\) revoked\n$/,
+  );
   assert.equal(await login('alice', alicePassword), 'UNAUTHORIZED');
+  // Finding 10: enabling lets alice log in again, but her old token stays revoked.
+  const enabled = await run(['users', 'enable', 'alice'], dataDir);
+  assert.equal(enabled.code, 0, enabled.stderr);
+  assert.equal(await tokenUser(token), null);
+  assert.equal(await login('alice', alicePassword), 'approver');
+  assert.equal((await run(['users', 'disable', 'alice'], dataDir)).code, 0);
 
   const list = await run(['users', 'list'], dataDir);
   assert.equal(list.code, 0, list.stderr);

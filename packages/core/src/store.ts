@@ -1,6 +1,5 @@
 import type {
   Agent,
-  AgentStatus,
   ApprovalVote,
   AuditEntry,
   AuditEventInput,
@@ -40,10 +39,38 @@ export interface Store {
     now: number,
     audit: AuditEventInput,
   ): Promise<Agent | null>;
-  /** Sets active/disabled. Null when absent. */
-  setAgentStatus(id: string, status: AgentStatus, now: number, audit: AuditEventInput): Promise<Agent | null>;
+  /**
+   * Disables an agent and ends what it holds, in one transaction: its `approved` permissions
+   * whose lifetime has not run out become `revoked`, its unexpired `pending` ones `cancelled`
+   * (both with `reason`, `decidedAt` kept or set to `now`), and the entries `audit` builds from
+   * what was ended are written with them, or nothing happens. The key hash stays, so the old key
+   * is answered "disabled"; only enableAgent, with a new key, makes the agent active again.
+   * Null when absent.
+   */
+  disableAgent(
+    id: string,
+    now: number,
+    reason: string,
+    audit: (ended: AgentDisabled) => AuditEventInput[],
+  ): Promise<AgentDisabled | null>;
+  /**
+   * Re-enables an agent with a NEW key in one step: status `active` and the key hash replaced
+   * together, so a key from before the disable can never work again. Null when absent.
+   */
+  enableAgent(
+    id: string,
+    keyHash: string,
+    keyPrefix: string,
+    now: number,
+    audit: AuditEventInput,
+  ): Promise<Agent | null>;
 
   // Permissions
+  /**
+   * Inserts a permission with its audit entries. Fails with AGENT_DISABLED, writing nothing, when
+   * its agent is not active in that transaction: a request racing disableAgent either commits
+   * first (and is ended by it) or is refused, so no live permission outlives the disable.
+   */
   insertPermission(permission: Permission, audit: AuditEventInput[]): Promise<void>;
   getPermission(id: string): Promise<Permission | null>;
   listPermissions(query: PermissionQuery): Promise<Page<Permission>>;
@@ -109,12 +136,23 @@ export interface Store {
   getUser(id: string): Promise<User | null>;
   getUserByName(name: string): Promise<User | null>;
   listUsers(): Promise<User[]>;
-  updateUser(
+  /** Patches a user. Disabling is not a patch: it goes through disableUser, which ends credentials. */
+  updateUser(id: string, patch: UserPatch, now: number, audit: AuditEventInput): Promise<User | null>;
+  /**
+   * Disables a user and ends its credentials for good, in one transaction: every session is
+   * deleted, every unrevoked personal token revoked (`revokedAt = now`), and the entries `audit`
+   * builds from what was ended are written with them, or nothing happens. Enabling later
+   * (updateUser) brings none of them back. Null when absent.
+   */
+  disableUser(
     id: string,
-    patch: Partial<Pick<User, 'status' | 'role' | 'passwordHash'>>,
     now: number,
-    audit: AuditEventInput,
-  ): Promise<User | null>;
+    audit: (ended: UserDisabled) => AuditEventInput[],
+  ): Promise<UserDisabled | null>;
+  /**
+   * Creates a personal token; like createSession, fails with FORBIDDEN, writing nothing, unless
+   * the user is active in that transaction, so no credential minted during disableUser survives it.
+   */
   createUserToken(token: UserToken, audit: AuditEventInput): Promise<void>;
   /** The token and its user, for an unrevoked token with this hash. */
   getUserTokenByHash(tokenHash: string): Promise<UserToken | null>;
@@ -132,6 +170,27 @@ export interface Store {
   /** Entries in chain order, filtered; `afterSeq` pages forward. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }
+
+/** What disabling an agent ended (see Store.disableAgent). */
+export interface AgentDisabled {
+  agent: Agent;
+  /** Approved permissions now `revoked`: their tokens are refused from now on. */
+  revoked: Permission[];
+  /** Pending requests now `cancelled`. */
+  cancelled: Permission[];
+}
+
+/** What disabling a user ended (see Store.disableUser). */
+export interface UserDisabled {
+  user: User;
+  /** How many browser sessions were deleted. */
+  sessionsEnded: number;
+  /** The personal API tokens revoked by it, with their new `revokedAt`. */
+  tokensRevoked: UserToken[];
+}
+
+/** The fields updateUser may change; `status` only to `active` (see Store.disableUser). */
+export type UserPatch = Partial<Pick<User, 'role' | 'passwordHash'>> & { status?: 'active' };
 
 export type PermissionPatch = Partial<
   Pick<

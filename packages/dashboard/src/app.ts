@@ -11,6 +11,7 @@ import { loginPages } from './pages/login.tsx';
 import { overviewPages } from './pages/overview.tsx';
 import { policyPages } from './pages/policies.tsx';
 import { requestPages } from './pages/requests.tsx';
+import { tokenPages } from './pages/tokens.tsx';
 import { userPages } from './pages/users.tsx';
 import { errorPage } from './views/error-page.tsx';
 
@@ -57,6 +58,7 @@ export function createDashboard(deps: DashboardDeps) {
   requestPages(app, deps);
   agentPages(app, deps);
   userPages(app, deps);
+  tokenPages(app, deps);
   policyPages(app, deps);
   auditPages(app, deps);
   overviewPages(app, deps);

@@ -51,8 +51,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     watch: config.watchPolicy,
     lenient: options.lenientPolicy,
   });
-  const agents = createAgentService({ store, clock, hasher });
   const events = createLocalEvents();
+  const agents = createAgentService({ store, clock, hasher, events });
   const permissions = createPermissionService({
     store,
     clock,

@@ -93,9 +93,9 @@ describe('approval routes: who may decide', () => {
       assert.equal((await t.call('GET', '/api/v1/approvals', { key: token })).status, 401);
     }
     await untouched(id);
-    // Re-enabling the user brings the (unrevoked) token back; the revoked one stays dead.
+    // Finding 10: disabling revoked the token for good; re-enabling the user does not revive it.
     await t.runtime.users.enable('dora', ADMIN);
-    assert.equal((await t.call('GET', '/api/v1/approvals', { key: disabled.token })).status, 200);
+    assert.equal((await t.call('GET', '/api/v1/approvals', { key: disabled.token })).status, 401);
     assert.equal((await t.call('GET', '/api/v1/approvals', { key: revoked.token })).status, 401);
   });
 
@@ -250,7 +250,7 @@ describe('approval routes: who may decide', () => {
     });
     assert.equal((await t.runtime.users.find('root-a')).status, 'active');
     const second = await userWithToken('root-b', 'admin');
-    assert.equal((await t.runtime.users.disable('root-a', ADMIN)).status, 'disabled');
+    assert.equal((await t.runtime.users.disable('root-a', ADMIN)).user.status, 'disabled');
     assert.equal((await t.runtime.users.find(second.user.id)).status, 'active');
   });
 });

@@ -10,6 +10,8 @@ import type {
 /** Column shapes as drivers return them (PostgreSQL returns bigint as string). */
 type Int = number | string;
 
+export const AGENT_COLUMNS = 'id, name, status, key_hash, key_prefix, created_at, updated_at';
+
 export interface AgentRow {
   id: string;
   name: string;

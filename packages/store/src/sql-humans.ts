@@ -11,7 +11,7 @@ import {
   type UserRow,
   type UserTokenRow,
 } from './human-rows.ts';
-import type { SqlDriver } from './sql-driver.ts';
+import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
 
 type HumanMethods = Pick<
   Store,
@@ -29,6 +29,18 @@ type HumanMethods = Pick<
   | 'deleteSession'
   | 'deleteExpiredSessions'
 >;
+
+// A no-op UPDATE rather than a SELECT: on PostgreSQL it locks the user row, so a credential
+// minted while disableUser runs waits for it, sees the user disabled and is refused; otherwise it
+// could slip in after the disable and come back to life when the user is enabled again.
+const LOCK_ACTIVE_USER =
+  "UPDATE users SET updated_at = updated_at WHERE id = ? AND status = 'active' RETURNING id";
+
+async function requireActiveUser(tx: SqlExecutor, userId: string): Promise<void> {
+  if (!(await tx.get(LOCK_ACTIVE_USER, [userId]))) {
+    throw new AgentOtpError('FORBIDDEN', `user ${userId} is disabled or does not exist`);
+  }
+}
 
 const USER_PATCH = { status: 'status', role: 'role', passwordHash: 'password_hash' } as const;
 
@@ -89,6 +101,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
 
     async createUserToken(token, audit) {
       await driver.transaction(async (tx) => {
+        await requireActiveUser(tx, token.userId);
         await tx.run(`INSERT INTO user_tokens (${USER_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`, [
           token.id,
           token.userId,
@@ -128,6 +141,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
 
     async createSession(session, audit) {
       await driver.transaction(async (tx) => {
+        await requireActiveUser(tx, session.userId);
         await tx.run(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)`, [
           session.id,
           session.userId,

@@ -1,6 +1,5 @@
 import {
   AgentOtpError,
-  type AgentStatus,
   type AuditEventInput,
   type AuditQuery,
   type PermissionPatch,
@@ -12,6 +11,7 @@ import { appendAuditEntries } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { migrateToLatest } from './migrate.ts';
 import {
+  AGENT_COLUMNS,
   type AgentRow,
   type AuditRow,
   PERMISSION_COLUMNS,
@@ -22,16 +22,21 @@ import {
   toPermission,
 } from './rows.ts';
 import { sqlApprovalMethods } from './sql-approvals.ts';
+import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 
-const AGENT_COLUMNS = 'id, name, status, key_hash, key_prefix, created_at, updated_at';
 const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`;
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
   "UPDATE permissions SET uses_remaining = CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END, status = CASE WHEN uses_remaining = 1 THEN 'used' ELSE status END, updated_at = ? " +
   "WHERE id = ? AND status = 'approved' AND token_hash = ? AND expires_at > ? AND (uses_remaining IS NULL OR uses_remaining > 0) " +
   `RETURNING ${PERMISSION_COLUMNS}`;
+
+// A no-op UPDATE rather than a SELECT, as in sql-approvals.ts: on PostgreSQL it locks the agent
+// row, so it waits for a concurrent disable to commit and then sees its status.
+const LOCK_ACTIVE_AGENT =
+  "UPDATE agents SET updated_at = updated_at WHERE id = ? AND status = 'active' RETURNING id";
 
 /** Patchable permission fields and their columns; JSON fields are serialised on write. */
 const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
@@ -97,6 +102,7 @@ export function createSqlStore(driver: SqlDriver): Store {
   return {
     ...sqlHumanMethods(driver),
     ...sqlApprovalMethods(driver),
+    ...sqlDisableMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },
@@ -139,11 +145,14 @@ export function createSqlStore(driver: SqlDriver): Store {
     },
     updateAgentKey: (id, keyHash, keyPrefix, now, audit) =>
       updateAgent(id, 'key_hash = ?, key_prefix = ?, updated_at = ?', [keyHash, keyPrefix, now], audit),
-    setAgentStatus: (id, status: AgentStatus, now, audit) =>
-      updateAgent(id, 'status = ?, updated_at = ?', [status, now], audit),
 
     async insertPermission(permission, audit) {
       await driver.transaction(async (tx) => {
+        // Checked in the same transaction (and, on PostgreSQL, holding the agent row): a request
+        // racing a disable either lands first, and the disable then ends it, or is refused here.
+        if (!(await tx.get(LOCK_ACTIVE_AGENT, [permission.agentId]))) {
+          throw new AgentOtpError('AGENT_DISABLED', `agent ${permission.agentId} is not active`);
+        }
         await tx.run(INSERT_PERMISSION, permissionValues(permission));
         await appendAuditEntries(tx, audit);
       });

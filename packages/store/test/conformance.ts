@@ -4,6 +4,7 @@ import { agentTests, lifecycleTests } from './conformance/agents.ts';
 import { deliveryTests, voteTests } from './conformance/approvals.ts';
 import { atomicityTests } from './conformance/atomicity.ts';
 import { auditTests } from './conformance/audit.ts';
+import { disableTests } from './conformance/disable.ts';
 import type { MakeStore } from './conformance/fixtures.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
@@ -33,6 +34,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     voteTests(make);
     deliveryTests(make);
     userTests(make);
+    disableTests(make);
     atomicityTests(make);
     auditTests(make);
     raceTests(make);

@@ -74,31 +74,37 @@ export function agentsCommand(): Command {
       printNewKey(options.json === true, rotated, 'rotated the key of');
     });
 
-  for (const [name, status] of [
-    ['disable', 'disabled'],
-    ['enable', 'active'],
-  ] as const) {
-    agents
-      .command(name)
-      .description(
-        status === 'disabled'
-          ? 'Disable an agent: its key is refused until it is enabled again'
-          : 'Enable a disabled agent',
-      )
-      .argument('<agent>', 'agent id (agt_…) or name')
-      .option('--json', 'print JSON')
-      .action(async (idOrName: string, options: JsonOption) => {
-        const agent = await withRuntime((rt) =>
-          status === 'disabled'
-            ? rt.agents.disable(idOrName, cliActor())
-            : rt.agents.enable(idOrName, cliActor()),
-        );
-        print(
-          options.json === true,
-          publicAgent(agent),
-          () => `agent ${agent.name} (${agent.id}) is ${status}`,
-        );
-      });
-  }
+  agents
+    .command('disable')
+    .description(
+      'Disable an agent: its key is refused, its unspent tokens are revoked and its pending requests ' +
+        'cancelled for good; enabling it later issues a new key',
+    )
+    .argument('<agent>', 'agent id (agt_…) or name')
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, options: JsonOption) => {
+      const { agent, revoked, cancelled } = await withRuntime((rt) =>
+        rt.agents.disable(idOrName, cliActor()),
+      );
+      print(
+        options.json === true,
+        { ...publicAgent(agent), revoked: revoked.map((p) => p.id), cancelled: cancelled.map((p) => p.id) },
+        () =>
+          `agent ${agent.name} (${agent.id}) is disabled; ${revoked.length} unspent token(s) revoked, ` +
+          `${cancelled.length} pending request(s) cancelled`,
+      );
+    });
+
+  agents
+    .command('enable')
+    .description(
+      'Enable a disabled agent with a NEW API key (shown once): the key it had before never works again',
+    )
+    .argument('<agent>', 'agent id (agt_…) or name')
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, options: JsonOption) => {
+      const enabled = await withRuntime((rt) => rt.agents.enable(idOrName, cliActor()));
+      printNewKey(options.json === true, enabled, 'enabled');
+    });
   return agents;
 }

@@ -28,7 +28,11 @@ export function userTokensCommand(): Command {
 
   tokens
     .command('create')
-    .description('Create an API token for a user (shown once); use it as AGENT_OTP_TOKEN')
+    .description(
+      'Create an API token for a user (shown once); use it as AGENT_OTP_TOKEN. Only here, on the ' +
+        "server's host, can a token be made for someone else; the audit log records it as minted by " +
+        'system cli:<os user>',
+    )
     .requiredOption('--name <user>', 'user id (usr_…) or name')
     .option('--label <label>', 'what the token is for, to recognise it when revoking', 'cli')
     .option('--json', 'print JSON')

@@ -105,28 +105,35 @@ export function usersCommand(): Command {
       );
     });
 
-  for (const [name, status] of [
-    ['disable', 'disabled'],
-    ['enable', 'active'],
-  ] as const) {
-    users
-      .command(name)
-      .description(
-        status === 'disabled'
-          ? 'Disable a user: their logins, sessions and API tokens are refused until enabled again'
-          : 'Enable a disabled user',
-      )
-      .argument('<user>', 'user id (usr_…) or name')
-      .option('--json', 'print JSON')
-      .action(async (idOrName: string, options: JsonOption) => {
-        const user = await withRuntime((rt) =>
-          status === 'disabled'
-            ? rt.users.disable(idOrName, cliActor())
-            : rt.users.enable(idOrName, cliActor()),
-        );
-        print(options.json === true, publicUser(user), () => `user ${user.name} (${user.id}) is ${status}`);
-      });
-  }
+  users
+    .command('disable')
+    .description(
+      'Disable a user: logins are refused, their sessions end and their API tokens are revoked for good',
+    )
+    .argument('<user>', 'user id (usr_…) or name')
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, options: JsonOption) => {
+      const { user, sessionsEnded, tokensRevoked } = await withRuntime((rt) =>
+        rt.users.disable(idOrName, cliActor()),
+      );
+      print(
+        options.json === true,
+        { ...publicUser(user), sessionsEnded, tokensRevoked: tokensRevoked.map((t) => t.id) },
+        () =>
+          `user ${user.name} (${user.id}) is disabled; ${sessionsEnded} session(s) ended, ` +
+          `${tokensRevoked.length} API token(s) revoked`,
+      );
+    });
+
+  users
+    .command('enable')
+    .description('Enable a disabled user: they log in again; revoked tokens stay revoked')
+    .argument('<user>', 'user id (usr_…) or name')
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, options: JsonOption) => {
+      const user = await withRuntime((rt) => rt.users.enable(idOrName, cliActor()));
+      print(options.json === true, publicUser(user), () => `user ${user.name} (${user.id}) is active`);
+    });
 
   users.addCommand(userTokensCommand());
   return users;

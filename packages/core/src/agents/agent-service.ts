@@ -1,15 +1,23 @@
+import { mintedBy } from '../audit/minted-by.ts';
 import type { Clock } from '../clock.ts';
 import { AgentOtpError } from '../errors.ts';
+import type { PermissionEvents } from '../events.ts';
 import { isId, newId } from '../ids.ts';
+import { permissionEvent } from '../permissions/audit-events.ts';
 import { displayPrefix, generateApiKey, looksLikeApiKey, type SecretHasher } from '../secrets.ts';
-import type { Store } from '../store.ts';
-import type { Actor, Agent, AgentStatus, AuditEventInput, JsonObject } from '../types.ts';
+import type { AgentDisabled, Store } from '../store.ts';
+import type { Actor, Agent, AuditEventInput, JsonObject } from '../types.ts';
 
 export interface AgentServiceDeps {
   store: Store;
   clock: Clock;
   hasher: SecretHasher;
+  /** Waiting agents and the inbox learn here that a disable ended their requests. */
+  events: PermissionEvents;
 }
+
+/** The reason recorded on the permissions a disable revokes or cancels. */
+export const AGENT_DISABLED_REASON = 'the agent was disabled';
 
 /** Agent names: letters, digits, dot, dash, underscore; they appear in policies as `agent`. */
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -21,7 +29,7 @@ export interface AgentWithKey {
 }
 
 /** Agent identities and their API keys (SPEC §3). Keys are shown once and stored as HMACs. */
-export function createAgentService({ store, clock, hasher }: AgentServiceDeps) {
+export function createAgentService({ store, clock, hasher, events }: AgentServiceDeps) {
   const event = (name: string, agent: Agent, actor: Actor, details: JsonObject = {}): AuditEventInput => ({
     id: newId('audit'),
     at: clock.now(),
@@ -42,6 +50,12 @@ export function createAgentService({ store, clock, hasher }: AgentServiceDeps) {
     return agent;
   }
 
+  /** A new key: the plaintext for the caller once, and what the store keeps. */
+  function mintKey() {
+    const apiKey = generateApiKey();
+    return { apiKey, keyHash: hasher.hash(apiKey), keyPrefix: displayPrefix(apiKey) };
+  }
+
   async function create(name: string, actor: Actor): Promise<AgentWithKey> {
     if (!AGENT_NAME.test(name)) {
       throw new AgentOtpError(
@@ -50,41 +64,82 @@ export function createAgentService({ store, clock, hasher }: AgentServiceDeps) {
         { field: 'name' },
       );
     }
-    const apiKey = generateApiKey();
+    const { apiKey, keyHash, keyPrefix } = mintKey();
     const now = clock.now();
     const agent: Agent = {
       id: newId('agent'),
       name,
       status: 'active',
-      keyHash: hasher.hash(apiKey),
-      keyPrefix: displayPrefix(apiKey),
+      keyHash,
+      keyPrefix,
       createdAt: now,
       updatedAt: now,
     };
-    await store.createAgent(agent, event('agent.created', agent, actor));
+    // Every key minted names who minted it (the entry's agentId says for whom).
+    await store.createAgent(
+      agent,
+      event('agent.created', agent, actor, { keyPrefix, mintedBy: mintedBy(actor) }),
+    );
     return { agent, apiKey };
   }
 
   async function rotate(idOrName: string, actor: Actor): Promise<AgentWithKey> {
     const agent = await find(idOrName);
-    const apiKey = generateApiKey();
+    const { apiKey, keyHash, keyPrefix } = mintKey();
     const updated = await store.updateAgentKey(
       agent.id,
-      hasher.hash(apiKey),
-      displayPrefix(apiKey),
+      keyHash,
+      keyPrefix,
       clock.now(),
-      event('agent.key_rotated', agent, actor, { keyPrefix: displayPrefix(apiKey) }),
+      event('agent.key_rotated', agent, actor, { keyPrefix, mintedBy: mintedBy(actor) }),
     );
     if (!updated) throw new AgentOtpError('NOT_FOUND', `agent ${idOrName} not found`);
     return { agent: updated, apiKey };
   }
 
-  async function setStatus(idOrName: string, status: AgentStatus, actor: Actor): Promise<Agent> {
+  /**
+   * Disables an agent for good as far as its credentials go: its unspent tokens are revoked and
+   * its pending requests cancelled in the same transaction, each audited, and waiters are told.
+   */
+  async function disable(idOrName: string, actor: Actor): Promise<AgentDisabled> {
     const agent = await find(idOrName);
-    const name = status === 'disabled' ? 'agent.disabled' : 'agent.enabled';
-    const updated = await store.setAgentStatus(agent.id, status, clock.now(), event(name, agent, actor));
+    const now = clock.now();
+    const reason = AGENT_DISABLED_REASON;
+    const ended = await store.disableAgent(agent.id, now, reason, ({ revoked, cancelled }) => [
+      event('agent.disabled', agent, actor, { revoked: revoked.length, cancelled: cancelled.length }),
+      ...revoked.map((p) =>
+        permissionEvent('permission.revoked', p, actor, now, { from: 'approved', reason }),
+      ),
+      ...cancelled.map((p) =>
+        permissionEvent('permission.cancelled', p, actor, now, { from: 'pending', reason }),
+      ),
+    ]);
+    if (!ended) throw new AgentOtpError('NOT_FOUND', `agent ${idOrName} not found`);
+    for (const p of [...ended.revoked, ...ended.cancelled]) {
+      events.publish({ permissionId: p.id, agentId: p.agentId, status: p.status, kind: p.status });
+    }
+    return ended;
+  }
+
+  /**
+   * Enables a disabled agent with a NEW key, shown once: the key it had before the disable
+   * never works again, so whoever took it while the agent was off gains nothing.
+   */
+  async function enable(idOrName: string, actor: Actor): Promise<AgentWithKey> {
+    const agent = await find(idOrName);
+    if (agent.status === 'active') {
+      throw new AgentOtpError('CONFLICT', `agent ${agent.name} is already active; rotate its key instead`);
+    }
+    const { apiKey, keyHash, keyPrefix } = mintKey();
+    const updated = await store.enableAgent(
+      agent.id,
+      keyHash,
+      keyPrefix,
+      clock.now(),
+      event('agent.enabled', agent, actor, { keyPrefix, mintedBy: mintedBy(actor) }),
+    );
     if (!updated) throw new AgentOtpError('NOT_FOUND', `agent ${idOrName} not found`);
-    return updated;
+    return { agent: updated, apiKey };
   }
 
   /**
@@ -107,8 +162,8 @@ export function createAgentService({ store, clock, hasher }: AgentServiceDeps) {
     rotate,
     find,
     list: () => store.listAgents(),
-    disable: (idOrName: string, actor: Actor) => setStatus(idOrName, 'disabled', actor),
-    enable: (idOrName: string, actor: Actor) => setStatus(idOrName, 'active', actor),
+    disable,
+    enable,
     authenticate,
   };
 }

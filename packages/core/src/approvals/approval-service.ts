@@ -3,9 +3,10 @@ import { AgentOtpError } from '../errors.ts';
 import type { PermissionEvents } from '../events.ts';
 import { permissionEvent } from '../permissions/audit-events.ts';
 import type { PermissionService } from '../permissions/permission-service.ts';
-import { narrowGrantedScope, usesAllowed, validateScope } from '../scope/index.ts';
+import { usesAllowed, validateScope } from '../scope/index.ts';
 import type { Store } from '../store.ts';
 import type { Actor, ApprovalVote, Permission, Scope, User } from '../types.ts';
+import { foldApprovals, refuseConflictingEdit } from './quorum-scope.ts';
 
 export interface ApprovalServiceDeps {
   store: Store;
@@ -110,7 +111,11 @@ export function createApprovalService({ store, clock, events, permissions }: App
   async function approve(user: User, id: string, input: ApproveInput = {}): Promise<DecisionOutcome> {
     requireDecider(user);
     const permission = await pendingPermission(id);
+    const base = permission.grantedScope ?? {};
     const scope = checkNarrowing(permission, input);
+    // A value the server cannot interpret, once fixed by the request or an earlier approver,
+    // cannot be changed by this vote: refused before it is recorded.
+    if (scope) refuseConflictingEdit(foldApprovals(base, await store.listApprovalVotes(id)), scope);
     const votes = await vote(user, permission, {
       permissionId: id,
       userId: user.id,
@@ -121,24 +126,15 @@ export function createApprovalService({ store, clock, events, permissions }: App
       reason: input.reason ?? null,
       createdAt: clock.now(),
     });
-    const approvals = votes.filter((v) => v.decision === 'approve');
     // One deny denies: a deny vote recorded before the quorum was counted wins, even while its
     // own transition is still on the way.
     if (votes.some((v) => v.decision === 'deny')) {
       return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
     }
-    if (approvals.length < permission.approvalsRequired)
-      return { outcome: 'vote_recorded', permission, votes };
-
-    // Every approver's narrowing applies; the lifetime starts now, at approval.
-    const granted = approvals.reduce(
-      (acc, v) => (v.scope ? narrowGrantedScope(acc, v.scope) : acc),
-      permission.grantedScope ?? {},
-    );
-    const ttl = Math.min(
-      permission.ttlSeconds,
-      ...approvals.map((v) => v.ttlSeconds ?? permission.ttlSeconds),
-    );
+    // Every counted approver's narrowing applies; the lifetime starts now, at approval.
+    const { granted, counted, ignored } = foldApprovals(base, votes);
+    if (counted.length < permission.approvalsRequired) return { outcome: 'vote_recorded', permission, votes };
+    const ttl = Math.min(permission.ttlSeconds, ...counted.map((v) => v.ttlSeconds ?? permission.ttlSeconds));
     const now = clock.now();
     // The store refuses if a deny vote has landed meanwhile: one deny denies, whatever the timing.
     const approved = await store.approvePending(
@@ -152,9 +148,10 @@ export function createApprovalService({ store, clock, events, permissions }: App
       },
       [
         permissionEvent('permission.approved', permission, actorOf(user), now, {
-          by: approvals.map((v) => v.userName),
+          by: counted.map((v) => v.userName),
           scope: granted,
           ttl,
+          ...(ignored.length > 0 ? { ignored } : {}),
         }),
       ],
     );

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../audit/canonical-json.ts';
 import type { Scope } from '../types.ts';
 import {
   COUNT_KEYS,
@@ -40,6 +41,30 @@ export function narrowGrantedScope(granted: Scope, edit: Scope): Scope {
   return narrowScope(hasCount ? granted : { ...granted, max_uses: 1 }, edit);
 }
 
+/** An edit that would change the value of a constraint the server does not interpret. */
+export interface ScopeConflict {
+  key: string;
+  current: unknown;
+  proposed: unknown;
+}
+
+/**
+ * The keys of `edit` that the server does not interpret and that `granted` already holds with a
+ * different value. For such keys the server cannot tell which value is stricter, so a narrowing
+ * may add one but not change it: combining would otherwise let the later value win, whichever
+ * it is (docs/scopes.md). Values are compared as canonical JSON (key order does not matter).
+ */
+export function uninterpretedConflicts(granted: Scope, edit: Scope): ScopeConflict[] {
+  const conflicts: ScopeConflict[] = [];
+  for (const key of Object.keys(edit)) {
+    if (classifyConstraint(key).kind !== 'unknown' || !Object.hasOwn(granted, key)) continue;
+    if (canonicalJson(granted[key]) !== canonicalJson(edit[key])) {
+      conflicts.push({ key, current: granted[key], proposed: edit[key] });
+    }
+  }
+  return conflicts;
+}
+
 /**
  * How many times a token with this scope may be used; null means unlimited. The minimum of the
  * count constraints present, 1 when none is. A malformed count counts as 1 (fail closed).
@@ -79,7 +104,9 @@ function combine(key: string, a: unknown, b: unknown): unknown {
     case 'allowed':
       return both(a, b, Array.isArray, (x, y) => intersect(x, y, (v) => v));
     case 'unknown':
-      // The server cannot tell which value is stricter; the narrowing side decides.
+      // The server cannot tell which value is stricter; the narrowing side decides. That is a
+      // policy template (the operator's word); approvers' edits never change such a value, see
+      // uninterpretedConflicts.
       return b;
   }
 }

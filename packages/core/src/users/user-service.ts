@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mintedBy } from '../audit/minted-by.ts';
 import type { Clock } from '../clock.ts';
 import { AgentOtpError } from '../errors.ts';
 import { isId, newId } from '../ids.ts';
@@ -9,7 +10,7 @@ import {
   type SecretHasher,
   USER_TOKEN_PREFIX,
 } from '../secrets.ts';
-import type { Store } from '../store.ts';
+import type { Store, UserDisabled } from '../store.ts';
 import type { Actor, AuditEventInput, JsonObject, Session, User, UserRole, UserToken } from '../types.ts';
 import { USER_ROLES } from '../types.ts';
 import { createLoginThrottle, LOGIN_LIMITS, type ThrottleKind } from './login-throttle.ts';
@@ -106,14 +107,25 @@ export function createUserService(deps: UserServiceDeps) {
     };
     await store.createUser(
       user,
-      event('user.created', actor, { userId: user.id, name: user.name, role: user.role }),
+      // The password is a credential too: the entry names who set it up and for whom.
+      event('user.created', actor, {
+        userId: user.id,
+        name: user.name,
+        role: user.role,
+        mintedBy: mintedBy(actor),
+      }),
     );
     return { user, generatedPassword: input.password === undefined ? password : null };
   }
 
-  async function setStatus(idOrName: string, status: User['status'], actor: Actor): Promise<User> {
+  /**
+   * Disables a user and ends its credentials for good: every session is deleted and every
+   * personal token revoked in the same transaction, each audited. Enabling brings none back;
+   * the user logs in again and creates new tokens.
+   */
+  async function disable(idOrName: string, actor: Actor): Promise<UserDisabled> {
     const user = await find(idOrName);
-    if (status === 'disabled' && user.role === 'admin' && user.status === 'active') {
+    if (user.role === 'admin' && user.status === 'active') {
       const admins = (await store.listUsers()).filter((u) => u.role === 'admin' && u.status === 'active');
       if (admins.length <= 1) {
         throw new AgentOtpError(
@@ -122,12 +134,33 @@ export function createUserService(deps: UserServiceDeps) {
         );
       }
     }
-    const name = status === 'disabled' ? 'user.disabled' : 'user.enabled';
+    const ended = await store.disableUser(user.id, clock.now(), ({ sessionsEnded, tokensRevoked }) => [
+      event('user.disabled', actor, {
+        userId: user.id,
+        name: user.name,
+        sessionsEnded,
+        tokensRevoked: tokensRevoked.length,
+      }),
+      ...tokensRevoked.map((t) =>
+        event('user.token_revoked', actor, {
+          userId: user.id,
+          tokenId: t.id,
+          name: t.name,
+          reason: 'the user was disabled',
+        }),
+      ),
+    ]);
+    if (!ended) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    return ended;
+  }
+
+  async function enable(idOrName: string, actor: Actor): Promise<User> {
+    const user = await find(idOrName);
     const updated = await store.updateUser(
       user.id,
-      { status },
+      { status: 'active' },
       clock.now(),
-      event(name, actor, { userId: user.id, name: user.name }),
+      event('user.enabled', actor, { userId: user.id, name: user.name }),
     );
     if (!updated) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
     return updated;
@@ -208,9 +241,15 @@ export function createUserService(deps: UserServiceDeps) {
       createdAt: now,
       expiresAt: now + deps.sessionTtlSeconds * 1000,
     };
+    const self: Actor = { type: 'user', id: user.id };
     await store.createSession(
       session,
-      event('user.login', { type: 'user', id: user.id }, { name: user.name, ip: meta.ip ?? null }),
+      event('user.login', self, {
+        name: user.name,
+        ip: meta.ip ?? null,
+        userId: user.id,
+        mintedBy: mintedBy(self),
+      }),
     );
     return { user, session, sessionToken };
   }
@@ -241,8 +280,24 @@ export function createUserService(deps: UserServiceDeps) {
     await store.deleteSession(session.id, event('user.logout', { type: 'user', id: session.userId }));
   }
 
+  /**
+   * Creates a personal API token (`uat_…`), shown once. A token acts as its user, so a user may
+   * create one only for themselves: not even an admin may mint one for someone else (that would
+   * let one person cast several votes of a quorum). Only the host — a system actor such as the
+   * `agent-otp` command line, run where the database is — may create one for a named user; the
+   * audit entry records who minted it and for whom either way.
+   */
   async function createToken(idOrName: string, tokenName: string, actor: Actor) {
     const user = await find(idOrName);
+    if (actor.type !== 'system' && !(actor.type === 'user' && actor.id === user.id)) {
+      throw new AgentOtpError(
+        'FORBIDDEN',
+        `only ${user.name} can create their own API tokens; an admin may revoke them or disable the user`,
+      );
+    }
+    if (user.status !== 'active') {
+      throw new AgentOtpError('FORBIDDEN', `user ${user.name} is disabled; enable them first`);
+    }
     const token = generateSecret(USER_TOKEN_PREFIX);
     const record: UserToken = {
       id: newId('userToken'),
@@ -254,7 +309,13 @@ export function createUserService(deps: UserServiceDeps) {
     };
     await store.createUserToken(
       record,
-      event('user.token_created', actor, { userId: user.id, tokenId: record.id, name: record.name }),
+      event('user.token_created', actor, {
+        userId: user.id,
+        userName: user.name,
+        tokenId: record.id,
+        name: record.name,
+        mintedBy: mintedBy(actor),
+      }),
     );
     return { token, record, user };
   }
@@ -268,7 +329,14 @@ export function createUserService(deps: UserServiceDeps) {
     return user && user.status === 'active' ? user : null;
   }
 
-  async function revokeToken(tokenId: string, actor: Actor): Promise<UserToken> {
+  /**
+   * Revokes a personal token. With `ownerId`, only a token of that user (someone revoking their
+   * own); without, any token (an admin, or the host).
+   */
+  async function revokeToken(tokenId: string, actor: Actor, ownerId?: string): Promise<UserToken> {
+    if (ownerId !== undefined && !(await store.listUserTokens(ownerId)).some((t) => t.id === tokenId)) {
+      throw new AgentOtpError('NOT_FOUND', `token ${tokenId} not found or already revoked`);
+    }
     const revoked = await store.revokeUserToken(
       tokenId,
       clock.now(),
@@ -297,8 +365,8 @@ export function createUserService(deps: UserServiceDeps) {
     create,
     find,
     list: () => store.listUsers(),
-    disable: (idOrName: string, actor: Actor) => setStatus(idOrName, 'disabled', actor),
-    enable: (idOrName: string, actor: Actor) => setStatus(idOrName, 'active', actor),
+    disable,
+    enable,
     login,
     authenticateSession,
     csrfToken,

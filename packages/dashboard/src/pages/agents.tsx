@@ -50,10 +50,15 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
                       csrf={csrf}
                       label="Disable"
                       kind="btn-danger"
-                      confirm={`Disable ${a.name}?`}
+                      confirm={`Disable ${a.name}? Its pending requests are cancelled and its unspent tokens revoked for good; enabling it later issues a new key.`}
                     />
                   ) : (
-                    <ActionButton action={`/agents/${a.id}/enable`} csrf={csrf} label="Enable" />
+                    <ActionButton
+                      action={`/agents/${a.id}/enable`}
+                      csrf={csrf}
+                      label="Enable with a new key"
+                      confirm={`Enable ${a.name}? It gets a new API key, shown once; its old key never works again.`}
+                    />
                   )}
                 </td>
               ) : null}
@@ -103,14 +108,20 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
 }
 
 /** The one page that ever shows an agent's key: right after it was made. */
-function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: 'created' | 'rotated') {
+const KEY_TITLES = {
+  created: (name: string) => `Agent ${name} created`,
+  rotated: (name: string) => `New key for ${name}`,
+  enabled: (name: string) => `Agent ${name} enabled with a new key`,
+};
+
+function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: keyof typeof KEY_TITLES) {
   const body = (
     <>
       <div class="page-head">
-        <h1>{what === 'created' ? `Agent ${agent.name} created` : `New key for ${agent.name}`}</h1>
+        <h1>{KEY_TITLES[what](agent.name)}</h1>
       </div>
       <section class="card">
-        {what === 'rotated' ? <Alert kind="warn">The previous key no longer works.</Alert> : null}
+        {what === 'created' ? null : <Alert kind="warn">The previous key no longer works.</Alert>}
         <SecretOnce id="api-key" label="API key" value={apiKey} />
         <p class="small muted">
           Give it to the agent as <code>AGENT_OTP_API_KEY</code>; it authenticates with{' '}
@@ -152,11 +163,17 @@ export function agentPages(app: DashApp, deps: DashboardDeps) {
     return keyPage(c, agent, apiKey, 'rotated');
   });
 
-  for (const change of ['disable', 'enable'] as const) {
-    app.post(`/agents/:id/${change}`, async (c) => {
-      requireRole(c.get('user'), 'admin');
-      await deps.agents[change](c.req.param('id'), actor(c.get('user')));
-      return c.redirect('/agents', 303);
-    });
-  }
+  // Disabling ends the agent's tokens and pending requests for good (see AgentService.disable).
+  app.post('/agents/:id/disable', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    await deps.agents.disable(c.req.param('id'), actor(c.get('user')));
+    return c.redirect('/agents', 303);
+  });
+
+  // Enabling always issues a new key, so the one from before the disable stays dead.
+  app.post('/agents/:id/enable', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    const { agent, apiKey } = await deps.agents.enable(c.req.param('id'), actor(c.get('user')));
+    return keyPage(c, agent, apiKey, 'enabled');
+  });
 }

@@ -31,20 +31,16 @@ function UserRow({ user, me, csrf }: { user: User; me: User; csrf: string }) {
         <Time ms={user.createdAt} />
       </td>
       <td class="actions">
-        <form method="post" action={`/users/${user.id}/tokens`} class="inline">
-          <CsrfField token={csrf} />
-          <input type="hidden" name="name" value="dashboard" />
-          <button type="submit" class="btn btn-small">
-            New token
-          </button>
-        </form>{' '}
+        <a href={user.id === me.id ? '/account' : `/users/${user.id}/tokens`} class="btn btn-small">
+          Tokens
+        </a>{' '}
         {user.id === me.id ? null : user.status === 'active' ? (
           <ActionButton
             action={`/users/${user.id}/disable`}
             csrf={csrf}
             label="Disable"
             kind="btn-danger"
-            confirm={`Disable ${user.name}? Their sessions and tokens stop working.`}
+            confirm={`Disable ${user.name}? Their sessions end and their API tokens are revoked for good.`}
           />
         ) : (
           <ActionButton action={`/users/${user.id}/enable`} csrf={csrf} label="Enable" />
@@ -96,7 +92,8 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
           </button>
         </form>
         <p class="muted small">
-          Viewers read; approvers also approve and deny; admins also manage agents and users.
+          Viewers read; approvers also approve and deny; admins also manage agents and users. Each person
+          creates their own API tokens on their account page.
         </p>
       </section>
       <section class="card table-wrap">
@@ -140,7 +137,10 @@ function secretPage(c: Context<DashEnv>, title: string, label: string, value: st
   return page(c, title, 'users', body);
 }
 
-/** Users, admins only: create (a generated password is shown once), disable, enable, tokens. */
+/**
+ * Users, admins only: create (a generated password is shown once), disable (which ends the user's
+ * sessions and revokes their tokens for good), enable. Token pages are in tokens.tsx.
+ */
 export function userPages(app: DashApp, deps: DashboardDeps) {
   app.use('/users', async (c, next) => {
     requireRole(c.get('user'), 'admin');
@@ -181,12 +181,7 @@ export function userPages(app: DashApp, deps: DashboardDeps) {
     }
   });
 
-  app.post('/users/:id/tokens', async (c) => {
-    const name = ((await formFields(c)).name ?? 'dashboard').trim();
-    const { token, user } = await deps.users.createToken(c.req.param('id'), name, actor(c.get('user')));
-    const note = `A personal API token of ${user.name}, for scripts and the CLI: Authorization: Bearer …`;
-    return secretPage(c, `Token for ${user.name}`, 'Personal API token', token, note);
-  });
+  // No route creates a token for another user: each person makes their own on /account.
 
   for (const change of ['disable', 'enable'] as const) {
     app.post(`/users/:id/${change}`, async (c) => {

@@ -69,9 +69,9 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
           ) : null}
           {user && csrf ? (
             <form method="post" action="/logout" class="whoami">
-              <span class="muted small">
+              <a href="/account" class="muted small" title="Your account and API tokens">
                 {user.name} · {user.role}
-              </span>
+              </a>
               <CsrfField token={csrf} />
               <button type="submit" class="btn btn-small btn-ghost">
                 Log out

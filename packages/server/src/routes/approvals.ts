@@ -52,7 +52,7 @@ const errors = {
   401: json(ErrorBody, 'Not logged in'),
   403: json(ErrorBody, 'Not allowed'),
   404: json(ErrorBody, 'Not found'),
-  409: json(ErrorBody, 'Already decided'),
+  409: json(ErrorBody, 'Already decided or voted, or the scope changes a value already fixed'),
 };
 const security = [{ userToken: [] }];
 const body = <T extends z.ZodType>(schema: T) => ({

@@ -104,21 +104,5 @@ export function agentTests(makeStore: MakeStore): void {
       assert.equal(await store.getAgentByKeyHash('h'), null);
       assert.equal((await allAudit(store)).length, 1);
     });
-
-    test('setAgentStatus disables and re-enables, audited; unknown id is null', async (store) => {
-      const agent = await seedAgent(store);
-      const disabled = await store.setAgentStatus(
-        agent.id,
-        'disabled',
-        T0 + 1,
-        makeEvent({ agentId: agent.id }),
-      );
-      assert.deepEqual(disabled, { ...agent, status: 'disabled', updatedAt: T0 + 1 });
-      assert.equal((await store.getAgentByKeyHash(agent.keyHash))?.status, 'disabled');
-      const active = await store.setAgentStatus(agent.id, 'active', T0 + 2, makeEvent({ agentId: agent.id }));
-      assert.equal(active?.status, 'active');
-      assert.equal(await store.setAgentStatus('agt_doesnotexist00', 'disabled', T0, makeEvent()), null);
-      assert.equal((await allAudit(store)).length, 3);
-    });
   });
 }

@@ -61,10 +61,11 @@ export function atomicityTests(makeStore: MakeStore): void {
       assert.deepEqual(await store.getAgent(agent.id), agent);
     });
 
-    test('updateAgentKey and setAgentStatus', async (store) => {
+    test('updateAgentKey, disableAgent and enableAgent', async (store) => {
       const agent = await seedAgent(store);
       await failsClosed(store, (bad) => store.updateAgentKey(agent.id, 'new-hash', 'ak_new', 1, bad));
-      await failsClosed(store, (bad) => store.setAgentStatus(agent.id, 'disabled', 1, bad));
+      await failsClosed(store, (bad) => store.disableAgent(agent.id, 1, 'off', () => [bad]));
+      await failsClosed(store, (bad) => store.enableAgent(agent.id, 'new-hash', 'ak_new', 1, bad));
       assert.deepEqual(await store.getAgentByKeyHash(agent.keyHash), agent);
       assert.equal(await store.getAgentByKeyHash('new-hash'), null);
     });
@@ -120,7 +121,7 @@ export function atomicityTests(makeStore: MakeStore): void {
     test('updateUser', async (store) => {
       const user = await seedUser(store);
       await failsClosed(store, (bad) =>
-        store.updateUser(user.id, { status: 'disabled', role: 'admin' }, T0 + 1, bad),
+        store.updateUser(user.id, { status: 'active', role: 'admin' }, T0 + 1, bad),
       );
       assert.deepEqual(await store.getUser(user.id), user);
     });

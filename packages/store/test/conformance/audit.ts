@@ -37,7 +37,7 @@ export function auditTests(makeStore: MakeStore): void {
       const agent = makeAgent();
       await store.createAgent(agent, makeEvent());
       await store.appendAudit([makeEvent(), makeEvent()]);
-      await store.setAgentStatus(agent.id, 'disabled', T0, makeEvent());
+      await store.disableAgent(agent.id, T0, 'off', () => [makeEvent()]);
       const result = await verifyChain(store);
       assert.equal(result.ok, true);
       assert.equal(result.entries, 5);

@@ -57,13 +57,8 @@ export function userTests(makeStore: MakeStore): void {
     test('updateUser patches each field on its own, sets updatedAt and audits', async (store) => {
       const user = await seedUser(store);
       const other = await seedUser(store);
-      const disabled = await store.updateUser(
-        user.id,
-        { status: 'disabled' },
-        T0 + 1,
-        userEvent(user, 'user.disabled'),
-      );
-      assert.deepEqual(disabled, { ...user, status: 'disabled', updatedAt: T0 + 1 });
+      const disabled = await store.disableUser(user.id, T0 + 1, () => [userEvent(user, 'user.disabled')]);
+      assert.deepEqual(disabled?.user, { ...user, status: 'disabled', updatedAt: T0 + 1 });
       const admin = await store.updateUser(user.id, { role: 'admin' }, T0 + 2, userEvent(user, 'user.role'));
       assert.deepEqual(admin, { ...user, status: 'disabled', role: 'admin', updatedAt: T0 + 2 });
       const rehashed = await store.updateUser(
@@ -87,7 +82,7 @@ export function userTests(makeStore: MakeStore): void {
     test('updateUser of an unknown user is null and audits nothing', async (store) => {
       await seedUser(store);
       const ghost = makeUser();
-      assert.equal(await store.updateUser(ghost.id, { status: 'disabled' }, T0, userEvent(ghost, 'x')), null);
+      assert.equal(await store.updateUser(ghost.id, { status: 'active' }, T0, userEvent(ghost, 'x')), null);
       assert.equal((await allAudit(store)).length, 1);
     });
   });
