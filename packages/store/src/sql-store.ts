@@ -33,10 +33,11 @@ const CONSUME_USE =
   "WHERE id = ? AND status = 'approved' AND token_hash = ? AND expires_at > ? AND (uses_remaining IS NULL OR uses_remaining > 0) " +
   `RETURNING ${PERMISSION_COLUMNS}`;
 
-// A no-op UPDATE rather than a SELECT, as in sql-approvals.ts: on PostgreSQL it locks the agent
-// row, so it waits for a concurrent disable to commit and then sees its status.
-const LOCK_ACTIVE_AGENT =
-  "UPDATE agents SET updated_at = updated_at WHERE id = ? AND status = 'active' RETURNING id";
+// Every request runs this, so it is a read, not a no-op UPDATE (which SQLite would write to the
+// WAL each time). SQLite serialises write transactions (BEGIN IMMEDIATE), so the read sees a
+// committed disable or runs wholly before it. A PostgreSQL driver must add FOR SHARE: requests
+// of one agent then proceed in parallel while a disable's UPDATE of the row waits for them.
+const LOCK_ACTIVE_AGENT = "SELECT id FROM agents WHERE id = ? AND status = 'active'";
 
 /** Patchable permission fields and their columns; JSON fields are serialised on write. */
 const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
