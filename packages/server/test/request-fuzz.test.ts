@@ -12,6 +12,8 @@ describe('request fuzzer', () => {
     const report = await runRequestFuzzer({ requests: 4000, seed: 20261129 });
     assert.deepEqual(report.failures, []);
     assert.equal(report.sent, 4000);
-    assert.ok(report.auditEntries > 1000, `only ${report.auditEntries} audit entries were written`);
+    // The plausible half of the run must reach the paths the properties are about.
+    assert.ok(report.tokens > 100, `only ${report.tokens} tokens were granted`);
+    assert.ok(report.spent > 20, `only ${report.spent} uses succeeded`);
   });
 });

@@ -30,6 +30,10 @@ export interface FuzzReport {
   statuses: Record<string, number>;
   failures: string[];
   auditEntries: number;
+  /** Tokens the run received (auto-approved or delivered after a human approval). */
+  tokens: number;
+  /** Successful uses. */
+  spent: number;
 }
 
 /** Any credential the product issues: a prefix and a 256-bit base64url body. */
@@ -81,7 +85,10 @@ export async function runRequestFuzzer(options: FuzzOptions): Promise<FuzzReport
     };
     await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
     const auditEntries = await checkStoredState(server, secrets, fail);
-    return { sent, statuses, failures, auditEntries };
+    const grants = [...world.grants.values()];
+    const tokens = grants.filter((g) => g.token).length;
+    const spent = grants.reduce((sum, g) => sum + g.used, 0);
+    return { sent, statuses, failures, auditEntries, tokens, spent };
   } finally {
     await server.close();
   }
@@ -170,7 +177,7 @@ function nextProbe(rng: Rng, hostile: Hostile, world: World): Probe {
     ids.length > 0 && rng.int(4) !== 0
       ? (rng.pick(ids) as string)
       : encodeURIComponent(wellFormed(rng.pick([...WEIRD_STRINGS, 'perm_AAAAAAAAAAAAAAAAAAAAAA'])));
-  const agent = rng.int(world.keys.length);
+  let agent = rng.int(world.keys.length);
   // Half the probes are plausible (well-formed, mostly valid) so that permissions get granted,
   // approved and spent, and the properties about them are exercised; the rest are hostile.
   const plausible = rng.int(2) === 0;
@@ -211,8 +218,10 @@ function nextProbe(rng: Rng, hostile: Hostile, world: World): Probe {
   if (roll < 65) {
     const id = someId();
     const grant = world.grants.get(id);
+    // A plausible probe is mostly the owner acting on its own permission with its own token.
+    if (plausible && grant && rng.int(10) !== 0) agent = grant.owner;
     const verb = rng.pick(['', '/verify', '/use', '/use', '/revoke', '/events']);
-    const token = grant?.token && rng.int(3) !== 0 ? grant.token : hostile.secretString();
+    const token = grant?.token && (plausible || rng.int(3) === 0) ? grant.token : hostile.secretString();
     const body =
       verb === '' || verb === '/events'
         ? undefined
@@ -220,7 +229,12 @@ function nextProbe(rng: Rng, hostile: Hostile, world: World): Probe {
           ? hostile.body()
           : JSON.stringify({
               token,
-              actionDetails: rng.pick([undefined, hostile.value(), { path: '/data/a.txt', size: 10 }]),
+              actionDetails: rng.pick([
+                undefined,
+                hostile.value(),
+                { path: '/data/a.txt', size: 10 },
+                { path: '/data/a.txt', size: 10 },
+              ]),
               reason: rng.pick([undefined, hostile.secretString()]),
             });
     const query = verb === '' && rng.int(10) === 0 ? '?wait=0' : '';

@@ -29,7 +29,9 @@ const report = await runRequestFuzzer({
 });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`sent ${report.sent} in ${seconds} s; statuses ${JSON.stringify(report.statuses)}`);
-console.log(`audit entries checked: ${report.auditEntries}`);
+console.log(
+  `tokens granted: ${report.tokens}, uses: ${report.spent}, audit entries checked: ${report.auditEntries}`,
+);
 if (report.failures.length > 0) {
   console.error(`${report.failures.length} broken properties (seed ${seed}):`);
   for (const failure of report.failures) console.error(`  - ${failure}`);
