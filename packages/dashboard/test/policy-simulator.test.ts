@@ -14,6 +14,9 @@ const POLICY = `
 - name: "Banking approved"
   conditions: { action: { startsWith: "bank." } }
   action: auto_approve
+- name: "Tickets approved"
+  conditions: { action: { equals: "ops.run" }, context.ticket: { matches: "OPS-" } }
+  action: auto_approve
 `;
 
 describe('finding 6: the policy simulator and the inbox show a rule that could not compare a value', () => {
@@ -37,6 +40,20 @@ describe('finding 6: the policy simulator and the inbox show a rule that could n
     assert.match(sim.text, /by rule “Big transfers denied”/);
     assert.match(sim.text, /could not compare a value of the request, so it applied: context\.amount: /);
     assert.match(sim.text, /could not compare: context\.amount: (&quot;|")5000(&quot;|") is not a number/);
+  });
+
+  it('finding 4: lists the policy warnings on the policies page', async () => {
+    const viewer = await dash.user('wes', 'viewer');
+    const page = await dash.request('GET', '/policies', { as: viewer });
+    assert.equal(page.status, 200);
+    assert.match(
+      page.text,
+      /rule “Tickets approved” \(line 13\): matches (&quot;|")OPS-(&quot;|") is not anchored/,
+    );
+    assert.match(
+      page.text,
+      /rule “Tickets approved” \(line 13\): auto-approves on agent-supplied context\.ticket/,
+    );
   });
 
   it('shows approvers why a request was held', async () => {

@@ -119,6 +119,18 @@ async function policyPage(
           The file is valid: {policy.rules.length} rules in force ({policy.version}).
         </Alert>
       )}
+      {policy.warnings.length > 0 ? (
+        <Alert kind="warn">
+          Warnings (the rules still apply; see <span class="mono">agent-otp policy check</span>):
+          <ul class="policy-warnings">
+            {policy.warnings.map((w) => (
+              <li>
+                rule “{w.rule}”{w.line === null ? '' : ` (line ${w.line})`}: {w.message}
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      ) : null}
       <section class="card">
         <h2>Simulator</h2>
         <p class="muted small">
