@@ -109,8 +109,13 @@ export const NO_RULE = -1;
  * The code of a decision made by rule `position` because the request could not be compared
  * against it (UNKNOWN): below -1, so that codes ≥ 0 stay "the rule matched".
  */
-export function uncertainCode(position: number): number {
+export function undecidedCode(position: number): number {
   return -2 - position;
+}
+
+/** The position of the rule of a code below NO_RULE (the inverse of undecidedCode). */
+export function undecidedPosition(code: number): number {
+  return -2 - code;
 }
 
 /** Rule decisions by strictness, as the finder stores them. */
@@ -125,7 +130,7 @@ const STRICTNESS: Record<PolicyDecision, number> = {
 
 /**
  * Builds the search for the deciding rule, given each rule's action key, condition and decision
- * in evaluation order. Returns the rule's position when it matched, `uncertainCode(position)`
+ * in evaluation order. Returns the rule's position when it matched, `undecidedCode(position)`
  * when it decides because the request could not be compared against it, NO_RULE otherwise.
  *
  * Three-valued evaluation (truth.ts): rules are tried in order; the first that holds (TRUE)
@@ -165,11 +170,11 @@ export function buildRuleFinder(
     if (t === 0) return false;
     const kind = strictness[i] as number;
     if (t === 2) {
-      found = held >= 0 && kind === AUTO ? uncertainCode(held) : i;
+      found = held >= 0 && kind === AUTO ? undecidedCode(held) : i;
       return true;
     }
     if (kind === DENY) {
-      found = uncertainCode(i);
+      found = undecidedCode(i);
       return true;
     }
     if (kind === APPROVAL && held < 0) held = i;

@@ -1,4 +1,4 @@
-import { type ActionKey, buildRuleFinder, NO_RULE } from './action-index.ts';
+import { type ActionKey, buildRuleFinder, NO_RULE, undecidedPosition } from './action-index.ts';
 import type { Condition } from './conditions.ts';
 import type {
   Policy,
@@ -63,7 +63,7 @@ export function createPolicy(
     const code = find(input);
     if (code >= 0) return results[code] as PolicyEvaluation;
     if (code === NO_RULE) return defaultDeny;
-    const i = -2 - code;
+    const i = undecidedPosition(code);
     const unknown: string[] = [];
     (ordered[i] as CompiledRule).condition.explain(input, unknown);
     return undecided(i, unknown);
