@@ -60,8 +60,17 @@ function whyNot(
 ): string[] {
   if (typeof expectedRule !== 'string' || expectedRule === explanation.rule?.name) return [];
   const tried = explanation.rules.find((r) => r.rule === expectedRule);
-  if (tried)
+  if (tried?.unknown) {
+    return [`${JSON.stringify(expectedRule)} could not compare:`, ...tried.unknown.map((f) => `  ? ${f}`)];
+  }
+  if (tried && !tried.matched)
     return [`${JSON.stringify(expectedRule)} did not match:`, ...tried.failures.map((f) => `  - ${f}`)];
+  if (tried) {
+    return [
+      `${JSON.stringify(expectedRule)} matched, but ${JSON.stringify(explanation.rule?.name)} above it ` +
+        `might match and is stricter: ${explanation.reason ?? ''}`,
+    ];
+  }
   const rule = policy.rules.find((r) => r.name === expectedRule);
   if (!rule) return [`the policy has no rule named ${JSON.stringify(expectedRule)}`];
   const winner = explanation.rule;

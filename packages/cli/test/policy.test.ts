@@ -151,3 +151,69 @@ test('policy test: an invalid cases file names the case and the problem', async 
     `agent-otp: ${cases}: case "second" (line 4): "expect" must be one of auto_approve, require_approval, deny, got "approve"\n`,
   );
 });
+
+const WARNED_POLICY = `- name: "Transfers denied when big"
+  conditions:
+    action: { equals: "bank.transfer" }
+    context.amount: { greaterThan: 1000 }
+  action: deny
+  priority: 10
+
+- name: "Internal emails"
+  conditions:
+    action: { equals: "gmail.send" }
+    context.recipient: { matches: "@mycompany\\\\.com$" }
+  action: auto_approve
+
+- name: "Transfers"
+  conditions: { action: { startsWith: "bank." } }
+  action: auto_approve
+`;
+
+test('finding 4: policy check warns (exit 0) about unanchored regexes and unbound context', async () => {
+  const warned = file('warned.yaml', WARNED_POLICY);
+  const [human, json] = await all(
+    run(['policy', 'check', warned], dataDir),
+    run(['policy', 'check', warned, '--json'], dataDir),
+  );
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^ok: 3 rules, version pol_[0-9a-f]{16}\n$/);
+  const lines = human.stderr.trim().split('\n');
+  assert.equal(lines.length, 2, human.stderr);
+  assert.match(
+    lines[0] ?? '',
+    /^warning: .*warned\.yaml:8: rule "Internal emails": matches "@mycompany.*not anchored/,
+  );
+  assert.match(lines[1] ?? '', /^warning: .*warned\.yaml:8: rule "Internal emails": .*context\.recipient/);
+
+  assert.equal(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout);
+  assert.equal(report.ok, true);
+  assert.deepEqual(
+    report.warnings.map((w: { code: string; rule: string; line: number }) => [w.code, w.rule, w.line]),
+    [
+      ['UNANCHORED_MATCHES', 'Internal emails', 8],
+      ['UNBOUND_CONTEXT', 'Internal emails', 8],
+    ],
+  );
+});
+
+test('finding 6: policy explain shows the rule that could not compare a value, and why', async () => {
+  const policy = file('typed.yaml', WARNED_POLICY);
+  const request = '{"action":"bank.transfer","context":{"amount":"5000"}}';
+  const [human, json] = await all(
+    run(['policy', 'explain', '--file', policy, '--request', request], dataDir),
+    run(['policy', 'explain', '--file', policy, '--request', request, '--json'], dataDir),
+  );
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^decision: deny$/m);
+  assert.match(human.stdout, /^rule: +"Transfers denied when big" \(priority 10\)$/m);
+  assert.match(
+    human.stdout,
+    /^reason: +could not compare context\.amount: "5000" is not a number \(greaterThan 1000\) in rule "Transfers denied when big"$/m,
+  );
+  const explained = JSON.parse(json.stdout);
+  assert.equal(explained.decision, 'deny');
+  assert.match(explained.reason, /^context\.amount: "5000" is not a number/);
+  assert.deepEqual(explained.rules[0].unknown, ['context.amount: "5000" is not a number (greaterThan 1000)']);
+});

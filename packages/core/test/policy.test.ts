@@ -34,58 +34,89 @@ function holds(conditions: unknown, request: PolicyInput): boolean {
   return decided;
 }
 
+/** The three-valued truth of one condition map on a request, checked against explain(). */
+function truthOf(conditions: unknown, request: PolicyInput): 'true' | 'false' | 'unknown' {
+  const condition = compileConditions(conditions, '');
+  const t = condition.test(request);
+  assert.equal(condition.explain(request, []), t, 'explain disagrees with test');
+  return (['false', 'unknown', 'true'] as const)[t];
+}
+
 describe('operators', () => {
-  const cases: [string, unknown, unknown, boolean][] = [
+  // Finding 6: a present value of a type the operator cannot compare is "unknown", never false.
+  const cases: [string, unknown, unknown, boolean | 'unknown'][] = [
     // [operator, operand, actual value of context.v, expected]
     ['equals', 'a', 'a', true],
     ['equals', 'a', 'b', false],
     ['equals', 1, 1, true],
-    ['equals', 1, '1', false],
+    ['equals', 1, '1', 'unknown'],
+    ['equals', 'a', ['a'], 'unknown'],
+    ['equals', 'a', { a: 1 }, 'unknown'],
     ['equals', true, true, true],
+    ['equals', true, 'true', 'unknown'],
     ['notEquals', 'a', 'b', true],
     ['notEquals', 'a', 'a', false],
-    ['notEquals', 1, '1', true],
+    ['notEquals', 1, '1', 'unknown'],
+    ['notEquals', 'a', ['b'], 'unknown'],
     ['startsWith', 'bank.', 'bank.transfer', true],
     ['startsWith', 'bank.', 'file.bank.', false],
-    ['startsWith', 'bank.', 42, false],
+    ['startsWith', 'bank.', 42, 'unknown'],
     ['endsWith', '.com', 'a@x.com', true],
     ['endsWith', '.com', 'a@x.org', false],
-    ['endsWith', '.com', ['.com'], false],
+    ['endsWith', '.com', ['.com'], 'unknown'],
     ['contains', 'ell', 'hello', true],
     ['contains', 'xyz', 'hello', false],
     ['contains', 'b', ['a', 'b'], true],
     ['contains', 'c', ['a', 'b'], false],
     ['contains', 2, [1, 2], true],
-    ['contains', 2, '12', false],
-    ['contains', 'a', { a: 1 }, false],
+    ['contains', 2, [1, 3], false],
+    ['contains', 2, '12', 'unknown'],
+    ['contains', 'a', { a: 1 }, 'unknown'],
+    ['contains', 'a', 5, 'unknown'],
+    ['contains', 'c', ['a', 1], 'unknown'],
+    ['contains', 'c', ['a', ['c']], 'unknown'],
+    // A list where a string was meant: the substring is in an element, not an element.
+    ['contains', 'DROP', ['x DROP y'], 'unknown'],
     ['matches', '^inv-[0-9]+$', 'inv-42', true],
     ['matches', '^inv-[0-9]+$', 'inv-42x', false],
     ['matches', 'needle', 'haystack with needle inside', true],
-    ['matches', 'x', 5, false],
+    ['matches', 'x', 5, 'unknown'],
     ['in', ['a', 'b'], 'b', true],
     ['in', ['a', 'b'], 'c', false],
     ['in', [1, 2], 2, true],
-    ['in', [1, 2], '2', false],
+    ['in', [1, 2], '2', 'unknown'],
+    ['in', ['a', 1], 2, false],
+    ['in', ['a', 1], true, 'unknown'],
+    ['in', ['a'], ['a'], 'unknown'],
     ['notIn', ['a', 'b'], 'c', true],
     ['notIn', ['a', 'b'], 'a', false],
+    ['notIn', ['a', 'b'], 5, 'unknown'],
     ['lessThan', 10, 9, true],
     ['lessThan', 10, 10, false],
-    ['lessThan', 10, '9', false],
+    ['lessThan', 10, '9', 'unknown'],
     ['lessThanOrEqual', 10, 10, true],
     ['lessThanOrEqual', 10, 11, false],
     ['greaterThan', 10, 11, true],
     ['greaterThan', 10, 10, false],
-    ['greaterThan', 10, true, false],
+    ['greaterThan', 10, true, 'unknown'],
+    ['greaterThan', 1000, '5000', 'unknown'],
+    ['greaterThan', 1000, [5000], 'unknown'],
+    ['greaterThan', 1000, { v: 5000 }, 'unknown'],
     ['greaterThanOrEqual', 10, 10, true],
     ['greaterThanOrEqual', 10, 9.5, false],
     ['greaterThanOrEqual', -5, -5, true],
     ['exists', true, 'anything', true],
     ['exists', true, 0, true],
+    ['exists', true, { v: 1 }, true],
     ['exists', false, 'anything', false],
   ];
   for (const [op, operand, actual, expected] of cases) {
     it(`${op} ${JSON.stringify(operand)} on ${JSON.stringify(actual)} → ${expected}`, () => {
-      assert.equal(holds({ 'context.v': { [op]: operand } }, input({ context: { v: actual } })), expected);
+      const conditions = { 'context.v': { [op]: operand } };
+      const request = input({ context: { v: actual } });
+      assert.equal(truthOf(conditions, request), String(expected));
+      // An auto_approve rule approves only what it can confirm.
+      assert.equal(holds(conditions, request), expected === true);
     });
   }
 });
@@ -323,7 +354,7 @@ describe('explain', () => {
     assert.equal(result.rules[0]?.matched, true);
   });
 
-  it('describes type mismatches and present values for exists: false', () => {
+  it('describes failures and present values for exists: false; a false part outweighs an unknown one', () => {
     const p = rule({
       'scope.size_limit': { lessThan: 10 },
       action: { startsWith: 'x' },
@@ -334,11 +365,36 @@ describe('explain', () => {
       input({ action: 'y', scope: { size_limit: 'big' }, context: { a: 1, list: ['q'] } }),
     );
     assert.deepEqual(result.rules[0]?.failures, [
-      'scope.size_limit: "big" is not a number (lessThan 10)',
       'action: "y" does not start with "x"',
       'context.a: present (exists false)',
       'all[0]: context.list: ["q"] does not contain "z"',
     ]);
+    assert.equal(result.rules[0]?.unknown, undefined);
+  });
+
+  it('describes values it cannot compare (finding 6)', () => {
+    const p = rule({
+      'scope.size_limit': { lessThan: 10 },
+      'context.to': { endsWith: '@x.com' },
+      'context.n': { in: [1, 2] },
+      'context.list': { contains: 'z' },
+    });
+    const result = p.explain(
+      input({ scope: { size_limit: 'big' }, context: { to: ['a@x.com'], n: '1', list: [['z']] } }),
+    );
+    assert.equal(result.decision, 'deny');
+    assert.deepEqual(result.rules[0], {
+      rule: 'r',
+      priority: 0,
+      matched: false,
+      failures: [],
+      unknown: [
+        'scope.size_limit: "big" is not a number (lessThan 10)',
+        'context.to: ["a@x.com"] is not a string (endsWith "@x.com")',
+        'context.n: "1" is not a number (in [1,2])',
+        'context.list: [["z"]] has an element that is not a string (contains "z")',
+      ],
+    });
   });
 
   it('explains a default deny with every rule', () => {
@@ -371,7 +427,9 @@ describe('evaluate and explain agree, with and without the action index', () => 
       case 3:
         return { 'scope.n': { lessThan: rand(10) } };
       case 4:
-        return { 'context.tag': { exists: rand(2) === 0 } };
+        return rand(2) === 0
+          ? { 'context.tag': { exists: rand(2) === 0 } }
+          : { 'context.tag': { equals: 'x' } };
       default:
         return { agent: { notIn: ['x'] } };
     }
@@ -394,19 +452,25 @@ describe('evaluate and explain agree, with and without the action index', () => 
       }));
       const policy = loadPolicy(JSON.stringify(rules), 'random.yaml');
       for (let k = 0; k < 30; k++) {
+        // Some values of the wrong type, which the rules cannot compare (finding 6).
+        const n = [rand(12), rand(12), String(rand(12)), [rand(12)], { v: 1 }][rand(5)];
         const request = input({
           action: actions[rand(actions.length)] as string,
-          scope: rand(3) === 0 ? {} : { n: rand(12) },
-          context: rand(2) === 0 ? {} : { tag: 'x' },
+          scope: rand(3) === 0 ? {} : { n },
+          context: rand(2) === 0 ? {} : { tag: rand(3) === 0 ? ['x'] : 'x' },
           agent: rand(4) === 0 ? 'x' : 'y',
         });
         const evaluated = policy.evaluate(request);
         const explained = policy.explain(request);
-        // The reference: a plain scan in rule order, using explain's per-rule verdicts.
         assert.equal(explained.rule, evaluated.rule);
         assert.equal(explained.decision, evaluated.decision);
-        assert.equal(explained.rules.filter((r) => r.matched).length, evaluated.rule ? 1 : 0);
-        for (const r of explained.rules) assert.equal(r.matched, r.failures.length === 0);
+        assert.equal(explained.reason, evaluated.reason);
+        assert.ok(explained.rules.filter((r) => r.matched).length <= 1);
+        // Each rule either held, failed with reasons, or could not be compared, with reasons.
+        for (const r of explained.rules) {
+          const verdicts = [r.matched, r.failures.length > 0, r.unknown !== undefined];
+          assert.equal(verdicts.filter(Boolean).length, 1, JSON.stringify(r));
+        }
       }
     }
   });
@@ -594,10 +658,11 @@ describe('the action index', () => {
     if (kind === 4) return {};
     return leaf();
   };
+  // Some values of the wrong type: an index must never skip a rule that could be undecided.
   const request = () =>
     input({
       action: pick(actions),
-      scope: rand(3) === 0 ? {} : { n: rand(12) },
+      scope: rand(3) === 0 ? {} : { n: pick([rand(12), rand(12), String(rand(12)), [1]]) },
       context: rand(2) === 0 ? {} : { tag: 'x' },
       agent: rand(4) === 0 ? 'x' : 'y',
     });
@@ -618,6 +683,7 @@ describe('the action index', () => {
         const explained = policy.explain(r);
         assert.equal(explained.rule, evaluated.rule, JSON.stringify({ rules, r }));
         assert.equal(explained.decision, evaluated.decision);
+        assert.equal(explained.reason, evaluated.reason);
       }
     }
   });
@@ -625,13 +691,19 @@ describe('the action index', () => {
   it('finds the same rule as a scan, with and without the lists merged ahead', () => {
     for (let round = 0; round < 60; round++) {
       const maps = Array.from({ length: 1 + rand(30) }, () => conditions(0));
+      const decisions = maps.map(() => pick(['auto_approve', 'require_approval', 'deny'] as const));
       const compiled = maps.map((map) => compileConditions(map, ''));
       const keys = maps.map(actionKey);
-      const ahead = buildRuleFinder(keys, compiled);
-      const atDecision = buildRuleFinder(keys, compiled, 0);
+      const ahead = buildRuleFinder(keys, compiled, decisions);
+      const atDecision = buildRuleFinder(keys, compiled, decisions, 0);
+      const scan = buildRuleFinder(
+        keys.map(() => null),
+        compiled,
+        decisions,
+      );
       for (let k = 0; k < 40; k++) {
         const r = request();
-        const scanned = compiled.findIndex((c) => c.test(r));
+        const scanned = scan(r);
         assert.equal(ahead(r), scanned, JSON.stringify({ maps, r }));
         assert.equal(atDecision(r), scanned, JSON.stringify({ maps, r }));
       }

@@ -23,10 +23,20 @@ export function createPolicySource(
   options: { watch: boolean; lenient?: boolean },
 ): PolicySource {
   const read = () => loadPolicy(readFileSync(file, 'utf8'), basename(file));
+  // A valid file can still hold likely mistakes (see core's policy lint): said once per version.
+  const warn = (loaded: Policy) => {
+    for (const w of loaded.warnings) {
+      logger.warn(
+        { policyVersion: loaded.version, rule: w.rule, line: w.line, code: w.code },
+        `policy warning: rule ${JSON.stringify(w.rule)}${w.line === null ? '' : ` (line ${w.line})`}: ${w.message}`,
+      );
+    }
+  };
   let lastError: string | null = null;
   let policy: Policy;
   try {
     policy = read();
+    warn(policy);
   } catch (error) {
     // Admin tools (the CLI) must keep working when the policy file is broken, say during an
     // incident: they get a policy that denies everything. The server itself refuses to start.
@@ -47,8 +57,10 @@ export function createPolicySource(
         const changed = next.version !== policy.version;
         policy = next;
         lastError = null;
-        if (changed)
+        if (changed) {
           logger.info({ policyVersion: next.version, rules: next.rules.length }, 'policy reloaded');
+          warn(next);
+        }
         return { ok: true, version: next.version, changed };
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import { checkPolicyText, type Policy, type PolicyExplanation } from '@agent-otp/core';
+import { checkPolicyText, type Policy, type PolicyExplanation, type PolicyWarning } from '@agent-otp/core';
 import { Command } from 'commander';
 import { loadConfig } from '../admin.ts';
 import { CliError, print } from '../output.ts';
@@ -39,22 +39,42 @@ function explainText(file: string, result: PolicyExplanation): string {
   const lines = [
     `decision: ${result.decision}`,
     `rule:     ${rule ? `${JSON.stringify(rule.name)} (priority ${rule.priority})` : 'none matched (default deny)'}`,
-    `policy:   ${result.policyVersion} (${file})`,
   ];
+  // A rule that could not be compared against the request's values decided (three-valued logic).
+  if (result.reason) lines.push(`reason:   could not compare ${result.reason}`);
+  lines.push(`policy:   ${result.policyVersion} (${file})`);
   if (rule?.scopeTemplate) lines.push(`scope template: ${JSON.stringify(rule.scopeTemplate)}`);
   if (rule?.decision === 'require_approval') {
     const timeout = rule.approvalTimeout === null ? 'server default' : `${rule.approvalTimeout} s`;
     lines.push(`approvals: ${rule.approvals} (timeout: ${timeout})`);
   }
-  const missed = result.rules.filter((r) => !r.matched);
-  if (missed.length > 0) {
-    lines.push(rule ? 'higher-priority rules that did not match:' : 'rules that did not match:');
-    for (const r of missed) {
-      lines.push(`  ${JSON.stringify(r.rule)} (priority ${r.priority})`);
-      for (const failure of r.failures) lines.push(`    - ${failure}`);
+  const others = result.rules.filter((r) => !(r.rule === rule?.name && (r.matched || result.reason)));
+  if (others.length > 0) {
+    const header = result.reason
+      ? 'other rules tried, in order:'
+      : rule
+        ? 'higher-priority rules that did not match:'
+        : 'rules that did not match:';
+    lines.push(header);
+    for (const r of others) {
+      const heading = `  ${JSON.stringify(r.rule)} (priority ${r.priority})`;
+      if (r.matched) {
+        lines.push(`${heading}: matched, but a stricter rule above it might match`);
+      } else if (r.unknown) {
+        lines.push(`${heading}: could not compare`);
+        for (const why of r.unknown) lines.push(`    ? ${why}`);
+      } else {
+        lines.push(heading);
+        for (const failure of r.failures) lines.push(`    - ${failure}`);
+      }
     }
   }
   return lines.join('\n');
+}
+
+/** One warning as a compiler-style line: `file:line: rule "X": message`. */
+function warningLine(file: string, w: PolicyWarning): string {
+  return `warning: ${file}${w.line === null ? '' : `:${w.line}`}: rule ${JSON.stringify(w.rule)}: ${w.message}`;
 }
 
 export function policyCommand(): Command {
@@ -62,7 +82,9 @@ export function policyCommand(): Command {
 
   policy
     .command('check')
-    .description('Load a policy file as the server would; exit 1 with file, rule and reason if invalid')
+    .description(
+      'Load a policy file as the server would; exit 1 with file, rule and reason if invalid; warn about likely mistakes',
+    )
     .argument('<file>', 'policy YAML file')
     .option('--json', 'print JSON')
     .action((file: string, options: FileOptions) => {
@@ -74,12 +96,14 @@ export function policyCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      const { version, rules } = checked.policy;
+      const { version, rules, warnings } = checked.policy;
       print(
         options.json === true,
-        { ok: true, file, version, rules: rules.length },
+        { ok: true, file, version, rules: rules.length, warnings },
         () => `ok: ${rules.length} rule${rules.length === 1 ? '' : 's'}, version ${version}`,
       );
+      // Warnings never fail the check; on stderr, so that stdout stays the one "ok" line.
+      if (!options.json) for (const w of warnings) process.stderr.write(`${warningLine(file, w)}\n`);
     });
 
   policy

@@ -128,6 +128,8 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       ttl: ttlSeconds,
       decision: evaluation.decision,
       rule: base.policyRule,
+      // Why a rule that could not judge the request's values decided (three-valued evaluation).
+      ...(evaluation.reason ? { reason: redactSecrets(evaluation.reason) as string } : {}),
     });
 
     if (evaluation.decision === 'auto_approve') {
@@ -157,14 +159,27 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       // The scope that approval would grant (the template applied) is shown to approvers now;
       // they can narrow it further. The token itself is minted only when the agent reads it.
       const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
-      const permission: Permission = { ...base, grantedScope, expiresAt: now + timeout * 1000 };
+      const permission: Permission = {
+        ...base,
+        grantedScope,
+        expiresAt: now + timeout * 1000,
+        // Shown to approvers: the rule holds the request because it could not judge a value.
+        reason: evaluation.reason ? `held for approval: ${evaluation.reason}` : null,
+      };
       await store.insertPermission(permission, [requested]);
       announce(permission, 'created');
       return { status: 'pending', permission };
     }
-    const reason = rule ? `denied by policy rule "${rule.name}"` : 'no policy rule matched (default deny)';
+    const reason = evaluation.reason
+      ? `denied by policy: ${evaluation.reason}`
+      : rule
+        ? `denied by policy rule "${rule.name}"`
+        : 'no policy rule matched (default deny)';
     const permission: Permission = { ...base, status: 'denied', reason, decidedAt: now };
-    const denied = permissionEvent('permission.denied', permission, system, now, { by: 'policy', reason });
+    const denied = permissionEvent('permission.denied', permission, system, now, {
+      by: 'policy',
+      reason: redactSecrets(reason) as string,
+    });
     await store.insertPermission(permission, [requested, denied]);
     announce(permission, 'created');
     return { status: 'denied', permission };

@@ -1,4 +1,5 @@
 import { isPlainObject } from '../scope/validate.ts';
+import type { PolicyDecision } from '../types.ts';
 import type { Condition } from './conditions.ts';
 import type { PolicyInput } from './types.ts';
 
@@ -8,8 +9,9 @@ import type { PolicyInput } from './types.ts';
  * constraint its action meets, plus the rules with no such constraint. Indexing rules by that
  * constraint lets `evaluate` skip the others without calling a single closure: a policy of
  * 1,000 such rules costs a map lookup or two and a handful of tests, not 1,000 tests.
- * The index only ever skips rules that cannot match and tries the rest in rule order, so
- * decisions are exactly those of a full scan (the tests compare the two on random policies).
+ * The index only ever skips rules that cannot match (nor be undecided, see buildRuleFinder) and
+ * tries the rest in rule order, so decisions are exactly those of a full scan (the tests compare
+ * the two on random policies).
  */
 
 /**
@@ -100,25 +102,97 @@ function mergeSorted(lists: readonly Int32Array[]): Int32Array {
   return merged.sort();
 }
 
+/** What `buildRuleFinder` returns when no rule decides: the default deny. */
+export const NO_RULE = -1;
+
 /**
- * Builds the search for the first matching rule, given each rule's action key and condition in
- * evaluation order. Returns the rule's position, or -1 when none matches.
+ * The code of a decision made by rule `position` because the request could not be compared
+ * against it (UNKNOWN): below -1, so that codes ≥ 0 stay "the rule matched".
+ */
+export function undecidedCode(position: number): number {
+  return -2 - position;
+}
+
+/** The position of the rule of a code below NO_RULE (the inverse of undecidedCode). */
+export function undecidedPosition(code: number): number {
+  return -2 - code;
+}
+
+/** Rule decisions by strictness, as the finder stores them. */
+const AUTO = 0;
+const APPROVAL = 1;
+const DENY = 2;
+const STRICTNESS: Record<PolicyDecision, number> = {
+  auto_approve: AUTO,
+  require_approval: APPROVAL,
+  deny: DENY,
+};
+
+/**
+ * Builds the search for the deciding rule, given each rule's action key, condition and decision
+ * in evaluation order. Returns the rule's position when it matched, `undecidedCode(position)`
+ * when it decides because the request could not be compared against it, NO_RULE otherwise.
+ *
+ * Three-valued evaluation (truth.ts): rules are tried in order; the first that holds (TRUE)
+ * is the match. A rule that is UNKNOWN "might match": an auto_approve one is passed over (it does
+ * not grant what it cannot judge); a deny one decides at once (nothing is stricter); the first
+ * require_approval one is remembered. The decision is the strictest of the match (or the default
+ * deny) and the remembered rule; on a tie the match decides, since it surely applies.
  *
  * Candidates for an action come from up to three kinds of ascending position lists: the rules
  * without a key, the rules pinned to exactly that action, and those of each prefix of it in use.
  * Positions are evaluation order, so walking the lists' merge tries candidates in rule order.
  * For actions some rule names exactly, the merge is done ahead (within `maxEntries`), making
  * the common case one map lookup and one list walk. `maxEntries` is a parameter for the tests.
+ *
+ * The index only skips rules whose action constraint is FALSE, and such a rule is FALSE as a
+ * whole (FALSE AND anything is FALSE), so it can neither match nor be UNKNOWN. That holds for
+ * a string action, which a string `equals`, `in` or `startsWith` always compares; any other
+ * action value is tested against every rule.
  */
 export function buildRuleFinder(
   keys: readonly ActionKey[],
   conditions: readonly Condition[],
+  decisions: readonly PolicyDecision[],
   maxEntries = MAX_INDEX_ENTRIES,
 ): (input: PolicyInput) => number {
   const count = conditions.length;
+  const strictness = Uint8Array.from(decisions, (d) => STRICTNESS[d]);
+
+  // Scratch for one decision: `evaluate` is synchronous and conditions never re-enter it, so
+  // one set per policy suffices. `held` is the first require_approval rule that was UNKNOWN.
+  let held = -1;
+  let found = NO_RULE;
+
+  /** Tries rule `i`; returns true once the decision is made, in `found`. Truth: 0/1/2. */
+  function decides(i: number, input: PolicyInput): boolean {
+    const t = (conditions[i] as Condition).test(input);
+    if (t === 0) return false;
+    const kind = strictness[i] as number;
+    if (t === 2) {
+      found = held >= 0 && kind === AUTO ? undecidedCode(held) : i;
+      return true;
+    }
+    if (kind === DENY) {
+      found = undecidedCode(i);
+      return true;
+    }
+    if (kind === APPROVAL && held < 0) held = i;
+    return false;
+  }
+
+  /** Starts a decision; the walkers return `finish()` when they run out of candidates. */
+  const start = () => {
+    held = -1;
+    found = NO_RULE;
+  };
+  // Out of rules: the default deny, which is stricter than a remembered require_approval.
+  const finish = () => NO_RULE;
+
   const scan = (input: PolicyInput): number => {
-    for (let i = 0; i < count; i++) if ((conditions[i] as Condition).test(input)) return i;
-    return -1;
+    start();
+    for (let i = 0; i < count; i++) if (decides(i, input)) return found;
+    return finish();
   };
   if (keys.every((key) => key === null)) return scan;
 
@@ -149,8 +223,7 @@ export function buildRuleFinder(
   }
   const lengths = Int32Array.from(new Set([...prefixLists.keys()].map((p) => p.length))).sort();
 
-  // Scratch for one decision: the candidate lists and a cursor in each. `evaluate` is
-  // synchronous and conditions never re-enter it, so one set per policy suffices.
+  // The candidate lists of one decision and a cursor in each.
   const lists: Int32Array[] = [];
   const heads = new Int32Array(lengths.length + 2);
 
@@ -195,16 +268,15 @@ export function buildRuleFinder(
   }
   lists.length = 0;
 
-  function firstIn(list: Int32Array, input: PolicyInput): number {
-    for (let k = 0; k < list.length; k++) {
-      const i = list[k] as number;
-      if ((conditions[i] as Condition).test(input)) return i;
-    }
-    return -1;
+  function decideIn(list: Int32Array, input: PolicyInput): number {
+    start();
+    for (let k = 0; k < list.length; k++) if (decides(list[k] as number, input)) return found;
+    return finish();
   }
 
   /** Walks the merge of `lists[0..n)` in ascending position without building it. */
-  function firstInMerged(n: number, input: PolicyInput): number {
+  function decideInMerged(n: number, input: PolicyInput): number {
+    start();
     heads.fill(0, 0, n);
     for (;;) {
       let best = -1;
@@ -220,23 +292,23 @@ export function buildRuleFinder(
           }
         }
       }
-      if (best < 0) return -1;
+      if (best < 0) return finish();
       heads[from] = (heads[from] as number) + 1;
-      if ((conditions[best] as Condition).test(input)) return best;
+      if (decides(best, input)) return found;
     }
   }
 
   return (input: PolicyInput): number => {
     const action = input.action;
-    // No exact or prefix constraint holds for a non-string (or absent) action.
-    if (typeof action !== 'string') return firstIn(unpinned, input);
+    // A non-string action could be UNKNOWN to the indexed rules' action tests: try them all.
+    if (typeof action !== 'string') return scan(input);
     if (complete !== null) {
       const list = complete.get(action);
-      if (list !== undefined) return firstIn(list, input);
+      if (list !== undefined) return decideIn(list, input);
     }
     const n = gather(action);
-    if (n === 0) return -1;
-    if (n === 1) return firstIn(lists[0] as Int32Array, input);
-    return firstInMerged(n, input);
+    if (n === 0) return NO_RULE;
+    if (n === 1) return decideIn(lists[0] as Int32Array, input);
+    return decideInMerged(n, input);
   };
 }

@@ -2,26 +2,35 @@ import { isPlainObject } from '../scope/validate.ts';
 import { RuleError, show } from './errors.ts';
 import { type CompiledOperator, compileOperator, isOperatorName, OPERATOR_NAMES } from './operators.ts';
 import { type Accessor, compilePath, pathCost } from './paths.ts';
+import type { Truth } from './truth.ts';
 import type { PolicyInput } from './types.ts';
 
 /**
- * A condition map compiled at load into closures. `test` is the hot path: no allocation, no
- * strings, short-circuiting, cheapest parts first. `explain` walks everything in file order and
- * says why in words; it must agree with `test` (the tests check this on random inputs).
+ * A condition map compiled at load into closures, evaluated in three-valued (Kleene) logic (see
+ * truth.ts): a test of a value the operator cannot compare is UNKNOWN; `all` is FALSE if any part
+ * is FALSE, else UNKNOWN if any part is; `any` is TRUE if any part is TRUE, else UNKNOWN if any
+ * part is; `not` keeps UNKNOWN. `exists` and absent fields stay two-valued (SPEC §4).
+ *
+ * `test` is the hot path: no allocation, no strings, short-circuiting, cheapest parts first.
+ * `explain` walks everything in file order and says why in words; it must agree with `test`
+ * (the tests check this on random inputs).
  */
 export interface Condition {
-  test(input: PolicyInput): boolean;
-  /** Appends the reasons it failed to `out`; returns whether it held. */
-  explain(input: PolicyInput, out: string[]): boolean;
+  test(input: PolicyInput): Truth;
+  /**
+   * Returns the truth and appends the reasons for it to `out`: why it failed (FALSE), or which
+   * values could not be compared (UNKNOWN); nothing when it held.
+   */
+  explain(input: PolicyInput, out: string[]): Truth;
   /** Rough relative price of `test`, to try cheap parts first. */
   cost: number;
 }
 
-const ALWAYS: Condition = { test: () => true, explain: () => true, cost: 0 };
+const ALWAYS: Condition = { test: () => 2, explain: () => 2, cost: 0 };
 
 /**
- * Conditions have no side effects and AND/OR are commutative, so `test` may try them in any
- * order. Trying the cheap ones first (an `action` equality or prefix before a `scope` lookup,
+ * Conditions have no side effects and Kleene AND/OR are commutative, so `test` may try them in
+ * any order. Trying the cheap ones first (an `action` equality or prefix before a `scope` lookup,
  * and anything before a regex) lets most rules fail without running their regex: re2js is
  * linear-time but costs about a microsecond per call.
  */
@@ -75,57 +84,79 @@ function compileField(path: string, operators: unknown, where: string): Conditio
   return fieldCondition(path, accessor, compiled, pathCost(path));
 }
 
+/** Truth literals below: 0 FALSE, 1 UNKNOWN, 2 TRUE (truth.ts). */
 function fieldCondition(path: string, get: Accessor, ops: CompiledOperator[], readCost: number): Condition {
   // Whether the whole field condition holds for an absent field is fixed at load.
-  const absentHolds = ops.every((op) => op.absent);
+  const absent: Truth = ops.every((op) => op.absent) ? 2 : 0;
   const ordered = cheapestFirst(ops);
   const first = ordered[0] as CompiledOperator;
   const test =
     ordered.length === 1
-      ? (input: PolicyInput) => {
+      ? (input: PolicyInput): Truth => {
           const actual = get(input);
-          return actual === undefined ? absentHolds : first.present(actual);
+          return actual === undefined ? absent : first.present(actual);
         }
-      : (input: PolicyInput) => {
+      : (input: PolicyInput): Truth => {
           const actual = get(input);
-          if (actual === undefined) return absentHolds;
+          if (actual === undefined) return absent;
+          let result: Truth = 2;
           for (let i = 0; i < ordered.length; i++) {
-            if (!(ordered[i] as CompiledOperator).present(actual)) return false;
+            const t = (ordered[i] as CompiledOperator).present(actual);
+            if (t === 0) return 0;
+            if (t < result) result = t;
           }
-          return true;
+          return result;
         };
-  const explain = (input: PolicyInput, out: string[]) => {
+  const explain = (input: PolicyInput, out: string[]): Truth => {
     const actual = get(input);
-    let held = true;
+    const failed: string[] = [];
+    const unknown: string[] = [];
     for (const op of ops) {
-      const ok = actual === undefined ? op.absent : op.present(actual);
-      if (ok) continue;
-      held = false;
-      out.push(
-        `${path}: ${actual === undefined ? `absent (${op.name} ${show(op.operand)})` : op.describe(actual)}`,
-      );
+      const t: Truth = actual === undefined ? (op.absent ? 2 : 0) : op.present(actual);
+      if (t === 2) continue;
+      const why = actual === undefined ? `absent (${op.name} ${show(op.operand)})` : op.describe(actual);
+      (t === 0 ? failed : unknown).push(`${path}: ${why}`);
     }
-    return held;
+    return report(out, failed, unknown);
   };
   return { test, explain, cost: totalCost(ops) + readCost };
+}
+
+/** AND of parts: FALSE with the failures, else UNKNOWN with the unknowns, else TRUE. */
+function report(out: string[], failed: string[], unknown: string[]): Truth {
+  if (failed.length > 0) {
+    out.push(...failed);
+    return 0;
+  }
+  if (unknown.length > 0) {
+    out.push(...unknown);
+    return 1;
+  }
+  return 2;
 }
 
 function allOf(children: Condition[], label: (index: number, reason: string) => string): Condition {
   const ordered = cheapestFirst(children);
   return {
     test: (input) => {
-      for (let i = 0; i < ordered.length; i++) if (!(ordered[i] as Condition).test(input)) return false;
-      return true;
+      let result: Truth = 2;
+      for (let i = 0; i < ordered.length; i++) {
+        const t = (ordered[i] as Condition).test(input);
+        if (t === 0) return 0;
+        if (t < result) result = t;
+      }
+      return result;
     },
     explain: (input, out) => {
-      let held = true;
+      const failed: string[] = [];
+      const unknown: string[] = [];
       children.forEach((child, i) => {
         const reasons: string[] = [];
-        if (child.explain(input, reasons)) return;
-        held = false;
-        for (const reason of reasons) out.push(label(i, reason));
+        const t = child.explain(input, reasons);
+        if (t === 0) for (const reason of reasons) failed.push(label(i, reason));
+        if (t === 1) unknown.push(...reasons);
       });
-      return held;
+      return report(out, failed, unknown);
     },
     cost: totalCost(children),
   };
@@ -135,19 +166,31 @@ function anyOf(children: Condition[]): Condition {
   const ordered = cheapestFirst(children);
   return {
     test: (input) => {
-      for (let i = 0; i < ordered.length; i++) if ((ordered[i] as Condition).test(input)) return true;
-      return false;
+      let result: Truth = 0;
+      for (let i = 0; i < ordered.length; i++) {
+        const t = (ordered[i] as Condition).test(input);
+        if (t === 2) return 2;
+        if (t > result) result = t;
+      }
+      return result;
     },
     explain: (input, out) => {
       const why: string[] = [];
+      const unknown: string[] = [];
       for (const [i, child] of children.entries()) {
         const reasons: string[] = [];
-        if (child.explain(input, reasons)) return true;
-        why.push(`#${i + 1} ${reasons.join(', ')}`);
+        const t = child.explain(input, reasons);
+        if (t === 2) return 2;
+        if (t === 1) unknown.push(...reasons);
+        else why.push(`#${i + 1} ${reasons.join(', ')}`);
+      }
+      if (unknown.length > 0) {
+        out.push(...unknown);
+        return 1;
       }
       const n = children.length;
       out.push(`any: none of ${n} alternative${n === 1 ? '' : 's'} held (${why.join('; ')})`);
-      return false;
+      return 0;
     },
     cost: totalCost(children),
   };
@@ -155,11 +198,13 @@ function anyOf(children: Condition[]): Condition {
 
 function notOf(child: Condition, source: unknown): Condition {
   return {
-    test: (input) => !child.test(input),
+    test: (input) => (2 - child.test(input)) as Truth,
     explain: (input, out) => {
-      if (!child.explain(input, [])) return true;
-      out.push(`not: the negated condition held ${show(source)}`);
-      return false;
+      const reasons: string[] = [];
+      const t = child.explain(input, reasons);
+      if (t === 1) out.push(...reasons);
+      if (t === 2) out.push(`not: the negated condition held ${show(source)}`);
+      return (2 - t) as Truth;
     },
     cost: child.cost + 1,
   };

@@ -7,5 +7,6 @@ export type {
   PolicyExplanation,
   PolicyInput,
   PolicyRule,
+  PolicyWarning,
   RuleExplanation,
 } from './types.ts';

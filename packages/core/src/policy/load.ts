@@ -5,7 +5,8 @@ import { actionKey } from './action-index.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
-import type { Policy, PolicyRule } from './types.ts';
+import { lintRule } from './lint.ts';
+import type { Policy, PolicyRule, PolicyWarning } from './types.ts';
 import { parsePolicyYaml } from './yaml.ts';
 
 const RULE_KEYS = [
@@ -66,7 +67,10 @@ export function loadPolicy(text: string, fileName: string): Policy {
       throw error;
     }
   });
-  return createPolicy(policyVersion(text), compiled);
+  const warnings: PolicyWarning[] = compiled.flatMap((c, index) =>
+    lintRule(items[index], c.rule, lines[index] ?? null),
+  );
+  return createPolicy(policyVersion(text), compiled, warnings);
 }
 
 export type PolicyCheck = { ok: true; policy: Policy } | { ok: false; error: PolicyLoadError };

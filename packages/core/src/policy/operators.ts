@@ -1,17 +1,23 @@
 import { compileRegex } from '../scope/regex.ts';
 import { show } from './errors.ts';
+import type { Truth } from './truth.ts';
 
-/** Tests a present (non-null) value. Never throws: a type mismatch is a failed test. */
-export type Test = (actual: unknown) => boolean;
+/**
+ * Tests a present (non-null) value. Never throws. Returns TRUE (2) or FALSE (0) when the value
+ * is of a type the operator compares, UNKNOWN (1) when it is not (see truth.ts): a number
+ * operator on a string, list or object, a string operator on anything but a string, `equals`
+ * on a value of another type than the operand.
+ */
+export type Test = (actual: unknown) => Truth;
 
 export interface CompiledOperator {
   name: OperatorName;
   operand: unknown;
-  /** Whether the operator holds for a present value. */
+  /** The operator's truth for a present value. */
   present: Test;
-  /** Whether the operator holds when the field is absent (SPEC §4). */
+  /** Whether the operator holds when the field is absent (SPEC §4: two-valued). */
   absent: boolean;
-  /** Why a present value failed, for explain(); built only when asked. */
+  /** Why a present value failed or could not be compared, for explain(); built only when asked. */
   describe(actual: unknown): string;
   /** Rough relative price of `present`: a regex costs far more than a comparison. */
   cost: number;
@@ -28,11 +34,16 @@ interface OperatorSpec {
 
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+
+/** "is not a number" for the expected types of an operand list. */
+function notOfType(types: ReadonlySet<string>): string {
+  return `is not a ${[...types].join(' or ')}`;
+}
 
 /*
  * The string and number operators take a builder that returns the final closure, rather than a
  * comparison the closure would call: one call per test instead of two, on the hot path.
+ * Truth values are the literals 0 (FALSE), 1 (UNKNOWN) and 2 (TRUE).
  */
 
 function stringOp(build: (operand: string) => Test, verb: string, name: string): OperatorSpec {
@@ -47,7 +58,7 @@ function stringOp(build: (operand: string) => Test, verb: string, name: string):
   };
 }
 
-/** A non-number actual value fails: typeof rules out strings; JSON has no NaN, and NaN compares false. */
+/** NaN (never in JSON) is neither above nor below anything: UNKNOWN too. */
 function numberOp(build: (operand: number) => Test, words: string, name: string): OperatorSpec {
   return {
     compile: (operand) =>
@@ -56,55 +67,93 @@ function numberOp(build: (operand: number) => Test, words: string, name: string)
         : `expected a number, got ${show(operand)}`,
     absent: false,
     describe: (actual, operand) =>
-      isNumber(actual)
+      typeof actual === 'number' && !Number.isNaN(actual)
         ? `${actual} is not ${words} ${operand}`
         : `${show(actual)} is not a number (${name} ${operand})`,
   };
 }
 
+/**
+ * `in` / `notIn`: a value of a type none of the operands has (a number for a list of strings,
+ * any list or object) cannot be compared, so neither holds.
+ */
 function listOp(wanted: boolean): OperatorSpec {
+  const hit: Truth = wanted ? 2 : 0;
+  const miss: Truth = wanted ? 0 : 2;
   return {
     compile: (operand) => {
       if (!Array.isArray(operand) || operand.length === 0 || !operand.every(isScalar)) {
         return `expected a non-empty list of strings, numbers or booleans, got ${show(operand)}`;
       }
       const values = new Set<unknown>(operand);
-      return (actual) => values.has(actual) === wanted;
+      const types = new Set<string>(operand.map((v) => typeof v));
+      if (types.size === 1) {
+        const type = typeof operand[0];
+        return (actual) => (values.has(actual) ? hit : typeof actual === type ? miss : 1);
+      }
+      return (actual) => (values.has(actual) ? hit : types.has(typeof actual) ? miss : 1);
     },
     absent: !wanted,
-    describe: (actual, operand) =>
-      wanted
+    describe: (actual, operand) => {
+      const types = new Set((operand as Scalar[]).map((v) => typeof v));
+      const name = wanted ? 'in' : 'notIn';
+      if (!types.has(typeof actual)) {
+        return `${show(actual)} ${notOfType(types)} (${name} ${show(operand)})`;
+      }
+      return wanted
         ? `${show(actual)} is not one of ${show(operand)}`
-        : `${show(actual)} is one of ${show(operand)} (notIn)`,
+        : `${show(actual)} is one of ${show(operand)} (notIn)`;
+    },
+  };
+}
+
+/** `equals` / `notEquals` compare values of the operand's type; any other type is UNKNOWN. */
+function equalityOp(wanted: boolean): OperatorSpec {
+  const hit: Truth = wanted ? 2 : 0;
+  const miss: Truth = wanted ? 0 : 2;
+  return {
+    compile: (operand) => {
+      if (!isScalar(operand)) return scalarExpected(operand);
+      const type = typeof operand;
+      return (actual) => (actual === operand ? hit : typeof actual === type ? miss : 1);
+    },
+    absent: !wanted,
+    describe: (actual, operand) => {
+      const name = wanted ? 'equals' : 'notEquals';
+      if (typeof actual !== typeof operand) {
+        return `${show(actual)} is not a ${typeof operand} (${name} ${show(operand)})`;
+      }
+      return wanted
+        ? `${show(actual)} does not equal ${show(operand)}`
+        : `${show(actual)} equals ${show(operand)} (notEquals)`;
+    },
   };
 }
 
 const OPERATORS = {
-  equals: {
-    compile: (operand) => (isScalar(operand) ? (actual) => actual === operand : scalarExpected(operand)),
-    absent: false,
-    describe: (actual, operand) => `${show(actual)} does not equal ${show(operand)}`,
-  },
-  notEquals: {
-    compile: (operand) => (isScalar(operand) ? (actual) => actual !== operand : scalarExpected(operand)),
-    absent: true,
-    describe: (actual, operand) => `${show(actual)} equals ${show(operand)} (notEquals)`,
-  },
-  startsWith: stringOp((o) => (a) => typeof a === 'string' && a.startsWith(o), 'start with', 'startsWith'),
-  endsWith: stringOp((o) => (a) => typeof a === 'string' && a.endsWith(o), 'end with', 'endsWith'),
+  equals: equalityOp(true),
+  notEquals: equalityOp(false),
+  startsWith: stringOp(
+    (o) => (a) => (typeof a === 'string' ? (a.startsWith(o) ? 2 : 0) : 1),
+    'start with',
+    'startsWith',
+  ),
+  endsWith: stringOp(
+    (o) => (a) => (typeof a === 'string' ? (a.endsWith(o) ? 2 : 0) : 1),
+    'end with',
+    'endsWith',
+  ),
   contains: {
     compile: (operand) => {
       if (!isScalar(operand)) return scalarExpected(operand);
-      return (actual) =>
-        typeof actual === 'string'
-          ? typeof operand === 'string' && actual.includes(operand)
-          : containsElement(actual, operand);
+      if (typeof operand === 'string') {
+        return (actual) =>
+          typeof actual === 'string' ? (actual.includes(operand) ? 2 : 0) : listContains(actual, operand);
+      }
+      return (actual) => listContains(actual, operand);
     },
     absent: false,
-    describe: (actual, operand) =>
-      typeof actual === 'string' || Array.isArray(actual)
-        ? `${show(actual)} does not contain ${show(operand)}`
-        : `${show(actual)} is not a string or list (contains ${show(operand)})`,
+    describe: (actual, operand) => describeContains(actual, operand as Scalar),
   },
   matches: {
     compile: (operand) => {
@@ -112,7 +161,7 @@ const OPERATORS = {
       const compiled = compileRegex(operand);
       if (!compiled.ok) return `invalid regular expression ${show(operand)}: ${compiled.message}`;
       const regex = compiled.regex;
-      return (actual) => typeof actual === 'string' && regex.test(actual);
+      return (actual) => (typeof actual === 'string' ? (regex.test(actual) ? 2 : 0) : 1);
     },
     absent: false,
     describe: (actual, operand) =>
@@ -122,22 +171,33 @@ const OPERATORS = {
   },
   in: listOp(true),
   notIn: listOp(false),
-  lessThan: numberOp((o) => (a) => typeof a === 'number' && a < o, 'less than', 'lessThan'),
+  lessThan: numberOp(
+    (o) => (a) => (typeof a === 'number' ? (a < o ? 2 : a >= o ? 0 : 1) : 1),
+    'less than',
+    'lessThan',
+  ),
   lessThanOrEqual: numberOp(
-    (o) => (a) => typeof a === 'number' && a <= o,
+    (o) => (a) => (typeof a === 'number' ? (a <= o ? 2 : a > o ? 0 : 1) : 1),
     'less than or equal to',
     'lessThanOrEqual',
   ),
-  greaterThan: numberOp((o) => (a) => typeof a === 'number' && a > o, 'greater than', 'greaterThan'),
+  greaterThan: numberOp(
+    (o) => (a) => (typeof a === 'number' ? (a > o ? 2 : a <= o ? 0 : 1) : 1),
+    'greater than',
+    'greaterThan',
+  ),
   greaterThanOrEqual: numberOp(
-    (o) => (a) => typeof a === 'number' && a >= o,
+    (o) => (a) => (typeof a === 'number' ? (a >= o ? 2 : a < o ? 0 : 1) : 1),
     'greater than or equal to',
     'greaterThanOrEqual',
   ),
   exists: {
-    // exists only looks at presence: true holds for any present value, false for none.
-    compile: (operand) =>
-      typeof operand === 'boolean' ? () => operand : `expected true or false, got ${show(operand)}`,
+    // exists only looks at presence (two-valued, SPEC §4): true holds for any present value.
+    compile: (operand) => {
+      if (typeof operand !== 'boolean') return `expected true or false, got ${show(operand)}`;
+      const result: Truth = operand ? 2 : 0;
+      return () => result;
+    },
     absent: (operand) => operand === false,
     describe: () => 'present (exists false)',
   },
@@ -151,8 +211,37 @@ function scalarExpected(operand: unknown): string {
   return `expected a string, number or boolean, got ${show(operand)}${hint}`;
 }
 
-function containsElement(actual: unknown, operand: Scalar): boolean {
-  return Array.isArray(actual) && actual.includes(operand);
+/**
+ * `contains` on a list holds when an element equals the operand. When none does, the answer is
+ * UNKNOWN if an element is of another type than the operand, or is a string that contains the
+ * operand as a substring: a list where the rule expected a string (`["DROP TABLE x"]` for
+ * `contains "DROP TABLE"`) must not slip past the rule. Anything but a list (or, for a string
+ * operand, a string) cannot be compared.
+ */
+function listContains(actual: unknown, operand: Scalar): Truth {
+  if (!Array.isArray(actual)) return 1;
+  if (actual.includes(operand)) return 2;
+  const type = typeof operand;
+  for (let i = 0; i < actual.length; i++) {
+    const item: unknown = actual[i];
+    if (typeof item !== type) return 1;
+    if (type === 'string' && (item as string).includes(operand as string)) return 1;
+  }
+  return 0;
+}
+
+function describeContains(actual: unknown, operand: Scalar): string {
+  const op = `(contains ${show(operand)})`;
+  if (typeof actual === 'string') {
+    return typeof operand === 'string'
+      ? `${show(actual)} does not contain ${show(operand)}`
+      : `${show(actual)} is a string, not a list ${op}`;
+  }
+  if (!Array.isArray(actual)) return `${show(actual)} is not a string or list ${op}`;
+  if (listContains(actual, operand) === 0) return `${show(actual)} does not contain ${show(operand)}`;
+  const odd = actual.find((item) => typeof item !== typeof operand);
+  if (odd !== undefined) return `${show(actual)} has an element that is not a ${typeof operand} ${op}`;
+  return `${show(actual)} has an element that contains ${show(operand)} as a substring but none equal to it ${op}`;
 }
 
 const COSTS: Partial<Record<OperatorName, number>> = { startsWith: 2, endsWith: 2, contains: 3, matches: 50 };

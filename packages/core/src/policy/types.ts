@@ -28,30 +28,56 @@ export interface PolicyRule {
 
 export interface PolicyEvaluation {
   decision: PolicyDecision;
-  /** The matching rule, or null when nothing matched (default deny). */
+  /** The deciding rule, or null when nothing matched (default deny). */
   rule: PolicyRule | null;
   policyVersion: string;
+  /**
+   * Set only when the deciding rule (deny or require_approval) did not match but could not be
+   * compared against the request's values, so it was applied rather than skipped: which values
+   * and why, e.g. `context.amount: "5000" is not a number (greaterThan 1000) in rule "Big
+   * transfers denied"`. Built from agent-supplied values: redact before storing in the audit.
+   */
+  reason?: string;
 }
 
 /** Why one rule did or did not match, for `policy explain` and the simulator. */
 export interface RuleExplanation {
   rule: string;
   priority: number;
+  /** The conditions held (TRUE). */
   matched: boolean;
   /** Human-readable reasons a rule failed, e.g. `action: "file.write" does not equal "file.read"`. */
   failures: string[];
+  /**
+   * Present when the conditions could be neither confirmed nor refuted (UNKNOWN): the values
+   * that could not be compared. An auto_approve rule then does not match; a deny or
+   * require_approval rule might, and is applied if it is stricter than what matches below it.
+   */
+  unknown?: string[];
 }
 
 export interface PolicyExplanation extends PolicyEvaluation {
-  /** Every rule evaluated before (and including) the match, in evaluation order. */
+  /** Every rule evaluated before (and including) the deciding one, in evaluation order. */
   rules: RuleExplanation[];
 }
 
 export interface Policy {
   /** sha256 of the file content, hex, first 16 characters prefixed `pol_`. */
   version: string;
+  /** What `policy check` warns about in the file (see lint.ts); the policy loads regardless. */
+  warnings: readonly PolicyWarning[];
   /** Rules in evaluation order: highest priority first, ties in file order. */
   rules: readonly PolicyRule[];
   evaluate(input: PolicyInput): PolicyEvaluation;
   explain(input: PolicyInput): PolicyExplanation;
+}
+
+/** A likely mistake in a valid policy file: reported by `policy check` and logged by the server. */
+export interface PolicyWarning {
+  code: 'UNANCHORED_MATCHES' | 'UNBOUND_CONTEXT';
+  /** The rule's name. */
+  rule: string;
+  /** 1-based line of the rule in the file, when known. */
+  line: number | null;
+  message: string;
 }

@@ -90,8 +90,10 @@ function combine(key: string, a: unknown, b: unknown): unknown {
   const kind = classifyConstraint(key);
   switch (kind.kind) {
     case 'count':
-      if (a === 'unlimited') return b;
-      if (b === 'unlimited') return a;
+      // Only max_uses may be "unlimited" (as usesAllowed reads it); elsewhere it is malformed,
+      // counts as one use, and must not be dropped in favour of the other side's larger count.
+      if (key === 'max_uses' && a === 'unlimited') return b;
+      if (key === 'max_uses' && b === 'unlimited') return a;
       return both(a, b, isPositiveInteger, Math.min);
     case 'max':
       return both(a, b, isNonNegativeNumber, Math.min);

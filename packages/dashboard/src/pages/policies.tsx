@@ -25,6 +25,11 @@ function Explanation({ result }: { result: PolicyExplanation }) {
         Decision: <Badge status={result.decision} />{' '}
         {result.rule ? <>by rule “{result.rule.name}”</> : <>no rule matched (default deny)</>}
       </p>
+      {result.reason ? (
+        <p class="simulation-reason">
+          The rule could not compare a value of the request, so it applied: {result.reason}
+        </p>
+      ) : null}
       {result.rule?.scopeTemplate ? (
         <>
           <h3>Scope template</h3>
@@ -37,6 +42,13 @@ function Explanation({ result }: { result: PolicyExplanation }) {
           <li>
             <strong>{rule.rule}</strong> <span class="muted small">priority {rule.priority}</span>{' '}
             {rule.matched ? <Badge status="matched" /> : null}
+            {rule.unknown ? (
+              <ul class="rule-unknown small">
+                {rule.unknown.map((why) => (
+                  <li>could not compare: {why}</li>
+                ))}
+              </ul>
+            ) : null}
             {rule.failures.length > 0 ? (
               <ul class="rule-fail small">
                 {rule.failures.map((failure) => (
@@ -107,6 +119,18 @@ async function policyPage(
           The file is valid: {policy.rules.length} rules in force ({policy.version}).
         </Alert>
       )}
+      {policy.warnings.length > 0 ? (
+        <Alert kind="warn">
+          Warnings (the rules still apply; see <span class="mono">agent-otp policy check</span>):
+          <ul class="policy-warnings">
+            {policy.warnings.map((w) => (
+              <li>
+                rule “{w.rule}”{w.line === null ? '' : ` (line ${w.line})`}: {w.message}
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      ) : null}
       <section class="card">
         <h2>Simulator</h2>
         <p class="muted small">

@@ -40,6 +40,7 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
         <dd>
           {p.policyRule ?? <span class="muted">none</span>}{' '}
           <span class="muted small mono">{p.policyVersion}</span>
+          {p.status === 'pending' && p.reason ? <div class="small policy-reason">{p.reason}</div> : null}
         </dd>
         <dt>Token lifetime</dt>
         <dd>{duration(p.ttlSeconds)}</dd>
