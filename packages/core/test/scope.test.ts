@@ -29,7 +29,7 @@ describe('classifyConstraint', () => {
     });
     assert.deepEqual(classifyConstraint('allowed_addresses'), {
       kind: 'allowed',
-      fields: ['address', 'addresse', 'addresses'],
+      fields: ['address', 'addresses'],
     });
     assert.deepEqual(classifyConstraint('allowed_data'), { kind: 'allowed', fields: ['data'] });
     for (const key of ['purpose', 'max_', 'min_', 'allowed_', '_pattern', '_limit', 'maximum']) {

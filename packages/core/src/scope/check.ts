@@ -119,7 +119,7 @@ function checkExtensions(key: string, value: unknown, details: JsonObject): Viol
   return null;
 }
 
-/** Every candidate detail present is checked (singular and plural), so one cannot mask another. */
+/** Every detail name present is checked (singulars and plural), so one cannot mask another. */
 function checkAllowed(
   key: string,
   fields: string[],
@@ -127,13 +127,15 @@ function checkAllowed(
   details: JsonObject,
 ): Violation | typeof ABSENT {
   if (!Array.isArray(value)) return `${key} has an invalid value ${show(value)}`;
+  // A set, so a long list checked against a long detail list stays linear work.
+  const allowed = new Set<unknown>(value);
   let seen = false;
   for (const field of fields) {
     const actual = detail(details, field);
     if (actual === ABSENT) continue;
     seen = true;
     const items = Array.isArray(actual) ? actual : [actual];
-    const outside = items.findIndex((item) => !value.includes(item));
+    const outside = items.findIndex((item) => !allowed.has(item));
     if (outside !== -1) {
       return `actionDetails.${field} ${show(items[outside])} is not one of ${key} ${show(value)}`;
     }
