@@ -98,6 +98,7 @@ describe('allowed_<plural> detail names (finding 2)', () => {
       ok: false,
       constraint: 'allowed_countries',
       message: 'actionDetails.country "KP" is not one of allowed_countries ["DE"]',
+      reason: 'violation',
     });
     assert.deepEqual(checkScopeAtUse(scope, { country: 'DE' }), { ok: true, unchecked: [] });
     assert.equal(checkScopeAtUse(scope, { countries: ['DE', 'KP'] }).ok, false);
@@ -113,5 +114,4 @@ describe('allowed_<plural> detail names (finding 2)', () => {
       }
     }
   });
-
 });

@@ -271,11 +271,11 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     }
     const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails);
     if (!check.ok) {
-      await refuseUse(agent, permission, 'SCOPE_VIOLATION', {
-        constraint: check.constraint,
-        message: check.message,
-      });
-      throw new AgentOtpError('SCOPE_VIOLATION', check.message, { constraint: check.constraint });
+      // A detail too long to match is bad input (400), not a breach of the scope; neither spends.
+      const code = check.reason === 'too_long' ? 'VALIDATION_ERROR' : 'SCOPE_VIOLATION';
+      const details = { constraint: check.constraint, ...(check.field ? { field: check.field } : {}) };
+      await refuseUse(agent, permission, code, { ...details, message: check.message });
+      throw new AgentOtpError(code, check.message, details);
     }
     const now = clock.now();
     const used = await store.consumeUse(permission.id, permission.tokenHash, now, [

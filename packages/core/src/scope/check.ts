@@ -6,7 +6,7 @@ import {
   normalizeExtension,
   patternList,
 } from './convention.ts';
-import { cachedRegex, regexFinds } from './regex.ts';
+import { cachedScopePattern, SCOPE_REGEX_LIMITS, scopePatternFinds } from './regex.ts';
 
 export type ScopeUseCheck =
   | {
@@ -14,7 +14,18 @@ export type ScopeUseCheck =
       /** Interpreted constraints whose detail was absent from actionDetails: the caller must check them. */
       unchecked: string[];
     }
-  | { ok: false; constraint: string; message: string };
+  | {
+      ok: false;
+      constraint: string;
+      message: string;
+      /**
+       * `violation`: the details break the constraint. `too_long`: a detail is longer than the
+       * scope's patterns may be matched against (SCOPE_REGEX_LIMITS), so it was not checked.
+       */
+      reason: 'violation' | 'too_long';
+      /** The detail at fault, e.g. `actionDetails.path`, when it is known. */
+      field?: string;
+    };
 
 type Violation = string | null;
 /** A detail is absent when the caller did not pass it (or passed null). */
@@ -27,13 +38,55 @@ const ABSENT = Symbol('absent');
  */
 export function checkScopeAtUse(scope: Scope, actionDetails: JsonObject | undefined): ScopeUseCheck {
   const details = actionDetails ?? {};
+  const tooLong = checkPatternDetailLengths(scope, details);
+  if (tooLong) return tooLong;
   const unchecked: string[] = [];
   for (const key of Object.keys(scope).sort()) {
     const result = checkConstraint(key, scope[key], details);
     if (result === ABSENT) unchecked.push(key);
-    else if (result !== null) return { ok: false, constraint: key, message: result };
+    else if (result !== null) return { ok: false, constraint: key, message: result, reason: 'violation' };
   }
   return { ok: true, unchecked };
+}
+
+/**
+ * The longest string detail this scope's patterns may be matched against: the work budget of
+ * one use shared by the program size of all its patterns, so that the matching of one use
+ * stays within a few milliseconds however the patterns and details are chosen.
+ */
+export function maxPatternDetailLength(scope: Scope): number {
+  let programSize = 0;
+  for (const [key, value] of Object.entries(scope)) {
+    if (classifyConstraint(key).kind !== 'pattern') continue;
+    for (const pattern of patternList(value) ?? []) {
+      const compiled = cachedScopePattern(pattern);
+      if (compiled.ok) programSize += compiled.programSize;
+    }
+  }
+  const limits = SCOPE_REGEX_LIMITS;
+  if (programSize === 0) return limits.maxDetailLength;
+  return Math.min(limits.maxDetailLength, Math.floor(limits.workPerUse / programSize));
+}
+
+function checkPatternDetailLengths(scope: Scope, details: JsonObject): ScopeUseCheck | null {
+  let limit: number | null = null;
+  for (const key of Object.keys(scope).sort()) {
+    const kind = classifyConstraint(key);
+    if (kind.kind !== 'pattern') continue;
+    const actual = detail(details, kind.field);
+    if (typeof actual !== 'string') continue;
+    limit ??= maxPatternDetailLength(scope);
+    if (actual.length > limit) {
+      return {
+        ok: false,
+        constraint: key,
+        reason: 'too_long',
+        field: `actionDetails.${kind.field}`,
+        message: `actionDetails.${kind.field} is ${actual.length} characters long; the patterns of this scope are matched against at most ${limit}`,
+      };
+    }
+  }
+  return null;
 }
 
 /** Keys the server does not interpret, sorted: `verify` reports them as unenforced. */
@@ -88,9 +141,9 @@ function checkPattern(key: string, field: string, value: unknown, actual: unknow
   if (!patterns) return `${key} has an invalid value ${show(value)}`;
   if (typeof actual !== 'string') return `actionDetails.${field} ${show(actual)} is not a string (${key})`;
   for (const pattern of patterns) {
-    const compiled = cachedRegex(pattern);
-    if (!compiled.ok) return `${key} ${show(pattern)} is not a valid regular expression`;
-    if (!regexFinds(compiled.regex, actual)) {
+    const compiled = cachedScopePattern(pattern);
+    if (!compiled.ok) return `${key} ${show(pattern)} is not usable: ${compiled.message}`;
+    if (!scopePatternFinds(compiled.regex, actual)) {
       return `actionDetails.${field} ${show(actual)} does not match ${key} ${show(pattern)}`;
     }
   }
