@@ -144,6 +144,15 @@ describe('rule fields', () => {
     }
   });
 
+  it('reads enforcement, null when the rule sets none (finding 3)', () => {
+    for (const mode of ['strict', 'lenient'] as const) {
+      const text = oneRule(`  conditions: {}\n  action: require_approval\n  enforcement: ${mode}\n`);
+      assert.equal(loadPolicy(text, 'p.yaml').rules[0]?.enforcement, mode);
+    }
+    const unset = oneRule('  conditions: {}\n  action: auto_approve\n');
+    assert.equal(loadPolicy(unset, 'p.yaml').rules[0]?.enforcement, null);
+  });
+
   it('allows a template to grant unlimited uses', () => {
     const text = oneRule(
       '  conditions: {}\n  action: auto_approve\n  scopeTemplate: { max_uses: unlimited }\n',
@@ -347,6 +356,16 @@ describe('load errors name the file, the rule and the reason', () => {
       'scopeTemplate on deny',
       '  conditions: {}\n  action: deny\n  scopeTemplate: { max_size: 1 }\n',
       /no effect on a deny rule/,
+    ],
+    [
+      'enforcement unknown',
+      '  conditions: {}\n  action: auto_approve\n  enforcement: strictest\n',
+      /"enforcement" must be one of lenient, strict, got "strictest"/,
+    ],
+    [
+      'enforcement on deny',
+      '  conditions: {}\n  action: deny\n  enforcement: strict\n',
+      /"enforcement" has no effect on a deny rule/,
     ],
     [
       'description not a string',

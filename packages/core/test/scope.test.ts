@@ -368,6 +368,54 @@ describe('checkScopeAtUse', () => {
     assert.deepEqual(checkScopeAtUse({}, undefined), { ok: true, unchecked: [] });
   });
 
+  it('refuses absent details under strict enforcement, naming what is required (finding 3)', () => {
+    const scope = {
+      allowed_extensions: ['.txt'],
+      allowed_countries: ['DE'],
+      max_size: 5,
+      subject_pattern: '^a',
+      max_uses: 2,
+      purpose: 'p',
+    };
+    const required: [string, string][] = [
+      ['allowed_countries', 'actionDetails.country or actionDetails.countries'],
+      ['allowed_extensions', 'actionDetails.path or actionDetails.extension'],
+      ['max_size', 'actionDetails.size'],
+      ['subject_pattern', 'actionDetails.subject'],
+    ];
+    const details: JsonObject = {};
+    for (const [constraint, names] of required) {
+      assert.deepEqual(checkScopeAtUse(scope, details, 'strict'), {
+        ok: false,
+        constraint,
+        message: `${names} is required by ${constraint} (strict enforcement)`,
+        reason: 'violation',
+      });
+      assert.equal(checkScopeAtUse(scope, details, 'lenient').ok, true);
+      // Supply this one and the next constraint is the one missing.
+      Object.assign(
+        details,
+        {
+          allowed_countries: { country: 'DE' },
+          allowed_extensions: { path: 'a.txt' },
+          max_size: { size: 1 },
+          subject_pattern: { subject: 'ab' },
+        }[constraint],
+      );
+    }
+    // Everything the server interprets is given: counts and unknown keys need no detail.
+    assert.deepEqual(checkScopeAtUse(scope, details, 'strict'), { ok: true, unchecked: [] });
+    // null counts as absent.
+    assert.equal(checkScopeAtUse(scope, { ...details, size: null }, 'strict').ok, false);
+  });
+
+  it('refuses a mistyped detail under both enforcements', () => {
+    for (const mode of ['strict', 'lenient'] as const) {
+      assert.equal(checkScopeAtUse({ max_amount: 10 }, { amount: '5' }, mode).ok, false);
+      assert.equal(checkScopeAtUse({ allowed_countries: ['DE'] }, { country: ['DE', 1] }, mode).ok, false);
+    }
+  });
+
   it('checks limits, minima and bounds inclusively', () => {
     assert.equal(checkScopeAtUse({ size_limit: 10 }, { size: 10 }).ok, true);
     assert.deepEqual(checkScopeAtUse({ size_limit: 10 }, { size: 11 }), {

@@ -54,6 +54,7 @@ export type {
   PermissionView,
   PolicyDecision,
   Scope,
+  ScopeEnforcement,
   UseResult,
   VerifyResult,
 } from './types.ts';

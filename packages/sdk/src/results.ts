@@ -1,5 +1,5 @@
 import { AgentOTPError, ServerError } from './errors.ts';
-import type { PermissionResult, PermissionView, PolicyDecision, Scope } from './types.ts';
+import type { PermissionResult, PermissionView, PolicyDecision, Scope, ScopeEnforcement } from './types.ts';
 
 /**
  * Shapes server payloads into the SDK's result types. The server is trusted for values but not
@@ -33,6 +33,9 @@ function scopeOf(payload: Payload): Scope {
 const usesOf = (payload: Payload): number | null =>
   typeof payload.usesRemaining === 'number' ? payload.usesRemaining : null;
 
+/** A server that predates the field enforced leniently. */
+const enforcementOf = (value: unknown): ScopeEnforcement => (value === 'strict' ? 'strict' : 'lenient');
+
 /** The body of `POST /permissions/request` (201 approved, 202 pending, 200 denied). */
 export function fromRequestResponse(data: unknown): PermissionResult {
   const payload = (data ?? {}) as Payload;
@@ -46,6 +49,7 @@ export function fromRequestResponse(data: unknown): PermissionResult {
         token: str(payload, 'token'),
         scope: scopeOf(payload),
         usesRemaining: usesOf(payload),
+        enforcement: enforcementOf(payload.enforcement),
         expiresAt: str(payload, 'expiresAt'),
         policy,
       };
@@ -90,6 +94,7 @@ export function fromDecidedView(view: PermissionView): PermissionResult {
         token: view.token,
         scope: view.scope ?? {},
         usesRemaining: view.usesRemaining,
+        enforcement: enforcementOf(view.enforcement),
         expiresAt: view.expiresAt,
         policy,
       };

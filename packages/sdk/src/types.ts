@@ -40,6 +40,9 @@ export type Scope = Record<string, unknown>;
  * console.log(`${permission.policy.decision} by rule ${permission.policy.rule ?? '(none)'}`);
  * ```
  */
+/** How the server treats a scope constraint whose detail `useToken` did not pass. */
+export type ScopeEnforcement = 'strict' | 'lenient';
+
 export interface PolicyDecision {
   decision: 'auto_approve' | 'require_approval' | 'deny';
   rule: string | null;
@@ -108,6 +111,11 @@ export interface ApprovedPermission {
   scope: Scope;
   /** Uses left; null means the policy granted unlimited uses explicitly. */
   usesRemaining: number | null;
+  /**
+   * `strict`: `useToken` must pass the details the scope's constraints read, or it is refused
+   * (`ScopeViolationError`). `lenient`: absent details are only reported as `unchecked`.
+   */
+  enforcement: ScopeEnforcement;
   /** When the token stops working (ISO 8601). */
   expiresAt: string;
   policy: PolicyDecision;
@@ -201,6 +209,8 @@ export interface PermissionView {
   /** Token lifetime in seconds. */
   ttl: number;
   usesRemaining: number | null;
+  /** How `useToken` treats absent details: `strict` refuses, `lenient` reports them as unchecked. */
+  enforcement: ScopeEnforcement;
   reason: string | null;
   policy: PolicyDecision;
   createdAt: string;
@@ -247,6 +257,8 @@ export type VerifyResult =
       scope: Scope;
       usesRemaining: number | null;
       expiresAt: string;
+      /** How `useToken` treats absent details: `strict` refuses, `lenient` reports them as unchecked. */
+      enforcement: ScopeEnforcement;
       /** Scope keys the server does not interpret: the protected operation must check them. */
       unenforced: string[];
     }

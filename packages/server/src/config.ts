@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
   AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
   AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
+  AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
 });
 
 export interface Config {
@@ -43,6 +44,8 @@ export interface Config {
   /** Password of the `admin` user created on first start; generated and printed once when absent. */
   adminPassword: string | undefined;
   sessionTtlSeconds: number;
+  /** How `use` treats absent details for policy rules that set no `enforcement` of their own. */
+  scopeEnforcement: 'lenient' | 'strict';
 }
 
 export class ConfigError extends Error {
@@ -73,5 +76,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     watchPolicy: e.AGENT_OTP_POLICY_WATCH === 'true',
     adminPassword: e.AGENT_OTP_ADMIN_PASSWORD,
     sessionTtlSeconds: e.AGENT_OTP_SESSION_TTL,
+    scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
   };
 }

@@ -14,12 +14,14 @@ export const DEFAULT_POLICIES = `# Agent OTP policies. Rules are tried from the 
     max_size: 1048576
     allowed_extensions: [".txt", ".md", ".json"]
 
-# Require approval for financial operations
+# Require approval for financial operations. Strict: a use must pass every detail the
+# granted scope constrains (e.g. the amount under max_amount), or it is refused.
 - name: "Financial operations require approval"
   conditions:
     action: { startsWith: "bank." }
   action: require_approval
   priority: 100
+  enforcement: strict
 
 # Auto-approve internal emails
 - name: "Auto-approve internal emails"

@@ -6,7 +6,7 @@ import type { Policy } from '../policy/types.ts';
 import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
-import type { Actor, Agent, JsonObject, Permission, PermissionStatus } from '../types.ts';
+import type { Actor, Agent, JsonObject, Permission, PermissionStatus, ScopeEnforcement } from '../types.ts';
 import { permissionEvent, redactSecrets } from './audit-events.ts';
 import { checkDepth, checkRequestInput, type PermissionRequestInput } from './request-input.ts';
 import { explainUnusable } from './token-state.ts';
@@ -44,7 +44,12 @@ export interface PermissionServiceDeps {
   events: PermissionEvents;
   /** The policy in force now; hot reload swaps what this returns. */
   policy: () => Policy;
-  defaults: { ttlSeconds: number; approvalTimeoutSeconds: number };
+  defaults: {
+    ttlSeconds: number;
+    approvalTimeoutSeconds: number;
+    /** For rules that set no `enforcement`; lenient when absent. */
+    scopeEnforcement?: ScopeEnforcement;
+  };
 }
 
 /** The permission lifecycle of SPEC §3, for agents. Every change is one compare-and-set at the store. */
@@ -115,6 +120,8 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       tokenHash: null,
       usesRemaining: null,
       approvalsRequired: rule?.approvals ?? 1,
+      // Fixed now, with the rule that decided: a later policy reload cannot change a token's rules.
+      enforcement: rule?.enforcement ?? deps.defaults.scopeEnforcement ?? 'lenient',
       createdAt: now,
       decidedAt: null,
       expiresAt: now,
@@ -128,6 +135,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       ttl: ttlSeconds,
       decision: evaluation.decision,
       rule: base.policyRule,
+      enforcement: base.enforcement,
     });
 
     if (evaluation.decision === 'auto_approve') {
@@ -269,7 +277,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       await refuseUse(agent, permission, code);
       throw unusableError(code);
     }
-    const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails);
+    const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails, permission.enforcement);
     if (!check.ok) {
       // A detail too long to match is bad input (400), not a breach of the scope; neither spends.
       const code = check.reason === 'too_long' ? 'VALIDATION_ERROR' : 'SCOPE_VIOLATION';

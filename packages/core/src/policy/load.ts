@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { validateScope } from '../scope/validate.ts';
-import type { PolicyDecision, Scope } from '../types.ts';
+import { type PolicyDecision, SCOPE_ENFORCEMENTS, type Scope, type ScopeEnforcement } from '../types.ts';
 import { actionKey } from './action-index.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
@@ -17,6 +17,7 @@ const RULE_KEYS = [
   'scopeTemplate',
   'approvals',
   'approvalTimeout',
+  'enforcement',
 ];
 const DECISIONS: readonly PolicyDecision[] = ['auto_approve', 'require_approval', 'deny'];
 const MAX_NAME_LENGTH = 200;
@@ -112,6 +113,7 @@ function compileRule(raw: unknown, index: number): CompiledRule {
     scopeTemplate: scopeTemplate(raw.scopeTemplate, decision),
     approvals: approvalSetting(raw.approvals, 'approvals', decision, APPROVALS) ?? 1,
     approvalTimeout: approvalSetting(raw.approvalTimeout, 'approvalTimeout', decision, APPROVAL_TIMEOUT),
+    enforcement: enforcementSetting(raw.enforcement, decision),
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
   return { rule: Object.freeze(rule), condition, actionKey: actionKey(raw.conditions) };
@@ -152,6 +154,16 @@ function approvalSetting(
     throw new RuleError(`"${key}" only applies to require_approval rules (this rule is ${decision})`);
   }
   return optionalInteger(value, key, range);
+}
+
+/** `strict` or `lenient`; it governs the use of a granted token, so a deny rule takes none. */
+function enforcementSetting(value: unknown, decision: PolicyDecision): ScopeEnforcement | null {
+  if (value === undefined) return null;
+  if (decision === 'deny') throw new RuleError('"enforcement" has no effect on a deny rule');
+  if (!SCOPE_ENFORCEMENTS.includes(value as ScopeEnforcement)) {
+    throw new RuleError(`"enforcement" must be one of ${SCOPE_ENFORCEMENTS.join(', ')}, got ${show(value)}`);
+  }
+  return value as ScopeEnforcement;
 }
 
 function scopeTemplate(value: unknown, decision: PolicyDecision): Scope | null {

@@ -1,4 +1,4 @@
-import type { JsonObject, PolicyDecision, Scope } from '../types.ts';
+import type { JsonObject, PolicyDecision, Scope, ScopeEnforcement } from '../types.ts';
 
 /** What a policy sees of a permission request. Condition paths are dotted paths into this object. */
 export interface PolicyInput {
@@ -22,6 +22,8 @@ export interface PolicyRule {
   approvals: number;
   /** Seconds a pending request waits for a decision; null = the server default. */
   approvalTimeout: number | null;
+  /** How `use` treats absent details of the granted scope; null = the server default. */
+  enforcement: ScopeEnforcement | null;
   /** The rule's `description` from the file, for people. */
   description?: string;
 }

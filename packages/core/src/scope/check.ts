@@ -1,5 +1,6 @@
-import type { JsonObject, Scope } from '../types.ts';
+import type { JsonObject, Scope, ScopeEnforcement } from '../types.ts';
 import {
+  type ConstraintKind,
   classifyConstraint,
   extensionOf,
   isNonNegativeNumber,
@@ -33,20 +34,47 @@ const ABSENT = Symbol('absent');
 
 /**
  * Checks an action's details against a granted scope before the token is spent (SPEC §3).
- * Stops at the first violation. A constraint whose detail is absent is not a violation but is
- * listed as unchecked, so `use` without details still works and says what it did not check.
+ * Stops at the first violation. A constraint whose detail is absent is, under `lenient`
+ * enforcement, not a violation but listed as unchecked, so `use` without details still works
+ * and says what it did not check; under `strict` it is a violation. Keys the server does not
+ * interpret are never checked here, in either mode: `verify` reports them as unenforced.
  */
-export function checkScopeAtUse(scope: Scope, actionDetails: JsonObject | undefined): ScopeUseCheck {
+export function checkScopeAtUse(
+  scope: Scope,
+  actionDetails: JsonObject | undefined,
+  enforcement: ScopeEnforcement = 'lenient',
+): ScopeUseCheck {
   const details = actionDetails ?? {};
   const tooLong = checkPatternDetailLengths(scope, details);
   if (tooLong) return tooLong;
   const unchecked: string[] = [];
   for (const key of Object.keys(scope).sort()) {
     const result = checkConstraint(key, scope[key], details);
+    if (result === ABSENT && enforcement === 'strict') {
+      const message = `${describeRequired(classifyConstraint(key))} is required by ${key} (strict enforcement)`;
+      return { ok: false, constraint: key, message, reason: 'violation' };
+    }
     if (result === ABSENT) unchecked.push(key);
     else if (result !== null) return { ok: false, constraint: key, message: result, reason: 'violation' };
   }
   return { ok: true, unchecked };
+}
+
+/** The detail (or the choice of details) a constraint reads, for a strict refusal. */
+function describeRequired(kind: ConstraintKind): string {
+  const names = (fields: string[]) => fields.map((f) => `actionDetails.${f}`).join(' or ');
+  switch (kind.kind) {
+    case 'max':
+    case 'min':
+    case 'pattern':
+      return names([kind.field]);
+    case 'extensions':
+      return names(['path', 'extension']);
+    case 'allowed':
+      return names(kind.fields);
+    default:
+      return 'a detail';
+  }
 }
 
 /**

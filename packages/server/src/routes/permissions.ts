@@ -151,6 +151,7 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
         scope: p.grantedScope ?? {},
         usesRemaining: p.usesRemaining,
         expiresAt: new Date(p.expiresAt).toISOString(),
+        enforcement: p.enforcement,
         unenforced: outcome.unenforced,
       },
       200,

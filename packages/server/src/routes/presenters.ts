@@ -20,6 +20,7 @@ export function presentPermission(p: Permission) {
     context: p.context,
     ttl: p.ttlSeconds,
     usesRemaining: p.status === 'approved' || p.status === 'used' ? p.usesRemaining : null,
+    enforcement: p.enforcement,
     reason: p.reason,
     policy: presentPolicy(p),
     createdAt: iso(p.createdAt) as string,
@@ -39,6 +40,7 @@ export function presentApproved(p: Permission, token: string) {
     token,
     scope: p.grantedScope ?? {},
     usesRemaining: p.usesRemaining,
+    enforcement: p.enforcement,
     expiresAt: iso(p.expiresAt) as string,
     policy: presentPolicy(p),
   };

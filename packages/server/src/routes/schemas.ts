@@ -1,4 +1,4 @@
-import { PERMISSION_STATUSES } from '@agent-otp/core';
+import { PERMISSION_STATUSES, SCOPE_ENFORCEMENTS } from '@agent-otp/core';
 import { z } from '@hono/zod-openapi';
 
 /** Request and response schemas of the agent API; they validate input and produce the OpenAPI document. */
@@ -9,6 +9,9 @@ export const JsonObject = z.record(z.string(), z.unknown());
 export const Ttl = z.number().int().min(30).max(3600);
 
 export const Status = z.enum(PERMISSION_STATUSES);
+
+/** How `use` treats a constraint whose detail is absent: `strict` refuses, `lenient` reports it as unchecked. */
+const Enforcement = z.enum(SCOPE_ENFORCEMENTS);
 
 export const PermissionId = z
   .string()
@@ -90,6 +93,7 @@ export const PermissionView = z
     context: JsonObject,
     ttl: z.number(),
     usesRemaining: z.number().nullable(),
+    enforcement: Enforcement,
     reason: z.string().nullable(),
     policy: Policy,
     createdAt: z.string(),
@@ -107,6 +111,7 @@ export const RequestResult = z
       token: z.string(),
       scope: JsonObject,
       usesRemaining: z.number().nullable(),
+      enforcement: Enforcement,
       expiresAt: z.string(),
       policy: Policy,
     }),
@@ -133,6 +138,7 @@ export const VerifyResult = z
       scope: JsonObject,
       usesRemaining: z.number().nullable(),
       expiresAt: z.string(),
+      enforcement: Enforcement,
       unenforced: z.array(z.string()),
     }),
     z.object({ valid: z.literal(false), reason: z.string() }),
