@@ -23,12 +23,19 @@ export const DEFAULT_POLICIES = `# Agent OTP policies. Rules are tried from the 
   priority: 100
   enforcement: strict
 
-# Auto-approve internal emails
+# Auto-approve internal emails: one email to one @mycompany.com address. The condition only
+# reads what the agent says (context.recipient), so the same anchored pattern is bound into the
+# granted scope and checked when the token is used; strict, so a use that does not name its
+# recipient (actionDetails.recipient) is refused.
 - name: "Auto-approve internal emails"
   conditions:
     action: { equals: "gmail.send" }
-    context.recipient: { matches: ".*@mycompany\\\\.com$" }
+    context.recipient: { matches: "^[A-Za-z0-9._%+-]+@mycompany\\\\.com$" }
   action: auto_approve
+  enforcement: strict
+  scopeTemplate:
+    recipient_pattern: "^[A-Za-z0-9._%+-]+@mycompany\\\\.com$"
+    max_emails: 1
 
 # Default deny
 - name: "Default deny"
