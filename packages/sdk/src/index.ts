@@ -43,6 +43,7 @@ export {
 } from './options.ts';
 export type { FetchLike } from './transport.ts';
 export type {
+  Adjustment,
   ApprovedPermission,
   ClosedPermission,
   PendingApprovalInfo,

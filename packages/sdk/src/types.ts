@@ -40,6 +40,21 @@ export type Scope = Record<string, unknown>;
  * console.log(`${permission.policy.decision} by rule ${permission.policy.rule ?? '(none)'}`);
  * ```
  */
+/**
+ * A value the policy rule granted below what was asked: a use count (`max_uses`, `max_emails`,
+ * …) above the rule's `maxUses`, or a `ttl` above its `maxTtl`.
+ *
+ * @example
+ * ```ts
+ * for (const a of permission.adjusted) console.warn(`${a.field}: asked ${a.requested}, got ${a.granted}`);
+ * ```
+ */
+export interface Adjustment {
+  field: string;
+  requested: number;
+  granted: number;
+}
+
 /** How the server treats a scope constraint whose detail `useToken` did not pass. */
 export type ScopeEnforcement = 'strict' | 'lenient';
 
@@ -118,6 +133,8 @@ export interface ApprovedPermission {
   enforcement: ScopeEnforcement;
   /** When the token stops working (ISO 8601). */
   expiresAt: string;
+  /** What the rule clamped below the request (uses, ttl); empty when nothing was. */
+  adjusted: Adjustment[];
   policy: PolicyDecision;
   approvalUrl?: undefined;
   reason?: undefined;
@@ -142,6 +159,8 @@ export interface PendingPermission {
   scope: Scope;
   /** The approval deadline (ISO 8601). */
   expiresAt: string;
+  /** What the rule clamped below the request (uses, ttl) before approvers see it. */
+  adjusted: Adjustment[];
   policy: PolicyDecision;
   token?: undefined;
   usesRemaining?: undefined;

@@ -80,6 +80,20 @@ describe('the default policies', () => {
     assert.deepEqual(used.body.data.unchecked, ['allowed_extensions', 'max_size', 'size_limit']);
   });
 
+  it('grants an auto-approved read one use, whatever the agent asks (finding 5)', async () => {
+    const granted = await request({ action: 'file.read', scope: { size_limit: 10, max_uses: 1_000_000 } });
+    assert.equal(granted.status, 201);
+    assert.equal(granted.body.data.usesRemaining, 1);
+    assert.deepEqual(granted.body.data.adjusted, [{ field: 'max_uses', requested: 1_000_000, granted: 1 }]);
+    const email = await request({
+      action: 'gmail.send',
+      scope: { max_emails: 500 },
+      context: { recipient: 'boss@mycompany.com' },
+    });
+    assert.equal(email.body.data.usesRemaining, 1);
+    assert.deepEqual(email.body.data.adjusted, [{ field: 'max_emails', requested: 500, granted: 1 }]);
+  });
+
   it('makes financial operations strict', async () => {
     const pending = await request({ action: 'bank.transfer', scope: { max_amount: 100 } });
     assert.equal(pending.status, 202);

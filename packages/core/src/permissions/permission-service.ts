@@ -3,19 +3,22 @@ import { AgentOtpError } from '../errors.ts';
 import { type PermissionEvents, waitForChange } from '../events.ts';
 import { newId } from '../ids.ts';
 import type { Policy } from '../policy/types.ts';
-import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
+import { checkScopeAtUse, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
 import type { Actor, Agent, JsonObject, Permission, PermissionStatus, ScopeEnforcement } from '../types.ts';
 import { permissionEvent, redactSecrets } from './audit-events.ts';
 import { checkDepth, checkRequestInput, type PermissionRequestInput } from './request-input.ts';
+import { type Adjustment, boundGrant } from './rule-bounds.ts';
 import { explainUnusable } from './token-state.ts';
 
 export { type PermissionRequestInput, TTL_BOUNDS } from './request-input.ts';
+export type { Adjustment } from './rule-bounds.ts';
 
 export type RequestOutcome =
-  | { status: 'approved'; permission: Permission; token: string }
-  | { status: 'pending'; permission: Permission }
+  /** `adjusted`: what the rule's bounds clamped below the request (see rule-bounds.ts). */
+  | { status: 'approved'; permission: Permission; token: string; adjusted: Adjustment[] }
+  | { status: 'pending'; permission: Permission; adjusted: Adjustment[] }
   | { status: 'denied'; permission: Permission };
 
 export type VerifyOutcome =
@@ -103,6 +106,12 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       agentId: agent.id,
     });
     const rule = evaluation.rule;
+    // The rule bounds what it grants (uses, lifetime); a denial grants nothing to bound.
+    const grant =
+      evaluation.decision === 'deny'
+        ? null
+        : boundGrant(rule, { scope, ttlSeconds, explicitTtl: input.ttl !== undefined });
+    const adjusted = grant?.adjusted ?? [];
     const base: Permission = {
       id: newId('permission'),
       agentId: agent.id,
@@ -111,7 +120,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       requestedScope: scope,
       grantedScope: null,
       context,
-      ttlSeconds,
+      ttlSeconds: grant?.ttlSeconds ?? ttlSeconds,
       status: 'pending',
       decision: evaluation.decision,
       policyRule: rule?.name ?? null,
@@ -132,15 +141,16 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       resource,
       scope,
       context: redactSecrets(context) as JsonObject,
-      ttl: ttlSeconds,
+      ttl: base.ttlSeconds,
       decision: evaluation.decision,
       rule: base.policyRule,
       enforcement: base.enforcement,
+      ...(adjusted.length > 0 ? { adjusted } : {}),
     });
 
-    if (evaluation.decision === 'auto_approve') {
+    if (grant && evaluation.decision === 'auto_approve') {
       const token = generateToken();
-      const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
+      const { grantedScope } = grant;
       const permission: Permission = {
         ...base,
         status: 'approved',
@@ -148,7 +158,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
         tokenHash: hasher.hash(token),
         usesRemaining: usesAllowed(grantedScope),
         decidedAt: now,
-        expiresAt: now + ttlSeconds * 1000,
+        expiresAt: now + base.ttlSeconds * 1000,
       };
       const approved = permissionEvent('permission.approved', permission, system, now, {
         by: 'policy',
@@ -158,17 +168,20 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       });
       await store.insertPermission(permission, [requested, approved]);
       announce(permission, 'created');
-      return { status: 'approved', permission, token };
+      return { status: 'approved', permission, token, adjusted };
     }
-    if (evaluation.decision === 'require_approval') {
+    if (grant && evaluation.decision === 'require_approval') {
       const timeout = rule?.approvalTimeout ?? deps.defaults.approvalTimeoutSeconds;
       // The scope that approval would grant (the template applied) is shown to approvers now;
       // they can narrow it further. The token itself is minted only when the agent reads it.
-      const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
-      const permission: Permission = { ...base, grantedScope, expiresAt: now + timeout * 1000 };
+      const permission: Permission = {
+        ...base,
+        grantedScope: grant.grantedScope,
+        expiresAt: now + timeout * 1000,
+      };
       await store.insertPermission(permission, [requested]);
       announce(permission, 'created');
-      return { status: 'pending', permission };
+      return { status: 'pending', permission, adjusted };
     }
     const reason = rule ? `denied by policy rule "${rule.name}"` : 'no policy rule matched (default deny)';
     const permission: Permission = { ...base, status: 'denied', reason, decidedAt: now };

@@ -24,6 +24,14 @@ export interface PolicyRule {
   approvalTimeout: number | null;
   /** How `use` treats absent details of the granted scope; null = the server default. */
   enforcement: ScopeEnforcement | null;
+  /**
+   * The most uses a token of this rule may have: the rule's `maxUses`, else the uses its
+   * template grants, else 1; null only when the template grants `max_uses: unlimited`. A request
+   * asking for more is clamped to it.
+   */
+  maxUses: number | null;
+  /** The longest token lifetime (seconds) of this rule; null = the server's maximum. */
+  maxTtl: number | null;
   /** The rule's `description` from the file, for people. */
   description?: string;
 }

@@ -75,6 +75,17 @@ export const GetQuery = z.object({
     .openapi({ description: 'Long-poll up to N seconds while pending' }),
 });
 
+/** A value the rule's bounds (maxUses, maxTtl) granted below what was asked. */
+const Adjusted = z
+  .array(
+    z.object({
+      field: z.string().openapi({ example: 'max_uses' }),
+      requested: z.number().openapi({ example: 1000000 }),
+      granted: z.number().openapi({ example: 1 }),
+    }),
+  )
+  .openapi({ description: 'What the policy rule clamped: uses (count keys) and ttl; empty when nothing' });
+
 const Policy = z.object({
   decision: z.enum(['auto_approve', 'require_approval', 'deny']),
   rule: z.string().nullable(),
@@ -113,6 +124,7 @@ export const RequestResult = z
       usesRemaining: z.number().nullable(),
       enforcement: Enforcement,
       expiresAt: z.string(),
+      adjusted: Adjusted,
       policy: Policy,
     }),
     z.object({
@@ -122,6 +134,7 @@ export const RequestResult = z
       eventsUrl: z.string(),
       expiresAt: z.string(),
       approvalsRequired: z.number(),
+      adjusted: Adjusted,
       policy: Policy,
     }),
     z.object({ id: z.string(), status: z.literal('denied'), reason: z.string(), policy: Policy }),
