@@ -27,6 +27,14 @@ export const TERMINAL_STATUSES: readonly PermissionStatus[] = [
 
 export type PolicyDecision = 'auto_approve' | 'require_approval' | 'deny';
 
+export const SCOPE_ENFORCEMENTS = ['lenient', 'strict'] as const;
+/**
+ * How `use` treats a constraint whose detail is absent from `actionDetails`: `lenient` lists it
+ * as unchecked and lets the use pass; `strict` refuses the use (SCOPE_VIOLATION). A detail of the
+ * wrong type is a violation under both.
+ */
+export type ScopeEnforcement = (typeof SCOPE_ENFORCEMENTS)[number];
+
 export type AgentStatus = 'active' | 'disabled';
 
 export interface Agent {
@@ -66,6 +74,8 @@ export interface Permission {
   usesRemaining: number | null;
   /** Approval quorum (distinct approvers) for require_approval rules. */
   approvalsRequired: number;
+  /** Fixed when the request is decided by policy, so a policy reload never changes it. */
+  enforcement: ScopeEnforcement;
   createdAt: number;
   decidedAt: number | null;
   /** Pending: the approval deadline. Approved/used: the token's expiry. */

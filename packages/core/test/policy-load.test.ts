@@ -144,6 +144,29 @@ describe('rule fields', () => {
     }
   });
 
+  it('reads enforcement, null when the rule sets none (finding 3)', () => {
+    for (const mode of ['strict', 'lenient'] as const) {
+      const text = oneRule(`  conditions: {}\n  action: require_approval\n  enforcement: ${mode}\n`);
+      assert.equal(loadPolicy(text, 'p.yaml').rules[0]?.enforcement, mode);
+    }
+    const unset = oneRule('  conditions: {}\n  action: auto_approve\n');
+    assert.equal(loadPolicy(unset, 'p.yaml').rules[0]?.enforcement, null);
+  });
+
+  it('bounds uses and ttl: maxUses defaults to the template grant, else 1 (finding 5)', () => {
+    const rule = (body: string) => loadPolicy(oneRule(`  conditions: {}\n${body}`), 'p.yaml').rules[0];
+    assert.equal(rule('  action: auto_approve\n')?.maxUses, 1);
+    assert.equal(rule('  action: auto_approve\n')?.maxTtl, null);
+    assert.equal(rule('  action: auto_approve\n  scopeTemplate: { max_emails: 3 }\n')?.maxUses, 3);
+    assert.equal(rule('  action: auto_approve\n  scopeTemplate: { max_uses: unlimited }\n')?.maxUses, null);
+    assert.equal(rule('  action: require_approval\n  maxUses: 7\n  maxTtl: 60\n')?.maxUses, 7);
+    assert.equal(rule('  action: require_approval\n  maxUses: 7\n  maxTtl: 60\n')?.maxTtl, 60);
+    assert.equal(
+      rule('  action: auto_approve\n  maxUses: 4\n  scopeTemplate: { max_uses: 2 }\n')?.maxUses,
+      4,
+    );
+  });
+
   it('allows a template to grant unlimited uses', () => {
     const text = oneRule(
       '  conditions: {}\n  action: auto_approve\n  scopeTemplate: { max_uses: unlimited }\n',
@@ -347,6 +370,56 @@ describe('load errors name the file, the rule and the reason', () => {
       'scopeTemplate on deny',
       '  conditions: {}\n  action: deny\n  scopeTemplate: { max_size: 1 }\n',
       /no effect on a deny rule/,
+    ],
+    [
+      'enforcement unknown',
+      '  conditions: {}\n  action: auto_approve\n  enforcement: strictest\n',
+      /"enforcement" must be one of lenient, strict, got "strictest"/,
+    ],
+    [
+      'enforcement on deny',
+      '  conditions: {}\n  action: deny\n  enforcement: strict\n',
+      /"enforcement" has no effect on a deny rule/,
+    ],
+    [
+      'maxUses zero',
+      '  conditions: {}\n  action: auto_approve\n  maxUses: 0\n',
+      /"maxUses" must be an integer ≥ 1, got 0/,
+    ],
+    [
+      'maxUses not an integer',
+      '  conditions: {}\n  action: auto_approve\n  maxUses: unlimited\n',
+      /"maxUses" must be an integer ≥ 1, got "unlimited"/,
+    ],
+    [
+      'maxUses on deny',
+      '  conditions: {}\n  action: deny\n  maxUses: 2\n',
+      /"maxUses" has no effect on a deny rule/,
+    ],
+    [
+      'maxUses with an unlimited template',
+      '  conditions: {}\n  action: auto_approve\n  maxUses: 5\n  scopeTemplate: { max_uses: unlimited }\n',
+      /"maxUses" contradicts scopeTemplate max_uses: unlimited/,
+    ],
+    [
+      'maxUses below the template grant',
+      '  conditions: {}\n  action: auto_approve\n  maxUses: 2\n  scopeTemplate: { max_emails: 5 }\n',
+      /scopeTemplate grants 5 uses, more than "maxUses" 2/,
+    ],
+    [
+      'maxTtl below the global minimum',
+      '  conditions: {}\n  action: auto_approve\n  maxTtl: 29\n',
+      /"maxTtl" must be an integer from 30 to 3600/,
+    ],
+    [
+      'maxTtl above the global maximum',
+      '  conditions: {}\n  action: require_approval\n  maxTtl: 3601\n',
+      /"maxTtl" must be an integer from 30 to 3600/,
+    ],
+    [
+      'maxTtl on deny',
+      '  conditions: {}\n  action: deny\n  maxTtl: 60\n',
+      /"maxTtl" has no effect on a deny rule/,
     ],
     [
       'description not a string',

@@ -110,7 +110,9 @@ export class AgentOTPClient {
       throw error;
     }
     try {
-      return await this.waitForDecision(id, { timeout, signal });
+      const final = await this.waitForDecision(id, { timeout, signal });
+      // What the rule clamped was said in the pending answer; keep it with the approval.
+      return final.status === 'approved' ? { ...final, adjusted: result.adjusted } : final;
     } catch (error) {
       // Only when the agent gave up. A network failure or an undelivered token leaves the
       // request alone: it may already be decided, and revoking would hide what happened.

@@ -43,6 +43,7 @@ export {
 } from './options.ts';
 export type { FetchLike } from './transport.ts';
 export type {
+  Adjustment,
   ApprovedPermission,
   ClosedPermission,
   PendingApprovalInfo,
@@ -54,6 +55,7 @@ export type {
   PermissionView,
   PolicyDecision,
   Scope,
+  ScopeEnforcement,
   UseResult,
   VerifyResult,
 } from './types.ts';

@@ -1,5 +1,12 @@
 import { AgentOTPError, ServerError } from './errors.ts';
-import type { PermissionResult, PermissionView, PolicyDecision, Scope } from './types.ts';
+import type {
+  Adjustment,
+  PermissionResult,
+  PermissionView,
+  PolicyDecision,
+  Scope,
+  ScopeEnforcement,
+} from './types.ts';
 
 /**
  * Shapes server payloads into the SDK's result types. The server is trusted for values but not
@@ -33,6 +40,12 @@ function scopeOf(payload: Payload): Scope {
 const usesOf = (payload: Payload): number | null =>
   typeof payload.usesRemaining === 'number' ? payload.usesRemaining : null;
 
+/** What the rule clamped; a server that predates the field clamped nothing it reported. */
+const adjustedOf = (value: unknown): Adjustment[] => (Array.isArray(value) ? (value as Adjustment[]) : []);
+
+/** A server that predates the field enforced leniently. */
+const enforcementOf = (value: unknown): ScopeEnforcement => (value === 'strict' ? 'strict' : 'lenient');
+
 /** The body of `POST /permissions/request` (201 approved, 202 pending, 200 denied). */
 export function fromRequestResponse(data: unknown): PermissionResult {
   const payload = (data ?? {}) as Payload;
@@ -46,7 +59,9 @@ export function fromRequestResponse(data: unknown): PermissionResult {
         token: str(payload, 'token'),
         scope: scopeOf(payload),
         usesRemaining: usesOf(payload),
+        enforcement: enforcementOf(payload.enforcement),
         expiresAt: str(payload, 'expiresAt'),
+        adjusted: adjustedOf(payload.adjusted),
         policy,
       };
     case 'pending':
@@ -58,6 +73,7 @@ export function fromRequestResponse(data: unknown): PermissionResult {
         approvalsRequired: typeof payload.approvalsRequired === 'number' ? payload.approvalsRequired : 1,
         scope: {},
         expiresAt: str(payload, 'expiresAt'),
+        adjusted: adjustedOf(payload.adjusted),
         policy,
       };
     case 'denied':
@@ -90,7 +106,10 @@ export function fromDecidedView(view: PermissionView): PermissionResult {
         token: view.token,
         scope: view.scope ?? {},
         usesRemaining: view.usesRemaining,
+        enforcement: enforcementOf(view.enforcement),
         expiresAt: view.expiresAt,
+        // A permission view does not carry it; requestPermission fills in the pending answer's.
+        adjusted: [],
         policy,
       };
     case 'pending':

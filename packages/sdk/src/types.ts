@@ -40,6 +40,24 @@ export type Scope = Record<string, unknown>;
  * console.log(`${permission.policy.decision} by rule ${permission.policy.rule ?? '(none)'}`);
  * ```
  */
+/**
+ * A value the policy rule granted below what was asked: a use count (`max_uses`, `max_emails`,
+ * …) above the rule's `maxUses`, or a `ttl` above its `maxTtl`.
+ *
+ * @example
+ * ```ts
+ * for (const a of permission.adjusted) console.warn(`${a.field}: asked ${a.requested}, got ${a.granted}`);
+ * ```
+ */
+export interface Adjustment {
+  field: string;
+  requested: number;
+  granted: number;
+}
+
+/** How the server treats a scope constraint whose detail `useToken` did not pass. */
+export type ScopeEnforcement = 'strict' | 'lenient';
+
 export interface PolicyDecision {
   decision: 'auto_approve' | 'require_approval' | 'deny';
   rule: string | null;
@@ -108,8 +126,15 @@ export interface ApprovedPermission {
   scope: Scope;
   /** Uses left; null means the policy granted unlimited uses explicitly. */
   usesRemaining: number | null;
+  /**
+   * `strict`: `useToken` must pass the details the scope's constraints read, or it is refused
+   * (`ScopeViolationError`). `lenient`: absent details are only reported as `unchecked`.
+   */
+  enforcement: ScopeEnforcement;
   /** When the token stops working (ISO 8601). */
   expiresAt: string;
+  /** What the rule clamped below the request (uses, ttl); empty when nothing was. */
+  adjusted: Adjustment[];
   policy: PolicyDecision;
   approvalUrl?: undefined;
   reason?: undefined;
@@ -134,6 +159,8 @@ export interface PendingPermission {
   scope: Scope;
   /** The approval deadline (ISO 8601). */
   expiresAt: string;
+  /** What the rule clamped below the request (uses, ttl) before approvers see it. */
+  adjusted: Adjustment[];
   policy: PolicyDecision;
   token?: undefined;
   usesRemaining?: undefined;
@@ -201,6 +228,8 @@ export interface PermissionView {
   /** Token lifetime in seconds. */
   ttl: number;
   usesRemaining: number | null;
+  /** How `useToken` treats absent details: `strict` refuses, `lenient` reports them as unchecked. */
+  enforcement: ScopeEnforcement;
   reason: string | null;
   policy: PolicyDecision;
   createdAt: string;
@@ -247,6 +276,8 @@ export type VerifyResult =
       scope: Scope;
       usesRemaining: number | null;
       expiresAt: string;
+      /** How `useToken` treats absent details: `strict` refuses, `lenient` reports them as unchecked. */
+      enforcement: ScopeEnforcement;
       /** Scope keys the server does not interpret: the protected operation must check them. */
       unenforced: string[];
     }

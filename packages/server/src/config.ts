@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   AGENT_OTP_TRUSTED_PROXIES: z.string().default(''),
   AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
+  AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
 });
 
 export interface Config {
@@ -52,6 +53,8 @@ export interface Config {
   /** Signed checkpoints of the audit chain's head, kept outside the database. */
   auditCheckpointFile: string;
   auditCheckpointIntervalMs: number;
+  /** How `use` treats absent details for policy rules that set no `enforcement` of their own. */
+  scopeEnforcement: 'lenient' | 'strict';
 }
 
 export class ConfigError extends Error {
@@ -93,5 +96,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     trustedProxies,
     auditCheckpointFile: resolve(e.AGENT_OTP_AUDIT_CHECKPOINT_FILE ?? `${dataDir}/audit-checkpoints.jsonl`),
     auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
+    scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
   };
 }

@@ -59,7 +59,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     hasher,
     events,
     policy: policy.current,
-    defaults: { ttlSeconds: config.defaultTtlSeconds, approvalTimeoutSeconds: config.approvalTimeoutSeconds },
+    defaults: {
+      ttlSeconds: config.defaultTtlSeconds,
+      approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+      scopeEnforcement: config.scopeEnforcement,
+    },
   });
   const approvals = createApprovalService({ store, clock, events, permissions });
   const users = createUserService({

@@ -5,6 +5,7 @@ import type {
   Permission,
   PermissionStatus,
   PolicyDecision,
+  ScopeEnforcement,
 } from '@agent-otp/core';
 
 /** Column shapes as drivers return them (PostgreSQL returns bigint as string). */
@@ -43,6 +44,7 @@ export interface PermissionRow {
   decided_at: Int | null;
   expires_at: Int;
   updated_at: Int;
+  enforcement: string;
 }
 
 export interface AuditRow {
@@ -97,6 +99,8 @@ export function toPermission(row: PermissionRow): Permission {
     decidedAt: numOrNull(row.decided_at),
     expiresAt: num(row.expires_at),
     updatedAt: num(row.updated_at),
+    // Anything but an explicit `strict` reads as the lenient default of older rows.
+    enforcement: (row.enforcement === 'strict' ? 'strict' : 'lenient') as ScopeEnforcement,
   };
 }
 
@@ -123,13 +127,14 @@ export function permissionValues(p: Permission): unknown[] {
     p.decidedAt,
     p.expiresAt,
     p.updatedAt,
+    p.enforcement,
   ];
 }
 
 export const PERMISSION_COLUMNS =
   'id, agent_id, action, resource, requested_scope, granted_scope, context, ttl_seconds, status, decision, ' +
   'policy_rule, policy_version, reason, token_hash, uses_remaining, approvals_required, created_at, decided_at, ' +
-  'expires_at, updated_at';
+  'expires_at, updated_at, enforcement';
 
 export function toAuditEntry(row: AuditRow): AuditEntry {
   return {

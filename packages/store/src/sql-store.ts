@@ -26,7 +26,11 @@ import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 
-const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`;
+const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${PERMISSION_COLUMNS.split(
+  ',',
+)
+  .map(() => '?')
+  .join(', ')})`;
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
   "UPDATE permissions SET uses_remaining = CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END, status = CASE WHEN uses_remaining = 1 THEN 'used' ELSE status END, updated_at = ? " +

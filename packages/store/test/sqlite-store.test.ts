@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { hashAuditEntry, type Store } from '@agent-otp/core';
 import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore } from '../src/index.ts';
+import { migrations } from '../src/migrations/index.ts';
 import {
   allAudit,
   eventFor,
@@ -150,9 +152,47 @@ describe('sqlite file: several connections on one file', () => {
       const raw = new Database(file, { readonly: true });
       const applied = raw.prepare('SELECT name FROM kysely_migration').all();
       raw.close();
-      assert.deepEqual(applied, [{ name: '001-initial' }, { name: '002-approvals-users' }]);
+      assert.deepEqual(
+        applied,
+        Object.keys(migrations).map((name) => ({ name })),
+      );
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('sqlite file: upgrading an existing database', () => {
+  it('permissions written before the enforcement column read as lenient, as they were issued', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const file = newFile();
+    // The database as the previous release left it: migrated up to 002, one permission in it.
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '003'));
+    const migrated = await new Migrator({
+      db: old,
+      provider: { getMigrations: async () => before },
+    }).migrateToLatest();
+    assert.equal(migrated.error, undefined);
+    await old.destroy();
+    const raw = new Database(file);
+    raw.prepare("INSERT INTO agents VALUES ('agt_old', 'old', 'active', 'kh', 'ak_old', 1, 1)").run();
+    raw
+      .prepare(
+        `INSERT INTO permissions (id, agent_id, action, resource, requested_scope, granted_scope, context, ttl_seconds, status, decision, policy_rule, policy_version, reason, token_hash, uses_remaining, approvals_required, created_at, decided_at, expires_at, updated_at)
+         VALUES ('perm_old000000000', 'agt_old', 'file.read', NULL, '{}', '{}', '{}', 300, 'approved', 'auto_approve', 'r', 'v', NULL, 'th', 1, 1, 1, 1, ${T0}, 1)`,
+      )
+      .run();
+    raw.close();
+    const store = createSqliteStore(file);
+    try {
+      await store.migrate();
+      const permission = await store.getPermission('perm_old000000000');
+      assert.equal(permission?.enforcement, 'lenient');
+      assert.equal(permission?.status, 'approved');
+    } finally {
+      await store.close();
     }
   });
 });

@@ -3,19 +3,22 @@ import { AgentOtpError } from '../errors.ts';
 import { type PermissionEvents, waitForChange } from '../events.ts';
 import { newId } from '../ids.ts';
 import type { Policy } from '../policy/types.ts';
-import { checkScopeAtUse, narrowScope, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
+import { checkScopeAtUse, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
-import type { Actor, Agent, JsonObject, Permission, PermissionStatus } from '../types.ts';
+import type { Actor, Agent, JsonObject, Permission, PermissionStatus, ScopeEnforcement } from '../types.ts';
 import { permissionEvent, redactSecrets } from './audit-events.ts';
 import { checkDepth, checkRequestInput, type PermissionRequestInput } from './request-input.ts';
+import { type Adjustment, boundGrant } from './rule-bounds.ts';
 import { explainUnusable } from './token-state.ts';
 
 export { type PermissionRequestInput, TTL_BOUNDS } from './request-input.ts';
+export type { Adjustment } from './rule-bounds.ts';
 
 export type RequestOutcome =
-  | { status: 'approved'; permission: Permission; token: string }
-  | { status: 'pending'; permission: Permission }
+  /** `adjusted`: what the rule's bounds clamped below the request (see rule-bounds.ts). */
+  | { status: 'approved'; permission: Permission; token: string; adjusted: Adjustment[] }
+  | { status: 'pending'; permission: Permission; adjusted: Adjustment[] }
   | { status: 'denied'; permission: Permission };
 
 export type VerifyOutcome =
@@ -44,7 +47,12 @@ export interface PermissionServiceDeps {
   events: PermissionEvents;
   /** The policy in force now; hot reload swaps what this returns. */
   policy: () => Policy;
-  defaults: { ttlSeconds: number; approvalTimeoutSeconds: number };
+  defaults: {
+    ttlSeconds: number;
+    approvalTimeoutSeconds: number;
+    /** For rules that set no `enforcement`; lenient when absent. */
+    scopeEnforcement?: ScopeEnforcement;
+  };
 }
 
 /** The permission lifecycle of SPEC §3, for agents. Every change is one compare-and-set at the store. */
@@ -98,6 +106,12 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       agentId: agent.id,
     });
     const rule = evaluation.rule;
+    // The rule bounds what it grants (uses, lifetime); a denial grants nothing to bound.
+    const grant =
+      evaluation.decision === 'deny'
+        ? null
+        : boundGrant(rule, { scope, ttlSeconds, explicitTtl: input.ttl !== undefined });
+    const adjusted = grant?.adjusted ?? [];
     const base: Permission = {
       id: newId('permission'),
       agentId: agent.id,
@@ -106,7 +120,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       requestedScope: scope,
       grantedScope: null,
       context,
-      ttlSeconds,
+      ttlSeconds: grant?.ttlSeconds ?? ttlSeconds,
       status: 'pending',
       decision: evaluation.decision,
       policyRule: rule?.name ?? null,
@@ -115,6 +129,8 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       tokenHash: null,
       usesRemaining: null,
       approvalsRequired: rule?.approvals ?? 1,
+      // Fixed now, with the rule that decided: a later policy reload cannot change a token's rules.
+      enforcement: rule?.enforcement ?? deps.defaults.scopeEnforcement ?? 'lenient',
       createdAt: now,
       decidedAt: null,
       expiresAt: now,
@@ -125,16 +141,18 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       resource,
       scope,
       context: redactSecrets(context) as JsonObject,
-      ttl: ttlSeconds,
+      ttl: base.ttlSeconds,
       decision: evaluation.decision,
       rule: base.policyRule,
       // Why a rule that could not judge the request's values decided (three-valued evaluation).
       ...(evaluation.reason ? { reason: redactSecrets(evaluation.reason) as string } : {}),
+      enforcement: base.enforcement,
+      ...(adjusted.length > 0 ? { adjusted } : {}),
     });
 
-    if (evaluation.decision === 'auto_approve') {
+    if (grant && evaluation.decision === 'auto_approve') {
       const token = generateToken();
-      const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
+      const { grantedScope } = grant;
       const permission: Permission = {
         ...base,
         status: 'approved',
@@ -142,7 +160,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
         tokenHash: hasher.hash(token),
         usesRemaining: usesAllowed(grantedScope),
         decidedAt: now,
-        expiresAt: now + ttlSeconds * 1000,
+        expiresAt: now + base.ttlSeconds * 1000,
       };
       const approved = permissionEvent('permission.approved', permission, system, now, {
         by: 'policy',
@@ -152,23 +170,22 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       });
       await store.insertPermission(permission, [requested, approved]);
       announce(permission, 'created');
-      return { status: 'approved', permission, token };
+      return { status: 'approved', permission, token, adjusted };
     }
-    if (evaluation.decision === 'require_approval') {
+    if (grant && evaluation.decision === 'require_approval') {
       const timeout = rule?.approvalTimeout ?? deps.defaults.approvalTimeoutSeconds;
       // The scope that approval would grant (the template applied) is shown to approvers now;
       // they can narrow it further. The token itself is minted only when the agent reads it.
-      const grantedScope = narrowScope(scope, rule?.scopeTemplate ?? {});
       const permission: Permission = {
         ...base,
-        grantedScope,
+        grantedScope: grant.grantedScope,
         expiresAt: now + timeout * 1000,
         // Shown to approvers: the rule holds the request because it could not judge a value.
         reason: evaluation.reason ? `held for approval: ${evaluation.reason}` : null,
       };
       await store.insertPermission(permission, [requested]);
       announce(permission, 'created');
-      return { status: 'pending', permission };
+      return { status: 'pending', permission, adjusted };
     }
     const reason = evaluation.reason
       ? `denied by policy: ${evaluation.reason}`
@@ -284,13 +301,13 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       await refuseUse(agent, permission, code);
       throw unusableError(code);
     }
-    const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails);
+    const check = checkScopeAtUse(permission.grantedScope ?? {}, actionDetails, permission.enforcement);
     if (!check.ok) {
-      await refuseUse(agent, permission, 'SCOPE_VIOLATION', {
-        constraint: check.constraint,
-        message: check.message,
-      });
-      throw new AgentOtpError('SCOPE_VIOLATION', check.message, { constraint: check.constraint });
+      // A detail too long to match is bad input (400), not a breach of the scope; neither spends.
+      const code = check.reason === 'too_long' ? 'VALIDATION_ERROR' : 'SCOPE_VIOLATION';
+      const details = { constraint: check.constraint, ...(check.field ? { field: check.field } : {}) };
+      await refuseUse(agent, permission, code, { ...details, message: check.message });
+      throw new AgentOtpError(code, check.message, details);
     }
     const now = clock.now();
     const used = await store.consumeUse(permission.id, permission.tokenHash, now, [

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { COUNT_KEYS } from '../scope/convention.ts';
+import { usesAllowed } from '../scope/narrow.ts';
 import { validateScope } from '../scope/validate.ts';
-import type { PolicyDecision, Scope } from '../types.ts';
+import { type PolicyDecision, SCOPE_ENFORCEMENTS, type Scope, type ScopeEnforcement } from '../types.ts';
 import { actionKey } from './action-index.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
@@ -18,6 +20,9 @@ const RULE_KEYS = [
   'scopeTemplate',
   'approvals',
   'approvalTimeout',
+  'enforcement',
+  'maxUses',
+  'maxTtl',
 ];
 const DECISIONS: readonly PolicyDecision[] = ['auto_approve', 'require_approval', 'deny'];
 const MAX_NAME_LENGTH = 200;
@@ -39,6 +44,9 @@ const APPROVAL_TIMEOUT: IntegerRange = {
   max: 86_400,
   words: 'an integer from 10 to 86400 (seconds)',
 };
+const MAX_USES: IntegerRange = { min: 1, max: Number.MAX_SAFE_INTEGER, words: 'an integer ≥ 1' };
+/** The global token lifetime bounds of SPEC §3 (TTL_BOUNDS): a rule can only lower the maximum. */
+const MAX_TTL: IntegerRange = { min: 30, max: 3600, words: 'an integer from 30 to 3600 (seconds)' };
 
 /** `pol_` + the first 16 hex characters of the file's sha256: recorded with every decision. */
 export function policyVersion(text: string): string {
@@ -108,14 +116,18 @@ function compileRule(raw: unknown, index: number): CompiledRule {
   if (raw.description !== undefined && typeof raw.description !== 'string') {
     throw new RuleError(`description must be a string, got ${show(raw.description)}`);
   }
+  const template = scopeTemplate(raw.scopeTemplate, decision);
   const rule: PolicyRule = {
     name,
     index,
     priority: optionalInteger(raw.priority, 'priority', PRIORITY) ?? 0,
     decision,
-    scopeTemplate: scopeTemplate(raw.scopeTemplate, decision),
+    scopeTemplate: template,
     approvals: approvalSetting(raw.approvals, 'approvals', decision, APPROVALS) ?? 1,
     approvalTimeout: approvalSetting(raw.approvalTimeout, 'approvalTimeout', decision, APPROVAL_TIMEOUT),
+    enforcement: enforcementSetting(raw.enforcement, decision),
+    maxUses: maxUsesSetting(raw.maxUses, decision, template),
+    maxTtl: grantSetting(raw.maxTtl, 'maxTtl', decision, MAX_TTL),
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
   return { rule: Object.freeze(rule), condition, actionKey: actionKey(raw.conditions) };
@@ -156,6 +168,46 @@ function approvalSetting(
     throw new RuleError(`"${key}" only applies to require_approval rules (this rule is ${decision})`);
   }
   return optionalInteger(value, key, range);
+}
+
+/** Settings of what a rule grants (uses, lifetime) mean nothing on a deny rule. */
+function grantSetting(
+  value: unknown,
+  key: string,
+  decision: PolicyDecision,
+  range: IntegerRange,
+): number | null {
+  if (value !== undefined && decision === 'deny')
+    throw new RuleError(`"${key}" has no effect on a deny rule`);
+  return optionalInteger(value, key, range);
+}
+
+/**
+ * The use bound of a rule (see PolicyRule.maxUses). A template that grants more than the rule's
+ * own `maxUses`, or unlimited uses next to it, contradicts it: refused rather than guessed at.
+ */
+function maxUsesSetting(value: unknown, decision: PolicyDecision, template: Scope | null): number | null {
+  const explicit = grantSetting(value, 'maxUses', decision, MAX_USES);
+  const counted = template !== null && COUNT_KEYS.some((key) => Object.hasOwn(template, key));
+  const granted = counted ? usesAllowed(template) : 1;
+  if (explicit === null) return granted;
+  if (granted === null) {
+    throw new RuleError('"maxUses" contradicts scopeTemplate max_uses: unlimited; keep one of them');
+  }
+  if (counted && granted > explicit) {
+    throw new RuleError(`scopeTemplate grants ${granted} uses, more than "maxUses" ${explicit}`);
+  }
+  return explicit;
+}
+
+/** `strict` or `lenient`; it governs the use of a granted token, so a deny rule takes none. */
+function enforcementSetting(value: unknown, decision: PolicyDecision): ScopeEnforcement | null {
+  if (value === undefined) return null;
+  if (decision === 'deny') throw new RuleError('"enforcement" has no effect on a deny rule');
+  if (!SCOPE_ENFORCEMENTS.includes(value as ScopeEnforcement)) {
+    throw new RuleError(`"enforcement" must be one of ${SCOPE_ENFORCEMENTS.join(', ')}, got ${show(value)}`);
+  }
+  return value as ScopeEnforcement;
 }
 
 function scopeTemplate(value: unknown, decision: PolicyDecision): Scope | null {

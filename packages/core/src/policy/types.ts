@@ -1,4 +1,4 @@
-import type { JsonObject, PolicyDecision, Scope } from '../types.ts';
+import type { JsonObject, PolicyDecision, Scope, ScopeEnforcement } from '../types.ts';
 
 /** What a policy sees of a permission request. Condition paths are dotted paths into this object. */
 export interface PolicyInput {
@@ -22,6 +22,16 @@ export interface PolicyRule {
   approvals: number;
   /** Seconds a pending request waits for a decision; null = the server default. */
   approvalTimeout: number | null;
+  /** How `use` treats absent details of the granted scope; null = the server default. */
+  enforcement: ScopeEnforcement | null;
+  /**
+   * The most uses a token of this rule may have: the rule's `maxUses`, else the uses its
+   * template grants, else 1; null only when the template grants `max_uses: unlimited`. A request
+   * asking for more is clamped to it.
+   */
+  maxUses: number | null;
+  /** The longest token lifetime (seconds) of this rule; null = the server's maximum. */
+  maxTtl: number | null;
   /** The rule's `description` from the file, for people. */
   description?: string;
 }

@@ -12,7 +12,7 @@
  * | `min_<field>`                         | number ≥ 0                    | `actionDetails.<field>` is a number ≥ the value   |
  * | `<field>_pattern`                     | regex, or list of regexes     | `actionDetails.<field>` is a string matching every pattern (RE2 syntax, unanchored unless the pattern anchors) |
  * | `allowed_extensions`                  | list of strings (`".txt"`)    | the extension of `actionDetails.path` (lowercased, from the last dot of the file name) and `actionDetails.extension`, whichever are present, are listed (case-insensitive) |
- * | `allowed_<field>s`                    | list of strings/numbers       | `actionDetails.<field>` (one trailing "s" stripped; "es" too after s/x/z/ch/sh) or `actionDetails.<field>s` is listed; a list detail must have every element listed |
+ * | `allowed_<plural>`                    | list of strings/numbers       | `actionDetails.<singular>` and `actionDetails.<plural>`, whichever are present, are listed (singulars by the rules of plural.ts: `allowed_countries` checks `country` and `countries`); a list detail must have every element listed |
  * | anything else                         | any JSON                      | not interpreted: reported by `verify` as `unenforced`, the protected operation checks it |
  *
  * Keys are matched in this order: count keys, `allowed_extensions`, `max_`, `min_`, `allowed_`,
@@ -29,6 +29,8 @@
  *   side only is kept. For uninterpreted keys the server cannot tell which value is stricter: the
  *   narrowing side's value wins, and the key stays reported as unenforced.
  */
+
+import { allowedDetailNames } from './plural.ts';
 
 /** Count constraints: each caps how many times the token may be used. */
 export const COUNT_KEYS: readonly string[] = [
@@ -61,7 +63,7 @@ export function classifyConstraint(key: string): ConstraintKind {
   const min = suffixAfter(key, 'min_');
   if (min) return { kind: 'min', field: min };
   const allowed = suffixAfter(key, 'allowed_');
-  if (allowed) return { kind: 'allowed', fields: singularCandidates(allowed) };
+  if (allowed) return { kind: 'allowed', fields: allowedDetailNames(allowed) };
   const pattern = prefixBefore(key, '_pattern');
   if (pattern) return { kind: 'pattern', field: pattern };
   const limit = prefixBefore(key, '_limit');
@@ -75,18 +77,6 @@ function suffixAfter(key: string, prefix: string): string | null {
 
 function prefixBefore(key: string, suffix: string): string | null {
   return key.endsWith(suffix) && key.length > suffix.length ? key.slice(0, -suffix.length) : null;
-}
-
-/**
- * The detail names an `allowed_<plural>` list applies to: the singular (one "s" stripped, and
- * "es" after s/x/z/ch/sh so `allowed_addresses` checks `address`), then the plural itself.
- */
-function singularCandidates(plural: string): string[] {
-  const names: string[] = [];
-  if (/(?:s|x|z|ch|sh)es$/.test(plural)) names.push(plural.slice(0, -2));
-  if (plural.endsWith('s') && plural.length > 1) names.push(plural.slice(0, -1));
-  names.push(plural);
-  return [...new Set(names)];
 }
 
 /** A pattern constraint's patterns, or null when the value is neither a string nor a list of them. */

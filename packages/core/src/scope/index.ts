@@ -1,4 +1,9 @@
-export { checkScopeAtUse, type ScopeUseCheck, unenforcedConstraints } from './check.ts';
+export {
+  checkScopeAtUse,
+  maxPatternDetailLength,
+  type ScopeUseCheck,
+  unenforcedConstraints,
+} from './check.ts';
 export { COUNT_KEYS, type ConstraintKind, classifyConstraint } from './convention.ts';
 export {
   narrowGrantedScope,
@@ -7,7 +12,7 @@ export {
   uninterpretedConflicts,
   usesAllowed,
 } from './narrow.ts';
-export { compileRegex, type Regex, type RegexCompilation } from './regex.ts';
+export { compileRegex, type Regex, type RegexCompilation, SCOPE_REGEX_LIMITS } from './regex.ts';
 export {
   SCOPE_LIMITS,
   type ScopeError,

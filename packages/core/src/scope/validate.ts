@@ -1,6 +1,6 @@
 import type { Scope } from '../types.ts';
 import { classifyConstraint, isNonNegativeNumber, isPositiveInteger, patternList } from './convention.ts';
-import { cachedRegex } from './regex.ts';
+import { cachedScopePattern, SCOPE_REGEX_LIMITS } from './regex.ts';
 
 /** Who wrote the scope: only a policy template may grant unlimited uses. */
 export type ScopeOrigin = 'request' | 'template' | 'approver';
@@ -20,7 +20,6 @@ export const SCOPE_LIMITS = {
   /** The scope object itself is depth 1. */
   maxDepth: 5,
   maxArrayLength: 1000,
-  maxPatternLength: 1024,
 } as const;
 
 /**
@@ -33,7 +32,8 @@ export function validateScope(scope: unknown, origin: ScopeOrigin): ScopeValidat
   const errors: ScopeError[] = [];
   checkShape(scope, '', 1, { keys: 0 }, errors);
   if (errors.length === 0) {
-    for (const [key, value] of Object.entries(scope)) checkConstraint(key, value, origin, errors);
+    const budget = { patterns: 0, programSize: 0, refused: false };
+    for (const [key, value] of Object.entries(scope)) checkConstraint(key, value, origin, budget, errors);
   }
   return errors.length === 0 ? { ok: true, scope } : { ok: false, errors };
 }
@@ -68,7 +68,21 @@ function checkShape(
   }
 }
 
-function checkConstraint(key: string, value: unknown, origin: ScopeOrigin, errors: ScopeError[]): void {
+/** What the scope's patterns have used so far of SCOPE_REGEX_LIMITS. */
+interface PatternBudget {
+  patterns: number;
+  programSize: number;
+  /** Set at the first pattern error: the scope is refused, nothing more is compiled. */
+  refused: boolean;
+}
+
+function checkConstraint(
+  key: string,
+  value: unknown,
+  origin: ScopeOrigin,
+  budget: PatternBudget,
+  errors: ScopeError[],
+): void {
   const kind = classifyConstraint(key);
   const fail = (message: string, path = key) => errors.push({ path, message });
   switch (kind.kind) {
@@ -84,7 +98,7 @@ function checkConstraint(key: string, value: unknown, origin: ScopeOrigin, error
       if (!isNonNegativeNumber(value)) fail('must be a finite number ≥ 0');
       return;
     case 'pattern':
-      checkPatterns(key, value, errors);
+      checkPatterns(key, value, budget, errors);
       return;
     case 'extensions':
       if (!Array.isArray(value) || !value.every((e) => typeof e === 'string' && e !== '' && e !== '.')) {
@@ -101,22 +115,44 @@ function checkConstraint(key: string, value: unknown, origin: ScopeOrigin, error
   }
 }
 
-function checkPatterns(key: string, value: unknown, errors: ScopeError[]): void {
+/**
+ * Patterns are bounded per scope (SCOPE_REGEX_LIMITS): how many, how long, and how large their
+ * compiled programs are, alone and together. Compiling stops once the scope is over budget, so
+ * a hostile scope costs at most one pattern's compile beyond it.
+ */
+function checkPatterns(key: string, value: unknown, budget: PatternBudget, errors: ScopeError[]): void {
+  const limits = SCOPE_REGEX_LIMITS;
   const patterns = patternList(value);
   if (!patterns) {
     errors.push({ path: key, message: 'must be a regular expression or a non-empty list of them' });
     return;
   }
-  patterns.forEach((pattern, i) => {
+  for (const [i, pattern] of patterns.entries()) {
     const path = typeof value === 'string' ? key : `${key}[${i}]`;
-    if (pattern.length > SCOPE_LIMITS.maxPatternLength) {
-      errors.push({ path, message: `pattern longer than ${SCOPE_LIMITS.maxPatternLength} characters` });
+    budget.patterns += 1;
+    if (budget.patterns > limits.maxPatterns) {
+      errors.push({ path, message: `more than ${limits.maxPatterns} patterns in one scope` });
+      budget.refused = true;
       return;
     }
+    // A refused scope compiles nothing more: each compile costs up to a millisecond or two.
+    if (budget.refused) return;
     // Through the cache: a valid scope's patterns are compiled again at every use.
-    const compiled = cachedRegex(pattern);
-    if (!compiled.ok) errors.push({ path, message: `invalid regular expression: ${compiled.message}` });
-  });
+    const compiled = cachedScopePattern(pattern);
+    if (!compiled.ok) {
+      errors.push({ path, message: compiled.message });
+      budget.refused = true;
+      continue;
+    }
+    budget.programSize += compiled.programSize;
+    if (budget.programSize > limits.maxScopeProgramSize) {
+      budget.refused = true;
+      errors.push({
+        path,
+        message: `the patterns of one scope may have at most ${limits.maxScopeProgramSize} instructions together (${budget.programSize} so far)`,
+      });
+    }
+  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -109,8 +109,12 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
   app.openapi(requestRoute, async (c) => {
     const outcome = await permissions.request(c.get('agent'), c.req.valid('json'));
     metrics.decisions.inc({ decision: outcome.permission.decision });
-    if (outcome.status === 'approved') return ok(c, presentApproved(outcome.permission, outcome.token), 201);
-    if (outcome.status === 'pending') return ok(c, presentPending(outcome.permission, links), 202);
+    if (outcome.status === 'approved') {
+      return ok(c, presentApproved(outcome.permission, outcome.token, outcome.adjusted), 201);
+    }
+    if (outcome.status === 'pending') {
+      return ok(c, presentPending(outcome.permission, links, outcome.adjusted), 202);
+    }
     return ok(c, presentDenied(outcome.permission), 200);
   });
 
@@ -151,6 +155,7 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
         scope: p.grantedScope ?? {},
         usesRemaining: p.usesRemaining,
         expiresAt: new Date(p.expiresAt).toISOString(),
+        enforcement: p.enforcement,
         unenforced: outcome.unenforced,
       },
       200,

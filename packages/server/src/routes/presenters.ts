@@ -1,4 +1,4 @@
-import type { Permission } from '@agent-otp/core';
+import type { Adjustment, Permission } from '@agent-otp/core';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -20,6 +20,7 @@ export function presentPermission(p: Permission) {
     context: p.context,
     ttl: p.ttlSeconds,
     usesRemaining: p.status === 'approved' || p.status === 'used' ? p.usesRemaining : null,
+    enforcement: p.enforcement,
     reason: p.reason,
     policy: presentPolicy(p),
     createdAt: iso(p.createdAt) as string,
@@ -32,19 +33,21 @@ export function presentPolicy(p: Permission) {
   return { decision: p.decision, rule: p.policyRule, version: p.policyVersion };
 }
 
-export function presentApproved(p: Permission, token: string) {
+export function presentApproved(p: Permission, token: string, adjusted: Adjustment[]) {
   return {
     id: p.id,
     status: 'approved' as const,
     token,
     scope: p.grantedScope ?? {},
     usesRemaining: p.usesRemaining,
+    enforcement: p.enforcement,
     expiresAt: iso(p.expiresAt) as string,
+    adjusted,
     policy: presentPolicy(p),
   };
 }
 
-export function presentPending(p: Permission, links: Links) {
+export function presentPending(p: Permission, links: Links, adjusted: Adjustment[]) {
   return {
     id: p.id,
     status: 'pending' as const,
@@ -52,6 +55,7 @@ export function presentPending(p: Permission, links: Links) {
     eventsUrl: links.eventsUrl(p.id),
     expiresAt: iso(p.expiresAt) as string,
     approvalsRequired: p.approvalsRequired,
+    adjusted,
     policy: presentPolicy(p),
   };
 }

@@ -1,4 +1,4 @@
-import { PERMISSION_STATUSES } from '@agent-otp/core';
+import { PERMISSION_STATUSES, SCOPE_ENFORCEMENTS } from '@agent-otp/core';
 import { z } from '@hono/zod-openapi';
 
 /** Request and response schemas of the agent API; they validate input and produce the OpenAPI document. */
@@ -9,6 +9,9 @@ export const JsonObject = z.record(z.string(), z.unknown());
 export const Ttl = z.number().int().min(30).max(3600);
 
 export const Status = z.enum(PERMISSION_STATUSES);
+
+/** How `use` treats a constraint whose detail is absent: `strict` refuses, `lenient` reports it as unchecked. */
+const Enforcement = z.enum(SCOPE_ENFORCEMENTS);
 
 export const PermissionId = z
   .string()
@@ -72,6 +75,17 @@ export const GetQuery = z.object({
     .openapi({ description: 'Long-poll up to N seconds while pending' }),
 });
 
+/** A value the rule's bounds (maxUses, maxTtl) granted below what was asked. */
+const Adjusted = z
+  .array(
+    z.object({
+      field: z.string().openapi({ example: 'max_uses' }),
+      requested: z.number().openapi({ example: 1000000 }),
+      granted: z.number().openapi({ example: 1 }),
+    }),
+  )
+  .openapi({ description: 'What the policy rule clamped: uses (count keys) and ttl; empty when nothing' });
+
 const Policy = z.object({
   decision: z.enum(['auto_approve', 'require_approval', 'deny']),
   rule: z.string().nullable(),
@@ -90,6 +104,7 @@ export const PermissionView = z
     context: JsonObject,
     ttl: z.number(),
     usesRemaining: z.number().nullable(),
+    enforcement: Enforcement,
     reason: z.string().nullable(),
     policy: Policy,
     createdAt: z.string(),
@@ -107,7 +122,9 @@ export const RequestResult = z
       token: z.string(),
       scope: JsonObject,
       usesRemaining: z.number().nullable(),
+      enforcement: Enforcement,
       expiresAt: z.string(),
+      adjusted: Adjusted,
       policy: Policy,
     }),
     z.object({
@@ -117,6 +134,7 @@ export const RequestResult = z
       eventsUrl: z.string(),
       expiresAt: z.string(),
       approvalsRequired: z.number(),
+      adjusted: Adjusted,
       policy: Policy,
     }),
     z.object({ id: z.string(), status: z.literal('denied'), reason: z.string(), policy: Policy }),
@@ -133,6 +151,7 @@ export const VerifyResult = z
       scope: JsonObject,
       usesRemaining: z.number().nullable(),
       expiresAt: z.string(),
+      enforcement: Enforcement,
       unenforced: z.array(z.string()),
     }),
     z.object({ valid: z.literal(false), reason: z.string() }),

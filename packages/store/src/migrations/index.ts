@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './001-initial.ts';
 import * as approvalsUsers from './002-approvals-users.ts';
+import * as scopeEnforcement from './003-scope-enforcement.ts';
 
 /**
  * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
@@ -10,4 +11,5 @@ import * as approvalsUsers from './002-approvals-users.ts';
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-approvals-users': approvalsUsers,
+  '003-scope-enforcement': scopeEnforcement,
 };

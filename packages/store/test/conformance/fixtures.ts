@@ -73,6 +73,7 @@ export function makePermission(agentId: string, overrides: Partial<Permission> =
     tokenHash: null,
     usesRemaining: null,
     approvalsRequired: 1,
+    enforcement: 'lenient',
     createdAt: T0,
     decidedAt: null,
     expiresAt: T0 + 300_000,

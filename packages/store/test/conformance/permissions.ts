@@ -54,6 +54,7 @@ export function permissionTests(makeStore: MakeStore): void {
         reason: 'why not',
         usesRemaining: 7,
         approvalsRequired: 2,
+        enforcement: 'strict',
         createdAt: T0 + 1,
         decidedAt: T0 + 2,
         expiresAt: T0 + 3_600_000,
@@ -77,6 +78,32 @@ export function permissionTests(makeStore: MakeStore): void {
       assert.deepEqual(await store.getPermission(full.id), full);
       assert.deepEqual(await store.getPermission(sparse.id), sparse);
       assert.equal(await store.getPermission('perm_doesnotexist00'), null);
+    });
+
+    test('the scope enforcement is kept as written through every change of state', async (store) => {
+      const agent = await seedAgent(store);
+      for (const enforcement of ['strict', 'lenient'] as const) {
+        const pending = await seedPermission(store, makePermission(agent.id, { enforcement }));
+        const approved = await store.approvePending(
+          pending.id,
+          { status: 'approved', grantedScope: {}, usesRemaining: 2, decidedAt: T0, expiresAt: T0 + 60_000 },
+          [eventFor(pending, 'permission.approved')],
+        );
+        assert.equal(approved?.enforcement, enforcement);
+        const delivered = await store.claimTokenDelivery(pending.id, 'hash', T0, [
+          eventFor(pending, 'token.delivered'),
+        ]);
+        assert.equal(delivered?.enforcement, enforcement);
+        const used = await store.consumeUse(pending.id, 'hash', T0 + 1, [eventFor(pending, 'token.used')]);
+        assert.equal(used?.enforcement, enforcement);
+        const revoked = await store.transitionPermission(pending.id, ['approved'], { status: 'revoked' }, [
+          eventFor(pending, 'permission.revoked'),
+        ]);
+        assert.equal(revoked?.enforcement, enforcement);
+        assert.equal((await store.getPermission(pending.id))?.enforcement, enforcement);
+        const listed = await store.listPermissions({ agentId: agent.id, limit: 50 });
+        assert.equal(listed.items.find((p) => p.id === pending.id)?.enforcement, enforcement);
+      }
     });
 
     test('insertPermission writes all its audit entries, in order', async (store) => {
