@@ -24,7 +24,7 @@ interface Started {
 async function start(script: string, extra: string[] = []): Promise<Started> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...extra],
+    ['--conditions=agent-otp-source', '--import', 'tsx', new URL(script, import.meta.url).pathname, ...extra],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

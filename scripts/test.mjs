@@ -35,6 +35,9 @@ const tap = join(mkdtempSync(join(tmpdir(), 'agent-otp-tests-')), 'results.tap')
 const result = spawnSync(
   process.execPath,
   [
+    // Workspace packages that also ship built files (the SDK) resolve to their sources under this
+    // condition, so the tests need no build step.
+    '--conditions=agent-otp-source',
     '--import',
     'tsx',
     '--test',

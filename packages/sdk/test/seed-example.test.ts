@@ -33,7 +33,7 @@ interface Run {
 /** Runs the example; `onStdout` sees output as it arrives, so a test can react to it. */
 function runExample(env: Record<string, string>, onStdout: (text: string) => void = () => {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE], {
+    const child = spawn(process.execPath, ['--conditions=agent-otp-source', '--import', 'tsx', EXAMPLE], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
