@@ -48,11 +48,14 @@ POLICY = """
     action: { startsWith: "slow." }
   action: require_approval
   approvalTimeout: 10
-- name: "Framework tools need a human"
+- name: "LangChain tools"
   conditions:
-    action: { startsWith: "tool." }
-  action: require_approval
-  approvalTimeout: 60
+    action: { startsWith: "langchain." }
+  action: auto_approve
+- name: "CrewAI tools"
+  conditions:
+    action: { startsWith: "crewai." }
+  action: auto_approve
 - name: "Default deny"
   conditions: {}
   action: deny

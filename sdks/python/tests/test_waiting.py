@@ -9,7 +9,14 @@ from typing import List
 
 from _server import server  # first: puts the SDK on sys.path
 from _proxy import RecordingProxy
-from agent_otp import AgentOTPClient, AgentOTPError, PendingApprovalInfo, TimeoutError
+from agent_otp import (
+    AgentOTPClient,
+    AgentOTPError,
+    PendingApprovalInfo,
+    PermissionExpiredError,
+    TimeoutError,
+    requires_permission,
+)
 
 
 def approve_later(decision: str = "approve", delay: float = 0.5, body: dict = None):  # type: ignore[assignment]
@@ -103,12 +110,32 @@ class WaitTest(unittest.TestCase):
             otp.wait_for_decision(pending.id, timeout=10)
         self.assertEqual(caught.exception.code, "TOKEN_NOT_DELIVERED")
 
-    def test_expiry_before_a_decision_is_a_value(self) -> None:
-        # The rule's approval deadline is 10 s (the shortest a policy allows).
+    def test_expiry_before_a_decision(self) -> None:
+        # The rule's approval deadline is 10 s (the shortest a policy allows), so the value and
+        # the decorator's error are checked side by side, in one wait.
         otp, _ = self.client_via(block_events=False)
+        ran: List[int] = []
+        raised: List[BaseException] = []
+
+        @requires_permission("slow.transfer", timeout=30, client=otp)
+        def transfer(amount: int) -> None:
+            ran.append(amount)
+
+        def call_decorated() -> None:
+            try:
+                transfer(1)
+            except BaseException as error:  # noqa: BLE001
+                raised.append(error)
+
+        worker = threading.Thread(target=call_decorated)
+        worker.start()
         permission = otp.request_permission("slow.approval", wait_for_approval=True, timeout=30)
+        worker.join(30)
         self.assertEqual(permission.status, "expired")
         self.assertIsNone(permission.token)
+        self.assertEqual(len(raised), 1)
+        self.assertIsInstance(raised[0], PermissionExpiredError)
+        self.assertEqual(ran, [])
 
 
 if __name__ == "__main__":
