@@ -24,6 +24,7 @@ def approve_later(decision: str = "approve", delay: float = 0.5, body: dict = No
     (long enough for the client to be waiting by then). Collects each call's HTTP status."""
     statuses: List[int] = []
     seen: List[PendingApprovalInfo] = []
+    threads: List[threading.Thread] = []
 
     def callback(info: PendingApprovalInfo) -> None:
         seen.append(info)
@@ -32,8 +33,11 @@ def approve_later(decision: str = "approve", delay: float = 0.5, body: dict = No
             time.sleep(delay)
             statuses.append(server().human(info.id, decision, body)[0])
 
-        threading.Thread(target=decide, daemon=True).start()
+        thread = threading.Thread(target=decide, daemon=True)
+        threads.append(thread)
+        thread.start()
 
+    callback.threads = threads  # type: ignore[attr-defined]
     callback.statuses = statuses  # type: ignore[attr-defined]
     callback.seen = seen  # type: ignore[attr-defined]
     return callback
@@ -55,6 +59,7 @@ class WaitTest(unittest.TestCase):
         self.assertEqual(permission.status, "approved")
         self.assertTrue(permission.token and permission.token.startswith("otp_"))
         self.assertLess(time.monotonic() - started, 5)
+        callback.threads[0].join(5)  # the decision may reach the agent before the approver's answer
         self.assertEqual(callback.statuses, [200])
         self.assertTrue(callback.seen[0].approval_url.startswith("http"))
         paths = proxy.paths()
