@@ -15,6 +15,7 @@ read and used as that read's socket timeout, so neither path can overrun it by m
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import socket
@@ -78,9 +79,8 @@ def _from_stream(transport: Transport, permission_id: str, deadline: _Deadline) 
     """The decision the stream reports, or None when it ended or failed without one."""
     try:
         response = transport.open_stream(_path(permission_id, "/events"), deadline.cap(transport.timeout))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, http.client.HTTPException):
         deadline.remaining()  # a timeout that was the deadline's is the caller's error
-        del error
         return None
     conn = response._agent_otp_conn  # type: ignore[attr-defined]
     sock = conn.sock

@@ -72,7 +72,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, **env: str) -> None:
         self.data_dir = tempfile.mkdtemp(prefix="agent-otp-py-")
         with open(os.path.join(self.data_dir, "policies.yaml"), "w", encoding="utf-8") as f:
             f.write(POLICY)
@@ -89,6 +89,8 @@ class Server:
             # Expiry within moments of the deadline, so the expiry test does not wait long.
             AGENT_OTP_SWEEP_INTERVAL_MS="250",
         )
+        self.env.update(env)
+        self._user_token: Optional[str] = None
         self.env.pop("AGENT_OTP_KEY", None)
         self.log = open(os.path.join(self.data_dir, "server.log"), "wb")
         self.process = subprocess.Popen(
@@ -97,10 +99,16 @@ class Server:
         try:
             self._wait_healthy()
             self.api_key = self.cli("agents", "create", "--name", "python-sdk-tests")["apiKey"]
-            self.user_token = self.cli("users", "token", "create", "--name", "admin")["token"]
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def user_token(self) -> str:
+        """An approver's token (the first-start admin's), made on first use."""
+        if self._user_token is None:
+            self._user_token = self.cli("users", "token", "create", "--name", "admin")["token"]
+        return self._user_token
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + 30
@@ -161,4 +169,5 @@ def server() -> Server:
     if _shared is None:
         _shared = Server()
         atexit.register(_shared.stop)
+        _shared.user_token  # made now, not from the thread of the first approval  # noqa: B018
     return _shared
