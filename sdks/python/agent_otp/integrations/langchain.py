@@ -62,10 +62,15 @@ def protect_tool(
     def run(**kwargs: Any) -> Any:
         return guarded_call(spec, kwargs, lambda: tool.invoke(kwargs))
 
+    # The original's input schema, so the model sees the same arguments; a tool without an
+    # explicit one (a single-string `Tool`) still has the schema LangChain derives for it.
+    schema = getattr(tool, "args_schema", None)
+    if schema is None and hasattr(tool, "get_input_schema"):
+        schema = tool.get_input_schema()
     return tools.StructuredTool.from_function(
         func=run,
         name=tool.name,
         description=tool.description,
-        args_schema=getattr(tool, "args_schema", None),
+        args_schema=schema,
         return_direct=getattr(tool, "return_direct", False),
     )
