@@ -6,6 +6,7 @@ import threading
 import time
 import unittest
 from typing import List
+from unittest import mock
 
 from _server import server  # first: puts the SDK on sys.path
 from _proxy import RecordingProxy
@@ -66,6 +67,18 @@ class WaitTest(unittest.TestCase):
         self.assertTrue(any(p.endswith("/events") for p in paths), paths)
         self.assertFalse(any("wait=" in p for p in paths), f"the long-poll was used: {paths}")
         self.assertTrue(otp.use_token(permission.id, permission.token, {"amount": 50}).success)
+
+    def test_sse_directly_from_the_server(self) -> None:
+        # No proxy: the server's own chunked stream, with the long-poll made unusable.
+        import agent_otp._waiting
+
+        otp = AgentOTPClient(api_key=server().api_key, base_url=server().url)
+        with mock.patch.object(agent_otp._waiting, "_long_poll", side_effect=AssertionError("long-poll used")):
+            permission = otp.request_permission(
+                "bank.transfer", wait_for_approval=True, timeout=20, on_pending_approval=approve_later()
+            )
+        self.assertEqual(permission.status, "approved")
+        self.assertTrue(permission.token)
 
     def test_long_poll_fallback_when_the_stream_is_refused(self) -> None:
         otp, proxy = self.client_via(block_events=True)
