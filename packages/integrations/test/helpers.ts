@@ -43,8 +43,11 @@ export interface SpentToken {
   actionDetails: unknown;
 }
 
-export async function startHarness(): Promise<Harness> {
-  const server = await startTestServer({ policy: ADAPTER_POLICY });
+/** Starts a real server on a loopback port; `policy: undefined` keeps the default policies.yaml. */
+export async function startHarness(
+  options: { policy?: string | undefined } = { policy: ADAPTER_POLICY },
+): Promise<Harness> {
+  const server = await startTestServer(options.policy === undefined ? {} : { policy: options.policy });
   let agents = 0;
   let approver: Promise<string> | undefined;
   return {
