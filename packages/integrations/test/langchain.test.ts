@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
+import { AgentOTPClient, AuthenticationError } from '@orrisai/agent-otp-sdk';
 import { z } from 'zod';
 import { withPermission } from '../src/langchain.ts';
 import { type Harness, signal, startHarness } from './helpers.ts';
@@ -128,5 +129,37 @@ describe('LangChain.js adapter: tool() invoked through the real library', () => 
     assert.deepEqual(spent, []);
     const [latest] = (await client.listPermissions({ action: 'mail.send' })).data;
     assert.equal(latest?.status, 'approved', 'a refused use does not spend the token');
+  });
+
+  test('an error of the tool itself passes through unchanged, after the token was spent', async () => {
+    const { client, spent } = await harness.client();
+    const failing = tool(
+      withPermission(
+        async (_mail: Mail): Promise<string> => {
+          throw new Error('mail server down');
+        },
+        { client, action: 'mail.send' },
+      ),
+      { name: 'send_mail', description: 'Send', schema: z.object({ to: z.string(), subject: z.string() }) },
+    );
+    await assert.rejects(failing.invoke({ to: 'a@example.com', subject: 'Invoice 12' }), /mail server down/);
+    assert.equal(spent.length, 1, 'the token is spent before the tool runs');
+  });
+
+  test('a broken setup (unknown key) is thrown to the developer, and the tool never runs', async () => {
+    const client = new AgentOTPClient({ apiKey: 'ak_not_a_real_key', baseUrl: harness.server.url });
+    let ran = false;
+    const guarded = tool(
+      withPermission(
+        async (_mail: Mail) => {
+          ran = true;
+          return 'sent';
+        },
+        { client, action: 'mail.send' },
+      ),
+      { name: 'send_mail', description: 'Send', schema: z.object({ to: z.string(), subject: z.string() }) },
+    );
+    await assert.rejects(guarded.invoke({ to: 'a@example.com', subject: 'Invoice 13' }), AuthenticationError);
+    assert.equal(ran, false);
   });
 });
