@@ -7,7 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { TestServer } from '@agent-otp/server';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'packages/cli/bin/agent-otp.js');
+export const BIN = join(ROOT, 'packages/cli/bin/agent-otp.js');
 /** The real filesystem MCP server from npm, run with this node. */
 export const FS_SERVER = join(ROOT, 'node_modules/.bin/mcp-server-filesystem');
 
