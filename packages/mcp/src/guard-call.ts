@@ -73,7 +73,10 @@ export async function guardCall(call: GuardedCall, deps: GuardDeps): Promise<Cal
   } catch (error) {
     // The SDK cancels a request nobody waits for any more, so no approver is left asked.
     if (error instanceof TimeoutError) {
-      return refusal(action, `no decision within ${Math.round((deps.waitTimeoutMs ?? 0) / 1000)} s; request cancelled`);
+      return refusal(
+        action,
+        `no decision within ${Math.round((deps.waitTimeoutMs ?? 0) / 1000)} s; request cancelled`,
+      );
     }
     if (stop.signal.aborted) return refusal(action, String(stop.signal.reason));
     if (call.signal.aborted) return refusal(action, 'the client cancelled the call; request cancelled');
@@ -86,7 +89,10 @@ export async function guardCall(call: GuardedCall, deps: GuardDeps): Promise<Cal
   try {
     await client.useToken(permission.id, permission.token, call.arguments, { signal: call.signal });
   } catch (error) {
-    return refusal(action, `the grant ${permission.id} does not allow these arguments: ${describeOtpError(error, baseUrl)}`);
+    return refusal(
+      action,
+      `the grant ${permission.id} does not allow these arguments: ${describeOtpError(error, baseUrl)}`,
+    );
   }
   deps.log(`${action}: allowed by ${permission.id} (${permission.policy.decision}); forwarding`);
   try {
@@ -100,7 +106,9 @@ export async function guardCall(call: GuardedCall, deps: GuardDeps): Promise<Cal
     // they would unwrapped; anything else (it exited, it timed out) is a tool error.
     if (error instanceof McpError && !LOCAL_ERRORS.has(error.code)) throw error;
     const why = error instanceof Error ? error.message : String(error);
-    return toolError(`${action} was allowed (${permission.id}, token spent) but the wrapped server failed: ${why}`);
+    return toolError(
+      `${action} was allowed (${permission.id}, token spent) but the wrapped server failed: ${why}`,
+    );
   }
 }
 

@@ -9,8 +9,8 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { type GuardedCall, guardCall } from './guard-call.ts';
-import { passThrough } from './pass-through.ts';
 import type { OtpAccess } from './otp-access.ts';
+import { passThrough } from './pass-through.ts';
 
 /** The version the guard reports as its own, next to the wrapped server's name. */
 const VERSION = '0.1.0';

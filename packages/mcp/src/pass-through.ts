@@ -32,11 +32,10 @@ import {
 export function passThrough(server: Server, upstream: Client, wrapped: ServerCapabilities): void {
   const forward =
     // biome-ignore lint/suspicious/noExplicitAny: every result schema of the SDK fits here.
-    (schema: any) =>
-      (request: { method: string; params?: unknown }, extra: { signal: AbortSignal }) =>
-        upstream.request({ method: request.method, params: request.params } as never, schema, {
-          signal: extra.signal,
-        });
+    (schema: any) => (request: { method: string; params?: unknown }, extra: { signal: AbortSignal }) =>
+      upstream.request({ method: request.method, params: request.params } as never, schema, {
+        signal: extra.signal,
+      });
 
   server.setRequestHandler(ListToolsRequestSchema, forward(ListToolsResultSchema));
   if (wrapped.resources) {

@@ -37,7 +37,9 @@ export function pendingNotices(
     pending(info) {
       const text = `Approval needed for ${action} (${info.id}): ${info.approvalUrl} (waiting until ${info.expiresAt})`;
       deps.log(text);
-      deps.server.sendLoggingMessage({ level: 'notice', logger: 'agent-otp', data: text }).catch(() => undefined);
+      deps.server
+        .sendLoggingMessage({ level: 'notice', logger: 'agent-otp', data: text })
+        .catch(() => undefined);
       progress(0, text);
       let step = 0;
       keepalive = setInterval(() => {

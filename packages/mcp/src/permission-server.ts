@@ -92,7 +92,9 @@ async function callTool(
         need(args, 'id', 'string') ??
         need(args, 'token', 'string') ??
         may(args, 'actionDetails', 'object') ??
-        client.useToken(args.id as string, args.token as string, args.actionDetails as Args | undefined, { signal })
+        client.useToken(args.id as string, args.token as string, args.actionDetails as Args | undefined, {
+          signal,
+        })
       );
     case 'verify_permission':
       return (
@@ -125,7 +127,9 @@ async function waitForHuman(
 ): Promise<object> {
   const text = `Approval needed for ${pending.id}: ${pending.approvalUrl}`;
   process.stderr.write(`agent-otp mcp: ${text}\n`);
-  await server.sendLoggingMessage({ level: 'notice', logger: 'agent-otp', data: text }).catch(() => undefined);
+  await server
+    .sendLoggingMessage({ level: 'notice', logger: 'agent-otp', data: text })
+    .catch(() => undefined);
   if (extra.progressToken !== undefined) {
     const params = { progressToken: extra.progressToken, progress: 0, message: text };
     await extra.sendNotification({ method: 'notifications/progress', params }).catch(() => undefined);
@@ -148,7 +152,10 @@ function need(args: Args, key: string, type: 'string' | 'number' | 'object'): st
 function may(args: Args, key: string, type: 'string' | 'number' | 'object'): string | undefined {
   const value = args[key];
   if (value === undefined) return undefined;
-  const fits = type === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === type;
+  const fits =
+    type === 'object'
+      ? typeof value === 'object' && value !== null && !Array.isArray(value)
+      : typeof value === type;
   return fits ? undefined : `${key} must be ${type === 'object' ? 'a JSON object' : `a ${type}`}`;
 }
 

@@ -1,7 +1,10 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
 const id = { type: 'string', description: 'The permission id, perm_…' } as const;
-const token = { type: 'string', description: 'The one-time token, otp_…, as request_permission returned it' } as const;
+const token = {
+  type: 'string',
+  description: 'The one-time token, otp_…, as request_permission returned it',
+} as const;
 
 /** The tools of `agent-otp mcp`, described for the model that calls them. */
 export const PERMISSION_TOOLS: Tool[] = [
@@ -16,14 +19,23 @@ export const PERMISSION_TOOLS: Tool[] = [
       type: 'object',
       properties: {
         action: { type: 'string', description: 'What you want to do, e.g. "gmail.send" or "bank.transfer"' },
-        resource: { type: 'string', description: 'What you act on, type:identifier, e.g. "email:client@example.com"' },
+        resource: {
+          type: 'string',
+          description: 'What you act on, type:identifier, e.g. "email:client@example.com"',
+        },
         scope: {
           type: 'object',
           description: 'Constraints you ask for, e.g. {"max_amount": 100} or {"subject_pattern": "^Invoice"}',
         },
-        context: { type: 'object', description: 'Why: shown to the approver, e.g. {"reason": "monthly invoice"}' },
+        context: {
+          type: 'object',
+          description: 'Why: shown to the approver, e.g. {"reason": "monthly invoice"}',
+        },
         ttl: { type: 'number', description: 'Token lifetime in seconds once approved (30..3600)' },
-        wait: { type: 'number', description: 'Seconds to wait for a human decision when pending (0..3600, default 0)' },
+        wait: {
+          type: 'number',
+          description: 'Seconds to wait for a human decision when pending (0..3600, default 0)',
+        },
       },
       required: ['action'],
     },

@@ -34,7 +34,9 @@ export interface GuardCommand {
  */
 export async function serveGuard(options: GuardCommand): Promise<void> {
   if (!GUARD_NAME.test(options.name)) {
-    throw new Error(`--name must be 1-64 letters, digits, "_" or "-" (it becomes mcp.${options.name}.<tool>)`);
+    throw new Error(
+      `--name must be 1-64 letters, digits, "_" or "-" (it becomes mcp.${options.name}.<tool>)`,
+    );
   }
   const log = logger(`agent-otp guard ${options.name}`);
   const otp = otpFromEnv(process.env);

@@ -4,14 +4,24 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startTestServer, type TestServer } from '@agent-otp/server';
 import {
   ElicitationCompleteNotificationSchema,
-  type ElicitRequestURLParams,
   ElicitRequestSchema,
+  type ElicitRequestURLParams,
 } from '@modelcontextprotocol/sdk/types.js';
-import { startTestServer, type TestServer } from '@agent-otp/server';
 import { AgentOTPClient } from '@orrisai/agent-otp-sdk';
-import { BIN, connect, createApprover, decide, eventually, FS_SERVER, ROOT, tempDir, textOf } from './helpers.ts';
+import {
+  BIN,
+  connect,
+  createApprover,
+  decide,
+  eventually,
+  FS_SERVER,
+  ROOT,
+  tempDir,
+  textOf,
+} from './helpers.ts';
 
 const temp = tempDir();
 const root = temp.dir;
@@ -89,7 +99,10 @@ test('an unreachable server is reported at start and as the error of each call',
 });
 
 test('a key the server does not know is reported as refused', async () => {
-  const guard = await connect(guardArgs, { AGENT_OTP_KEY: `ak_${'x'.repeat(43)}`, AGENT_OTP_URL: server.url });
+  const guard = await connect(guardArgs, {
+    AGENT_OTP_KEY: `ak_${'x'.repeat(43)}`,
+    AGENT_OTP_URL: server.url,
+  });
   try {
     const result = await guard.client.callTool({ name: 'list_allowed_directories', arguments: {} });
     assert.equal(result.isError, true);
@@ -156,7 +169,12 @@ test('declining the approval page cancels the request, and the tool does not run
 
 test('a bad --name or a wrapped server that does not start ends the guard with one clear line', () => {
   const run = (args: string[]) =>
-    spawnSync(process.execPath, [BIN, 'guard', ...args], { cwd: ROOT, encoding: 'utf8', input: '', timeout: 60_000 });
+    spawnSync(process.execPath, [BIN, 'guard', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      input: '',
+      timeout: 60_000,
+    });
   const badName = run(['--name', 'a.b', '--', process.execPath, FS_SERVER, root]);
   assert.equal(badName.status, 1);
   assert.equal(badName.stdout, '');

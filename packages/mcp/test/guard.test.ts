@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startTestServer, type TestServer } from '@agent-otp/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startTestServer, type TestServer } from '@agent-otp/server';
 import { AgentOTPClient } from '@orrisai/agent-otp-sdk';
 import {
   connect,
@@ -79,15 +79,19 @@ async function permissionsFor(tool: string) {
   return (await agent.listPermissions({ action: `mcp.fs.${tool}` })).data;
 }
 
-test('the guard lists the wrapped server\'s tools unchanged', async () => {
+test("the guard lists the wrapped server's tools unchanged", async () => {
   const direct = new Client({ name: 'direct', version: '1.0.0' });
-  await direct.connect(new StdioClientTransport({ command: process.execPath, args: [FS_SERVER, root], stderr: 'ignore' }));
+  await direct.connect(
+    new StdioClientTransport({ command: process.execPath, args: [FS_SERVER, root], stderr: 'ignore' }),
+  );
   try {
     assert.deepEqual(await guard.client.listTools(), await direct.listTools());
   } finally {
     await direct.close();
   }
-  await eventually(async () => (guard.stderr().includes('connected to the Agent OTP server') ? true : undefined));
+  await eventually(async () =>
+    guard.stderr().includes('connected to the Agent OTP server') ? true : undefined,
+  );
 });
 
 test('a read the policy allows runs, and its token is spent with the real arguments', async () => {
@@ -132,7 +136,10 @@ test('a call that needs approval sends the link, waits, and runs once a human ap
     (await permissionsFor('create_directory')).find((p) => p.status === 'pending'),
   );
   await eventually(async () => (logs.some((l) => l.includes(pending.id)) ? true : undefined));
-  assert.match(logs.find((l) => l.includes(pending.id)) ?? '', /Approval needed for mcp\.fs\.create_directory .*http/);
+  assert.match(
+    logs.find((l) => l.includes(pending.id)) ?? '',
+    /Approval needed for mcp\.fs\.create_directory .*http/,
+  );
   assert.ok(progress.some((m) => m.includes(pending.id)));
   assert.equal(existsSync(path), false, 'nothing runs before the approval');
   assert.equal(await decide(server, approver, pending.id, 'approve'), 200);
@@ -155,6 +162,6 @@ test('a human denial is a tool error and the tool never runs', async () => {
   assert.equal(existsSync(path), false);
 });
 
-test('nothing but MCP messages came on the guard\'s stdout', () => {
+test("nothing but MCP messages came on the guard's stdout", () => {
   assert.deepEqual(guard.errors, []);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestServer, type TestServer } from '@agent-otp/server';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connect, createApprover, decide, eventually, type Session, textOf } from './helpers.ts';
 
 const POLICY = `
@@ -65,7 +65,10 @@ test('agent-otp mcp lists the permission tools', async () => {
 });
 
 test('an auto-approved permission is granted, verified, and spent once within its scope', async () => {
-  const granted = await call('request_permission', { action: 'report.send', resource: 'email:bob@team.example' });
+  const granted = await call('request_permission', {
+    action: 'report.send',
+    resource: 'email:bob@team.example',
+  });
   assert.equal(granted.isError, false, granted.text);
   assert.equal(granted.data.status, 'approved');
   const { id, token } = granted.data as { id: string; token: string };
@@ -75,7 +78,11 @@ test('an auto-approved permission is granted, verified, and spent once within it
   const verified = await call('verify_permission', { id, token });
   assert.equal(verified.data.valid, true);
 
-  const outside = await call('use_permission', { id, token, actionDetails: { recipient: 'eve@evil.example' } });
+  const outside = await call('use_permission', {
+    id,
+    token,
+    actionDetails: { recipient: 'eve@evil.example' },
+  });
   assert.equal(outside.isError, true);
   assert.match(outside.text, /SCOPE_VIOLATION/);
 
@@ -123,7 +130,10 @@ test('a wait that runs out leaves the request pending; get_permission then hands
 
 test('bad input is a tool error that names the field', async () => {
   assert.match((await call('request_permission', {})).text, /action is required/);
-  assert.match((await call('request_permission', { action: 'x', scope: [] })).text, /scope must be a JSON object/);
+  assert.match(
+    (await call('request_permission', { action: 'x', scope: [] })).text,
+    /scope must be a JSON object/,
+  );
   assert.match((await call('request_permission', { action: 'x', wait: 99999 })).text, /wait must be/);
   assert.match((await call('use_permission', { id: 'perm_x' })).text, /token is required/);
   const invalid = await call('request_permission', { action: 'not valid!' });

@@ -8,11 +8,18 @@ import { Command, InvalidArgumentError } from 'commander';
 export function guardCommand(): Command {
   return new Command('guard')
     .description('Run a stdio MCP server with every tool call behind a one-time permission')
-    .requiredOption('--name <name>', 'the server\'s name in actions: mcp.<name>.<tool>')
-    .option('--timeout <seconds>', 'longest wait for a human decision (default: the approval deadline)', seconds)
+    .requiredOption('--name <name>', "the server's name in actions: mcp.<name>.<tool>")
+    .option(
+      '--timeout <seconds>',
+      'longest wait for a human decision (default: the approval deadline)',
+      seconds,
+    )
     .argument('<command>', 'the wrapped stdio MCP server (after --)')
     .argument('[args...]', 'its arguments')
-    .addHelpText('after', '\nExample: agent-otp guard --name fs -- npx @modelcontextprotocol/server-filesystem /data')
+    .addHelpText(
+      'after',
+      '\nExample: agent-otp guard --name fs -- npx @modelcontextprotocol/server-filesystem /data',
+    )
     .action(async (command: string, args: string[], options: { name: string; timeout?: number }) => {
       const { serveGuard } = await import('@agent-otp/mcp');
       await serveGuard({ name: options.name, command, args, timeoutSeconds: options.timeout });
