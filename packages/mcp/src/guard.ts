@@ -84,6 +84,11 @@ export async function startGuard(options: GuardOptions, transport: Transport): P
   passThrough(server, upstream, wrapped);
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    if (upstreamClosed) {
+      // Said before asking for a permission, so no token is spent on a call that cannot run.
+      const text = `agent-otp: the wrapped MCP server "${options.command}" has exited; restart this server`;
+      return { isError: true, content: [{ type: 'text', text }] };
+    }
     const call: GuardedCall = {
       guardName: options.name,
       tool: request.params.name,
@@ -98,15 +103,13 @@ export async function startGuard(options: GuardOptions, transport: Transport): P
       waitTimeoutMs: options.waitTimeoutMs,
       log: options.log,
       sendNotification: extra.sendNotification,
-      forward: async (onprogress) => {
-        if (upstreamClosed) throw new Error('the wrapped MCP server has exited');
-        return upstream.request(
+      forward: async (onprogress) =>
+        upstream.request(
           { method: 'tools/call', params: { name: call.tool, arguments: call.arguments } },
           CallToolResultSchema,
           // A tool may run long; its own progress keeps the call alive, as it would unwrapped.
           { signal: extra.signal, timeout: 10 * 60_000, resetTimeoutOnProgress: true, onprogress },
-        ) as Promise<CallToolResult>;
-      },
+        ) as Promise<CallToolResult>,
     });
   });
 

@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import { startTestServer, type TestServer } from '@agent-otp/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { connect, ROOT, type Session, textOf } from './helpers.ts';
+import { AgentOTPClient } from '@orrisai/agent-otp-sdk';
+import { connect, eventually, ROOT, type Session, textOf } from './helpers.ts';
 
 const NOTES = ['--import', 'tsx', join(ROOT, 'packages/mcp/test/fixtures/notes-server.ts')];
 const POLICY = `
@@ -21,10 +22,12 @@ const POLICY = `
 let server: TestServer;
 let guard: Session;
 let direct: Client;
+let agent: AgentOTPClient;
 
 before(async () => {
   server = await startTestServer({ policy: POLICY });
   const { apiKey } = await server.createAgent('mcp-pass-through');
+  agent = new AgentOTPClient({ apiKey, baseUrl: server.url });
   guard = await connect(['guard', '--name', 'notes', '--', process.execPath, ...NOTES], {
     AGENT_OTP_KEY: apiKey,
     AGENT_OTP_URL: server.url,
@@ -57,4 +60,17 @@ test('the arguments are checked against the scope the policy bound', async () =>
   const refused = await guard.client.callTool({ name: 'add_note', arguments: { text: 'rm -rf /' } });
   assert.equal(refused.isError, true);
   assert.match(textOf(refused), /SCOPE_VIOLATION/);
+});
+
+test('after the wrapped server exits, calls fail with a tool error and ask for no permission', async () => {
+  assert.equal(
+    textOf(await guard.client.callTool({ name: 'add_note', arguments: { text: 'quit' } })),
+    'added: quit',
+  );
+  await eventually(async () => (guard.stderr().includes('exited') ? true : undefined));
+  const before = (await agent.listPermissions()).data.length;
+  const result = await guard.client.callTool({ name: 'add_note', arguments: { text: 'more' } });
+  assert.equal(result.isError, true);
+  assert.match(textOf(result), /the wrapped MCP server .* has exited/);
+  assert.equal((await agent.listPermissions()).data.length, before);
 });
