@@ -62,6 +62,11 @@ test('the arguments are checked against the scope the policy bound', async () =>
   assert.match(textOf(refused), /SCOPE_VIOLATION/);
 });
 
+test("the wrapped server gets the guard's environment without the agent's key", async () => {
+  const result = await guard.client.callTool({ name: 'add_note', arguments: { text: 'env' } });
+  assert.equal(textOf(result), 'env: AGENT_OTP_URL');
+});
+
 test('after the wrapped server exits, calls fail with a tool error and ask for no permission', async () => {
   assert.equal(
     textOf(await guard.client.callTool({ name: 'add_note', arguments: { text: 'quit' } })),
