@@ -167,6 +167,22 @@ test('declining the approval page cancels the request, and the tool does not run
   }
 });
 
+test('--timeout bounds the wait: no decision in time cancels the request, and the tool does not run', async () => {
+  const args = ['guard', '--name', 'files', '--timeout', '1', '--', process.execPath, FS_SERVER, root];
+  const guard = await connect(args, { AGENT_OTP_KEY: apiKey, AGENT_OTP_URL: server.url });
+  try {
+    const path = join(root, 'public', 'too-late');
+    const result = await guard.client.callTool({ name: 'create_directory', arguments: { path } });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /no decision within 1 s; request cancelled/);
+    const [latest] = (await agent.listPermissions({ action: 'mcp.files.create_directory' })).data;
+    assert.equal(latest?.status, 'cancelled');
+    assert.equal(existsSync(path), false);
+  } finally {
+    await guard.close();
+  }
+});
+
 test('a bad --name or a wrapped server that does not start ends the guard with one clear line', () => {
   const run = (args: string[]) =>
     spawnSync(process.execPath, [BIN, 'guard', ...args], {
