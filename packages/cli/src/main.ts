@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { agentsCommand } from './commands/agents.ts';
 import { approvalsCommand } from './commands/approvals.ts';
 import { auditCommand } from './commands/audit.ts';
+import { guardCommand, mcpCommand } from './commands/mcp.ts';
 import { policyCommand } from './commands/policy.ts';
 import { serveCommand } from './commands/serve.ts';
 import { usersCommand } from './commands/users.ts';
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
   program.addCommand(approvalsCommand());
   program.addCommand(policyCommand());
   program.addCommand(auditCommand());
+  program.addCommand(guardCommand());
+  program.addCommand(mcpCommand());
   return program;
 }
 
