@@ -16,11 +16,15 @@ function runExample(
   file: string,
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `examples/${file}`], {
-      cwd: PACKAGE,
-      env: { ...process.env, AGENT_OTP_KEY: apiKey, AGENT_OTP_URL: harness.server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=agent-otp-source', '--import', 'tsx', `examples/${file}`],
+      {
+        cwd: PACKAGE,
+        env: { ...process.env, AGENT_OTP_KEY: apiKey, AGENT_OTP_URL: harness.server.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let approving = false;
     const timer = setTimeout(() => child.kill(), 60_000);
