@@ -62,15 +62,14 @@ async function decisionFromStream(url: string, apiKey: string): Promise<Json> {
   });
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-  const reader = (response.body as ReadableStream<Uint8Array>)
-    .pipeThrough(new TextDecoderStream())
-    .getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
   let buffer = '';
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) throw new Error('the stream ended without a decision');
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       for (const line of buffer.split('\n')) {
         if (!line.startsWith('data: ')) continue;
         const state = JSON.parse(line.slice(6)) as Json;

@@ -21,7 +21,7 @@ function pendingLinks(p: Permission, links: Links) {
 export function presentRead(p: Permission, links: Links, token?: string) {
   return {
     ...presentPermission(p),
-    ...(p.status === 'pending' ? pendingLinks(p, links) : {}),
+    ...(p.status === 'pending' ? { ...pendingLinks(p, links), approvalsRequired: p.approvalsRequired } : {}),
     ...(token ? { token } : {}),
   };
 }

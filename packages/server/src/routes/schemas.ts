@@ -129,12 +129,13 @@ export const PermissionView = z
       .string()
       .optional()
       .openapi({ description: 'While pending: Server-Sent Events of its state' }),
-    webhookUrl: z
-      .string()
+    approvalsRequired: z
+      .number()
       .optional()
-      .openapi({
-        description: 'While pending: the same stream as eventsUrl, for clients of the original service',
-      }),
+      .openapi({ description: 'While pending: distinct approvers needed' }),
+    webhookUrl: z.string().optional().openapi({
+      description: 'While pending: the same stream as eventsUrl, for clients of the original service',
+    }),
   })
   .openapi('Permission');
 
