@@ -68,7 +68,11 @@ describe('Idempotency-Key on POST /permissions/request', () => {
     assert.equal(again.body.data.webhookUrl, first.body.data.eventsUrl);
     assert.equal(await countOwn(), before + 1);
     const pending = await t.call('GET', '/api/v1/approvals?status=pending', { key: approverToken });
-    assert.equal(pending.body.data.filter((a: { permission: { id: string } }) => a.permission.id === first.body.data.id).length, 1);
+    assert.equal(
+      pending.body.data.filter((a: { permission: { id: string } }) => a.permission.id === first.body.data.id)
+        .length,
+      1,
+    );
     const audit = await t.runtime.store.listAudit({ permissionId: first.body.data.id, limit: 50 });
     assert.deepEqual(
       audit.map((e) => e.event),
