@@ -72,6 +72,22 @@ export interface Store {
    * first (and is ended by it) or is refused, so no live permission outlives the disable.
    */
   insertPermission(permission: Permission, audit: AuditEventInput[]): Promise<void>;
+  /**
+   * Inserts a permission under an idempotency key, race-free: in ONE transaction it claims
+   * `(key.agentId, key.key)` (a unique key in the database; a claim whose `expiresAt` has passed
+   * is replaced) and, only if the claim is new, inserts the permission and its audit entries as
+   * insertPermission does. When a live claim exists — committed first by a concurrent caller
+   * too — nothing is written and the permission it names is returned with the stored request
+   * fingerprint, for the caller to compare. Of N concurrent calls with one key exactly one
+   * creates; the others all return that one's permission. Keys of different agents never meet.
+   */
+  insertPermissionIdempotent(
+    permission: Permission,
+    audit: AuditEventInput[],
+    key: IdempotencyClaim,
+  ): Promise<IdempotentInsert>;
+  /** Deletes idempotency claims whose `expiresAt` has passed; returns how many. */
+  purgeIdempotencyKeys(now: number): Promise<number>;
   getPermission(id: string): Promise<Permission | null>;
   listPermissions(query: PermissionQuery): Promise<Page<Permission>>;
   /**
@@ -170,6 +186,22 @@ export interface Store {
   /** Entries in chain order, filtered; `afterSeq` pages forward. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }
+
+/** An idempotency key as stored: scoped to its agent, with the fingerprint of the request it named. */
+export interface IdempotencyClaim {
+  agentId: string;
+  key: string;
+  /** sha256 of the canonical request body (see permissions/idempotency.ts). */
+  requestHash: string;
+  createdAt: number;
+  /** The key is free again from this instant. */
+  expiresAt: number;
+}
+
+/** What insertPermissionIdempotent did: created the permission, or found the key's earlier one. */
+export type IdempotentInsert =
+  | { created: true; permission: Permission }
+  | { created: false; permission: Permission; requestHash: string };
 
 /** What disabling an agent ended (see Store.disableAgent). */
 export interface AgentDisabled {

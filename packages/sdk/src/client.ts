@@ -1,5 +1,5 @@
 import { createPollingWaiter, type DecisionWaiter, waitWithDeadline } from './decision-waiter.ts';
-import { TimeoutError } from './errors.ts';
+import { AgentOTPError, TimeoutError } from './errors.ts';
 import { type ExecuteOptions, executeWithPermission, type Operation } from './execute.ts';
 import {
   type AgentOTPClientOptions,
@@ -11,7 +11,7 @@ import {
 } from './options.ts';
 import { asView, fromDecidedView, fromRequestResponse } from './results.ts';
 import { createSseWaiter } from './sse-waiter.ts';
-import { createTransport, type Transport } from './transport.ts';
+import { createTransport, newIdempotencyKey, type Transport } from './transport.ts';
 import type { PermissionPage, PermissionResult, PermissionView, UseResult, VerifyResult } from './types.ts';
 
 const path = (id: string, action = '') => `/permissions/${encodeURIComponent(id)}${action}`;
@@ -86,16 +86,8 @@ export class AgentOTPClient {
    * ```
    */
   async requestPermission(options: RequestPermissionOptions): Promise<PermissionResult> {
-    const { action, resource, scope, context, ttl, waitForApproval, timeout, onPendingApproval, signal } =
-      options;
-    const body = await this.#transport.send({
-      method: 'POST',
-      path: '/permissions/request',
-      body: { action, resource, scope, context, ttl },
-      retry: 'connect-only',
-      signal,
-    });
-    const result = fromRequestResponse(body.data);
+    const { waitForApproval, timeout, onPendingApproval, signal } = options;
+    const result = await this.#submit(options);
     if (result.status !== 'pending' || !waitForApproval) return result;
     const { id, approvalUrl, eventsUrl, expiresAt } = result;
     // Bounded, and without the caller's signal (which may be the reason we are here).
@@ -118,6 +110,37 @@ export class AgentOTPClient {
       // request alone: it may already be decided, and revoking would hide what happened.
       if (error instanceof TimeoutError || signal?.aborted) await cancel();
       throw error;
+    }
+  }
+
+  /**
+   * Sends the request under an idempotency key — the caller's, or a new one per call — so the
+   * transport may repeat it after any failure: a repeat the server already saw answers with the
+   * same permission. One case needs more: our own first attempt was auto-approved but its answer
+   * (the only copy of the token) was lost, so the repeat reports an approval without a token.
+   * That permission is then revoked, being unusable, and the request made once more under a new
+   * key. A caller's own key may be shared with a parallel call that holds the token, so then the
+   * TOKEN_NOT_DELIVERED error is left to the caller.
+   */
+  async #submit(options: RequestPermissionOptions, lostOnce = false): Promise<PermissionResult> {
+    const { action, resource, scope, context, ttl, signal } = options;
+    const key = options.idempotencyKey ?? newIdempotencyKey();
+    const body = await this.#transport.send({
+      method: 'POST',
+      path: '/permissions/request',
+      body: { action, resource, scope, context, ttl },
+      headers: { 'idempotency-key': key },
+      retry: 'safe',
+      signal,
+    });
+    try {
+      return fromRequestResponse(body.data);
+    } catch (error) {
+      const lostToken = error instanceof AgentOTPError && error.code === 'TOKEN_NOT_DELIVERED';
+      if (!lostToken || options.idempotencyKey !== undefined || lostOnce) throw error;
+      const id = (body.data as { id: string }).id;
+      await this.revoke(id, 'its token was lost with the answer; requested again', { signal });
+      return this.#submit(options, true);
     }
   }
 

@@ -41,6 +41,7 @@ const BY_CODE: Record<string, MakeError> = {
   INVALID_JSON: make(ValidationError),
   PAYLOAD_TOO_LARGE: make(ValidationError),
   UNSUPPORTED_MEDIA_TYPE: make(ValidationError),
+  IDEMPOTENCY_KEY_REUSED: make(ValidationError),
   RATE_LIMITED: make(RateLimitError),
   INTERNAL_ERROR: make(ServerError),
   SERVICE_UNAVAILABLE: make(ServerError),

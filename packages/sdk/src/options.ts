@@ -64,6 +64,15 @@ export interface RequestPermissionOptions extends PermissionRequest {
   onPendingApproval?: (info: PendingApprovalInfo) => void | Promise<void>;
   /** Aborts the request or the wait; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Names this request, so that repeating it (a retried or parallel tool call) returns the same
+   * permission instead of asking again; the same key with a different request is refused
+   * (`IDEMPOTENCY_KEY_REUSED`). Keys are per agent and kept 24 h by the server; 1–255 visible
+   * ASCII characters. Without one, the SDK makes a key per call, so that its own retries after a
+   * lost answer never create a second request. A repeat whose permission was auto-approved
+   * carries no token (it went out with the first answer) and rejects with `TOKEN_NOT_DELIVERED`.
+   */
+  idempotencyKey?: string;
 }
 
 /**

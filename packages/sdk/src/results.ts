@@ -49,6 +49,7 @@ const enforcementOf = (value: unknown): ScopeEnforcement => (value === 'strict' 
 /** The body of `POST /permissions/request` (201 approved, 202 pending, 200 denied). */
 export function fromRequestResponse(data: unknown): PermissionResult {
   const payload = (data ?? {}) as Payload;
+  if (payload.replayed === true) return fromReplay(payload);
   const id = str(payload, 'id');
   const policy = policyOf(payload);
   switch (payload.status) {
@@ -81,6 +82,18 @@ export function fromRequestResponse(data: unknown): PermissionResult {
     default:
       throw unexpected(`an unknown status ${JSON.stringify(payload.status)}`);
   }
+}
+
+/**
+ * A repeat of an earlier request (same idempotency key): the permission as it is now. Pending
+ * reads like a fresh pending answer; anything else like a decided read, so an approval whose
+ * token went out with the first answer rejects with TOKEN_NOT_DELIVERED rather than resolving
+ * without a token.
+ */
+function fromReplay(payload: Payload): PermissionResult {
+  const { replayed: _, ...rest } = payload;
+  const result = payload.status === 'pending' ? fromRequestResponse(rest) : fromDecidedView(asView(rest));
+  return { ...result, replayed: true };
 }
 
 /**

@@ -9,7 +9,11 @@
  * come after the server acted, so they are surfaced instead.
  */
 
-/** `safe`: repeat on any network error or 5xx. `connect-only`: repeat only if the request was never sent. */
+/**
+ * `safe`: repeat on any network error or 5xx — reads, and a `request` sent with an
+ * Idempotency-Key (the server answers a repeat with the first one's permission).
+ * `connect-only`: repeat only if the request was never sent.
+ */
 export type RetryMode = 'safe' | 'connect-only';
 
 /**

@@ -17,6 +17,22 @@ import { backoffDelay, failedBeforeSending, type RetryMode, sleep } from './retr
  */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * A fresh idempotency key: a random UUID where the runtime has Web Crypto (Node 19+, Bun, Deno,
+ * browsers, edge), else 128 random bits from Math.random — a key only has to be unique among
+ * one agent's requests of a day, not secret.
+ */
+export function newIdempotencyKey(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
+  let key = '';
+  for (let i = 0; i < 4; i++)
+    key += Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+  return key;
+}
+
 /** Resolved client options (see options.ts), validated once at construction. */
 export interface TransportSettings {
   baseUrl: string;
@@ -34,6 +50,8 @@ export interface Call {
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** Extra request headers (e.g. `idempotency-key`). */
+  headers?: Record<string, string>;
   retry: RetryMode;
   signal?: AbortSignal | undefined;
   /** Extra time on top of `timeoutMs`, for long-polls the server holds on purpose. */
@@ -70,7 +88,7 @@ export function createTransport(settings: TransportSettings) {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), settings.timeoutMs + (call.extraTimeoutMs ?? 0));
     const signal = call.signal ? AbortSignal.any([call.signal, timeout.signal]) : timeout.signal;
-    const headers = headersFor('application/json');
+    const headers = { ...call.headers, ...headersFor('application/json') };
     if (call.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     let text: string;

@@ -136,6 +136,8 @@ export interface ApprovedPermission {
   /** What the rule clamped below the request (uses, ttl); empty when nothing was. */
   adjusted: Adjustment[];
   policy: PolicyDecision;
+  /** True when the server answered a repeat of an earlier request with the same idempotency key. */
+  replayed?: boolean;
   approvalUrl?: undefined;
   reason?: undefined;
 }
@@ -162,6 +164,8 @@ export interface PendingPermission {
   /** What the rule clamped below the request (uses, ttl) before approvers see it. */
   adjusted: Adjustment[];
   policy: PolicyDecision;
+  /** True when the server answered a repeat of an earlier request with the same idempotency key. */
+  replayed?: boolean;
   token?: undefined;
   usesRemaining?: undefined;
   reason?: undefined;
@@ -185,6 +189,8 @@ export interface ClosedPermission {
   /** The deadline that applied, or null for a request denied on arrival. */
   expiresAt: string | null;
   policy: PolicyDecision;
+  /** True when the server answered a repeat of an earlier request with the same idempotency key. */
+  replayed?: boolean;
   token?: undefined;
   usesRemaining?: undefined;
   approvalUrl?: undefined;

@@ -49,6 +49,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     try {
       const expired = await runtime.permissions.expireDue();
       if (expired > 0) logger.info({ expired }, 'expired permissions past their deadline');
+      await runtime.permissions.purgeIdempotencyKeys();
     } catch (error) {
       logger.error({ err: error }, 'expiry sweep failed');
     } finally {

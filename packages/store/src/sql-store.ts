@@ -10,13 +10,13 @@ import {
 import { appendAuditEntries } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { migrateToLatest } from './migrate.ts';
+import { insertPermissionRow, requireActiveAgent } from './permission-insert.ts';
 import {
   AGENT_COLUMNS,
   type AgentRow,
   type AuditRow,
   PERMISSION_COLUMNS,
   type PermissionRow,
-  permissionValues,
   toAgent,
   toAuditEntry,
   toPermission,
@@ -25,23 +25,13 @@ import { sqlApprovalMethods } from './sql-approvals.ts';
 import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
+import { sqlIdempotencyMethods } from './sql-idempotency.ts';
 
-const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUES (${PERMISSION_COLUMNS.split(
-  ',',
-)
-  .map(() => '?')
-  .join(', ')})`;
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
   "UPDATE permissions SET uses_remaining = CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END, status = CASE WHEN uses_remaining = 1 THEN 'used' ELSE status END, updated_at = ? " +
   "WHERE id = ? AND status = 'approved' AND token_hash = ? AND expires_at > ? AND (uses_remaining IS NULL OR uses_remaining > 0) " +
   `RETURNING ${PERMISSION_COLUMNS}`;
-
-// Every request runs this, so it is a read, not a no-op UPDATE (which SQLite would write to the
-// WAL each time). SQLite serialises write transactions (BEGIN IMMEDIATE), so the read sees a
-// committed disable or runs wholly before it. A PostgreSQL driver must add FOR SHARE: requests
-// of one agent then proceed in parallel while a disable's UPDATE of the row waits for them.
-const LOCK_ACTIVE_AGENT = "SELECT id FROM agents WHERE id = ? AND status = 'active'";
 
 /** Patchable permission fields and their columns; JSON fields are serialised on write. */
 const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
@@ -108,6 +98,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     ...sqlHumanMethods(driver),
     ...sqlApprovalMethods(driver),
     ...sqlDisableMethods(driver),
+    ...sqlIdempotencyMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },
@@ -155,11 +146,8 @@ export function createSqlStore(driver: SqlDriver): Store {
       await driver.transaction(async (tx) => {
         // Checked in the same transaction (and, on PostgreSQL, holding the agent row): a request
         // racing a disable either lands first, and the disable then ends it, or is refused here.
-        if (!(await tx.get(LOCK_ACTIVE_AGENT, [permission.agentId]))) {
-          throw new AgentOtpError('AGENT_DISABLED', `agent ${permission.agentId} is not active`);
-        }
-        await tx.run(INSERT_PERMISSION, permissionValues(permission));
-        await appendAuditEntries(tx, audit);
+        await requireActiveAgent(tx, permission.agentId);
+        await insertPermissionRow(tx, permission, audit);
       });
     },
     async getPermission(id) {

@@ -6,6 +6,7 @@ import { atomicityTests } from './conformance/atomicity.ts';
 import { auditTests } from './conformance/audit.ts';
 import { disableTests } from './conformance/disable.ts';
 import type { MakeStore } from './conformance/fixtures.ts';
+import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
@@ -38,5 +39,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     atomicityTests(make);
     auditTests(make);
     raceTests(make);
+    idempotencyTests(make);
   });
 }

@@ -93,6 +93,29 @@ describe('sqlite file: several connections on one file', () => {
     }
   });
 
+  it('two connections racing 100 requests with one idempotency key: one permission', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const { stores } = await openShared(2);
+    const [a, b] = stores as [Store, Store];
+    try {
+      const agent = await seedAgent(a);
+      const claim = { agentId: agent.id, key: 'k', requestHash: 'h', createdAt: T0, expiresAt: T0 + 1000 };
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => {
+          const p = makePermission(agent.id);
+          return (i % 2 ? a : b).insertPermissionIdempotent(p, [eventFor(p, 'permission.requested')], claim);
+        }),
+      );
+      assert.equal(results.filter((r) => r.created).length, 1);
+      assert.equal(new Set(results.map((r) => r.permission.id)).size, 1);
+      assert.equal((await b.listPermissions({ agentId: agent.id, limit: 200 })).items.length, 1);
+      assert.equal((await verifyChain(a)).ok, true);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
   it("two connections racing one user's votes: one recorded", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];

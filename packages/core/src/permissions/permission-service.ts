@@ -6,12 +6,27 @@ import type { Policy } from '../policy/types.ts';
 import { checkScopeAtUse, unenforcedConstraints, usesAllowed } from '../scope/index.ts';
 import { generateToken, looksLikeToken, type SecretHasher } from '../secrets.ts';
 import type { Page, Store } from '../store.ts';
-import type { Actor, Agent, JsonObject, Permission, PermissionStatus, ScopeEnforcement } from '../types.ts';
+import type {
+  Actor,
+  Agent,
+  AuditEventInput,
+  JsonObject,
+  Permission,
+  PermissionStatus,
+  ScopeEnforcement,
+} from '../types.ts';
 import { permissionEvent, redactSecrets } from './audit-events.ts';
+import {
+  checkIdempotencyKey,
+  IDEMPOTENCY_KEY_TTL_MS,
+  keyReusedError,
+  requestFingerprint,
+} from './idempotency.ts';
 import { checkDepth, checkRequestInput, type PermissionRequestInput } from './request-input.ts';
 import { type Adjustment, boundGrant } from './rule-bounds.ts';
 import { explainUnusable } from './token-state.ts';
 
+export { IDEMPOTENCY_KEY_TTL_MS } from './idempotency.ts';
 export { type PermissionRequestInput, TTL_BOUNDS } from './request-input.ts';
 export type { Adjustment } from './rule-bounds.ts';
 
@@ -19,7 +34,18 @@ export type RequestOutcome =
   /** `adjusted`: what the rule's bounds clamped below the request (see rule-bounds.ts). */
   | { status: 'approved'; permission: Permission; token: string; adjusted: Adjustment[] }
   | { status: 'pending'; permission: Permission; adjusted: Adjustment[] }
-  | { status: 'denied'; permission: Permission };
+  | { status: 'denied'; permission: Permission }
+  /**
+   * A repeat of an earlier request with the same Idempotency-Key: nothing was created; the
+   * permission as it is now. `token` only when this read delivers a human approval's token (as
+   * the first GET would); an auto-approval's token went out with the first answer, never again.
+   */
+  | { status: 'replayed'; permission: Permission; token?: string };
+
+export interface RequestOptions {
+  /** Names the request so repeats return its permission (see idempotency.ts); checked here. */
+  idempotencyKey?: string | undefined;
+}
 
 export type VerifyOutcome =
   | { valid: true; permission: Permission; unenforced: string[] }
@@ -91,7 +117,54 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     return expired ?? ((await store.getPermission(permission.id)) as Permission);
   }
 
-  async function request(agent: Agent, input: PermissionRequestInput): Promise<RequestOutcome> {
+  /**
+   * Stores a new permission; under an idempotency key, the key's earlier permission instead when
+   * the key is live (the same request → its replay; another request → IDEMPOTENCY_KEY_REUSED).
+   * Null when this call created it.
+   */
+  async function insert(
+    agent: Agent,
+    permission: Permission,
+    audit: AuditEventInput[],
+    key: { key: string; requestHash: string } | null,
+  ): Promise<RequestOutcome | null> {
+    if (!key) {
+      await store.insertPermission(permission, audit);
+      return null;
+    }
+    const now = permission.createdAt;
+    const claim = { agentId: agent.id, ...key, createdAt: now, expiresAt: now + IDEMPOTENCY_KEY_TTL_MS };
+    const inserted = await store.insertPermissionIdempotent(permission, audit, claim);
+    if (inserted.created) return null;
+    const earlier = inserted.permission;
+    const details = { idempotencyKey: key.key, replayOf: earlier.id };
+    if (inserted.requestHash !== key.requestHash) {
+      await store.appendAudit([
+        permissionEvent('permission.request_refused', earlier, agentActor(agent), now, {
+          ...details,
+          code: 'IDEMPOTENCY_KEY_REUSED',
+        }),
+      ]);
+      throw keyReusedError(key.key);
+    }
+    await store.appendAudit([
+      permissionEvent('permission.request_replayed', earlier, agentActor(agent), now, details),
+    ]);
+    // Answered as a read: the state now, expired if due, a pending human approval's token
+    // delivered once; an auto-approval's token is never minted again.
+    const { permission: current, token } = await deliver(agent, await expireIfDue(earlier));
+    return { status: 'replayed', permission: current, ...(token ? { token } : {}) };
+  }
+
+  async function request(
+    agent: Agent,
+    input: PermissionRequestInput,
+    options: RequestOptions = {},
+  ): Promise<RequestOutcome> {
+    const key =
+      options.idempotencyKey === undefined
+        ? null
+        : { key: checkIdempotencyKey(options.idempotencyKey), requestHash: requestFingerprint(input) };
     const now = clock.now();
     const { action, resource, scope, context, ttlSeconds } = checkRequestInput(
       input,
@@ -168,7 +241,8 @@ export function createPermissionService(deps: PermissionServiceDeps) {
         usesRemaining: permission.usesRemaining,
         expiresAt: permission.expiresAt,
       });
-      await store.insertPermission(permission, [requested, approved]);
+      const replay = await insert(agent, permission, [requested, approved], key);
+      if (replay) return replay;
       announce(permission, 'created');
       return { status: 'approved', permission, token, adjusted };
     }
@@ -183,7 +257,8 @@ export function createPermissionService(deps: PermissionServiceDeps) {
         // Shown to approvers: the rule holds the request because it could not judge a value.
         reason: evaluation.reason ? `held for approval: ${evaluation.reason}` : null,
       };
-      await store.insertPermission(permission, [requested]);
+      const replay = await insert(agent, permission, [requested], key);
+      if (replay) return replay;
       announce(permission, 'created');
       return { status: 'pending', permission, adjusted };
     }
@@ -197,7 +272,8 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       by: 'policy',
       reason: redactSecrets(reason) as string,
     });
-    await store.insertPermission(permission, [requested, denied]);
+    const replay = await insert(agent, permission, [requested, denied], key);
+    if (replay) return replay;
     announce(permission, 'created');
     return { status: 'denied', permission };
   }
@@ -374,7 +450,12 @@ export function createPermissionService(deps: PermissionServiceDeps) {
     return count;
   }
 
-  return { request, get, list, verify, use, revoke, expireDue, expireIfDue };
+  /** Forgets idempotency keys past their lifetime (a live key is never removed); returns how many. */
+  function purgeIdempotencyKeys(): Promise<number> {
+    return store.purgeIdempotencyKeys(clock.now());
+  }
+
+  return { request, get, list, verify, use, revoke, expireDue, expireIfDue, purgeIdempotencyKeys };
 }
 
 export type PermissionService = ReturnType<typeof createPermissionService>;

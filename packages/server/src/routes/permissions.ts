@@ -4,17 +4,12 @@ import type { AppEnv } from '../http/env.ts';
 import { ok } from '../http/envelope.ts';
 import { validationHook } from '../http/validation.ts';
 import type { Metrics } from '../metrics.ts';
-import {
-  type Links,
-  presentApproved,
-  presentDenied,
-  presentPending,
-  presentPermission,
-} from './presenters.ts';
+import { type Links, presentPermission, presentRead, presentRequestOutcome } from './presenters.ts';
 import {
   ErrorBody,
   envelope,
   GetQuery,
+  IdempotencyHeaders,
   IdParams,
   ListQuery,
   PermissionView,
@@ -46,12 +41,24 @@ const requestRoute = createRoute({
   method: 'post',
   path: '/permissions/request',
   summary: 'Ask for a one-time permission',
+  description:
+    'With an `Idempotency-Key` header, repeats of the same request by the same agent within 24 hours ' +
+    "answer with the first one's permission as it is now (`replayed: true`, never an auto-approval's " +
+    'token again) instead of creating another; the same key with a different body is refused with 422 ' +
+    '`IDEMPOTENCY_KEY_REUSED`.',
   security,
-  request: body(RequestBody),
+  request: { headers: IdempotencyHeaders, ...body(RequestBody) },
   responses: {
     201: json(envelope(RequestResult), 'Approved by policy: the token is in the response'),
-    202: json(envelope(RequestResult), 'Waiting for a human decision'),
-    200: json(envelope(RequestResult), 'Denied by policy'),
+    202: json(
+      envelope(RequestResult),
+      'Waiting for a human decision (also a replay of a request still pending)',
+    ),
+    200: json(
+      envelope(RequestResult),
+      'Denied by policy, or a replay (`replayed: true`) of a decided request',
+    ),
+    422: json(ErrorBody, 'IDEMPOTENCY_KEY_REUSED: the key was used with a different request body'),
     ...errors,
   },
 });
@@ -107,15 +114,12 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(requestRoute, async (c) => {
-    const outcome = await permissions.request(c.get('agent'), c.req.valid('json'));
-    metrics.decisions.inc({ decision: outcome.permission.decision });
-    if (outcome.status === 'approved') {
-      return ok(c, presentApproved(outcome.permission, outcome.token, outcome.adjusted), 201);
-    }
-    if (outcome.status === 'pending') {
-      return ok(c, presentPending(outcome.permission, links, outcome.adjusted), 202);
-    }
-    return ok(c, presentDenied(outcome.permission), 200);
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const outcome = await permissions.request(c.get('agent'), c.req.valid('json'), { idempotencyKey });
+    // A replay made no decision: only new requests are counted.
+    if (outcome.status !== 'replayed') metrics.decisions.inc({ decision: outcome.permission.decision });
+    const { body, status } = presentRequestOutcome(outcome, links);
+    return ok(c, body, status);
   });
 
   app.openapi(listRoute, async (c) => {
@@ -134,7 +138,7 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
       // Only a long-poll needs to know when the client leaves (building the signal is not free).
       signal: wait > 0 ? c.req.raw.signal : undefined,
     });
-    return ok(c, { ...presentPermission(permission), ...(token ? { token } : {}) }, 200);
+    return ok(c, presentRead(permission, links, token), 200);
   });
 
   app.openapi(verifyRoute, async (c) => {

@@ -36,6 +36,19 @@ export const RequestBody = z
   .strict()
   .openapi('PermissionRequest');
 
+/** `Idempotency-Key` of a permission request (see docs/api.md); the service checks its form. */
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({
+      param: { in: 'header' },
+      description:
+        'Names the request so a retry or a parallel duplicate returns the same permission; 1–255 visible ASCII characters, scoped to the agent, kept 24 h',
+      example: '6f1c2d9e-3b7a-4f0e-9a51-0c8d2e4b7a10',
+    }),
+});
+
 export const TokenBody = z
   .object({ token: z.string().min(1).max(200).openapi({ example: 'otp_…' }) })
   .strict()
@@ -111,6 +124,18 @@ export const PermissionView = z
     decidedAt: z.string().nullable(),
     expiresAt: z.string(),
     token: z.string().optional(),
+    approvalUrl: z.string().optional().openapi({ description: 'While pending: where a human decides' }),
+    eventsUrl: z
+      .string()
+      .optional()
+      .openapi({ description: 'While pending: Server-Sent Events of its state' }),
+    approvalsRequired: z
+      .number()
+      .optional()
+      .openapi({ description: 'While pending: distinct approvers needed' }),
+    webhookUrl: z.string().optional().openapi({
+      description: 'While pending: the same stream as eventsUrl, for clients of the original service',
+    }),
   })
   .openapi('Permission');
 
@@ -132,12 +157,20 @@ export const RequestResult = z
       status: z.literal('pending'),
       approvalUrl: z.string(),
       eventsUrl: z.string(),
+      webhookUrl: z
+        .string()
+        .openapi({ description: 'The same stream as eventsUrl, for clients of the original service' }),
       expiresAt: z.string(),
       approvalsRequired: z.number(),
       adjusted: Adjusted,
       policy: Policy,
     }),
     z.object({ id: z.string(), status: z.literal('denied'), reason: z.string(), policy: Policy }),
+    PermissionView.extend({
+      replayed: z
+        .literal(true)
+        .openapi({ description: 'A repeat with the same Idempotency-Key: nothing was created' }),
+    }),
   ])
   .openapi('PermissionRequestResult');
 

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './001-initial.ts';
 import * as approvalsUsers from './002-approvals-users.ts';
 import * as scopeEnforcement from './003-scope-enforcement.ts';
+import * as idempotencyKeys from './004-idempotency-keys.ts';
 
 /**
  * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-approvals-users': approvalsUsers,
   '003-scope-enforcement': scopeEnforcement,
+  '004-idempotency-keys': idempotencyKeys,
 };
