@@ -44,7 +44,7 @@ export function createUserAdmin(ctx: UserContext) {
   const { store, clock, event, find } = ctx;
 
   /** Creates a user; without a password one is generated and returned once. */
-  async function create(input: NewUser, actor: Actor) {
+  async function create(input: { name: string; role: UserRole; password?: string }, actor: Actor) {
     checkNewUser(input);
     const password = input.password ?? randomBytes(18).toString('base64url');
     const now = clock.now();
