@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { mintedBy } from '../audit/minted-by.ts';
+import { AgentOtpError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { UserDisabled } from '../store.ts';
+import type { Actor, User, UserRole } from '../types.ts';
+import { USER_ROLES } from '../types.ts';
+import { hashPassword } from './password.ts';
+import { USER_NAME, type UserContext } from './user-context.ts';
+
+export const MIN_PASSWORD_LENGTH = 12;
+
+type NewUser = { name: string; role: UserRole; password?: string };
+
+/** Refuses a new user's name, role or chosen password, naming the field. */
+function checkNewUser(input: NewUser): void {
+  if (!USER_NAME.test(input.name)) {
+    throw new AgentOtpError(
+      'VALIDATION_ERROR',
+      'user name must be 1-64 letters, digits, ".", "-", "_" or "@"',
+      {
+        field: 'name',
+      },
+    );
+  }
+  if (!USER_ROLES.includes(input.role)) {
+    throw new AgentOtpError('VALIDATION_ERROR', `role must be one of ${USER_ROLES.join(', ')}`, {
+      field: 'role',
+    });
+  }
+  if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
+    throw new AgentOtpError(
+      'VALIDATION_ERROR',
+      `password must have at least ${MIN_PASSWORD_LENGTH} characters`,
+      {
+        field: 'password',
+      },
+    );
+  }
+}
+
+/** Creating, disabling and enabling users, and the first admin of a new installation. */
+export function createUserAdmin(ctx: UserContext) {
+  const { store, clock, event, find } = ctx;
+
+  /** Creates a user; without a password one is generated and returned once. */
+  async function create(input: { name: string; role: UserRole; password?: string }, actor: Actor) {
+    checkNewUser(input);
+    const password = input.password ?? randomBytes(18).toString('base64url');
+    const now = clock.now();
+    const user: User = {
+      id: newId('user'),
+      name: input.name,
+      role: input.role,
+      status: 'active',
+      passwordHash: await hashPassword(password),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.createUser(
+      user,
+      // The password is a credential too: the entry names who set it up and for whom.
+      event('user.created', actor, {
+        userId: user.id,
+        name: user.name,
+        role: user.role,
+        mintedBy: mintedBy(actor),
+      }),
+    );
+    return { user, generatedPassword: input.password === undefined ? password : null };
+  }
+
+  /**
+   * Disables a user and ends its credentials for good: every session is deleted and every
+   * personal token revoked in the same transaction, each audited. Enabling brings none back;
+   * the user logs in again and creates new tokens.
+   */
+  async function disable(idOrName: string, actor: Actor): Promise<UserDisabled> {
+    const user = await find(idOrName);
+    if (user.role === 'admin' && user.status === 'active') {
+      const admins = (await store.listUsers()).filter((u) => u.role === 'admin' && u.status === 'active');
+      if (admins.length <= 1) {
+        throw new AgentOtpError(
+          'CONFLICT',
+          `${user.name} is the last active admin; create another admin first`,
+        );
+      }
+    }
+    const ended = await store.disableUser(user.id, clock.now(), ({ sessionsEnded, tokensRevoked }) => [
+      event('user.disabled', actor, {
+        userId: user.id,
+        name: user.name,
+        sessionsEnded,
+        tokensRevoked: tokensRevoked.length,
+      }),
+      ...tokensRevoked.map((t) =>
+        event('user.token_revoked', actor, {
+          userId: user.id,
+          tokenId: t.id,
+          name: t.name,
+          reason: 'the user was disabled',
+        }),
+      ),
+    ]);
+    if (!ended) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    return ended;
+  }
+
+  async function enable(idOrName: string, actor: Actor): Promise<User> {
+    const user = await find(idOrName);
+    const updated = await store.updateUser(
+      user.id,
+      { status: 'active' },
+      clock.now(),
+      event('user.enabled', actor, { userId: user.id, name: user.name }),
+    );
+    if (!updated) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    return updated;
+  }
+
+  /**
+   * First start: when no user exists, creates `admin` with the given password, or a generated
+   * one that the caller prints once. Returns null when users already exist.
+   */
+  async function ensureAdmin(password: string | undefined) {
+    if ((await store.listUsers()).length > 0) return null;
+    try {
+      return await create({ name: 'admin', role: 'admin', password }, { type: 'system', id: 'bootstrap' });
+    } catch (error) {
+      // Two instances starting together on one database: the other one created it first.
+      if (error instanceof AgentOtpError && error.code === 'CONFLICT') return null;
+      throw error;
+    }
+  }
+
+  return { create, find, list: () => store.listUsers(), disable, enable, ensureAdmin };
+}
