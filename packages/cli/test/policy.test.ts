@@ -46,11 +46,11 @@ const FAILING_CASES = `- name: big reads are auto-approved
 const all = <T extends readonly Promise<RunResult>[]>(...runs: T) => Promise.all(runs);
 
 before(async () => {
-  // The first start writes the seed policies.yaml; the CLI's policy commands read it by default.
+  // The first start writes the default policies.yaml; the CLI's policy commands read it by default.
   await (await runtimeFor(dataDir)).close();
 });
 
-test('policy check: ok on the seed file, file/rule/reason on a bad one', async () => {
+test('policy check: ok on the default file, file/rule/reason on a bad one', async () => {
   const bad = file('bad.yaml', BAD_POLICY);
   const [ok, failed, failedJson] = await all(
     run(['policy', 'check', join(dataDir, 'policies.yaml')], dataDir),

@@ -6,7 +6,7 @@ import { PolicyLoadError } from '../src/policy/errors.ts';
 import { checkPolicyText, loadPolicy } from '../src/policy/load.ts';
 import type { PolicyInput } from '../src/policy/types.ts';
 
-const SEED = `# Auto-approve small file reads
+const DEFAULT_POLICY = `# Auto-approve small file reads
 - name: "Auto-approve file reads"
   conditions:
     action: { equals: "file.read" }
@@ -61,11 +61,11 @@ function oneRule(body: string): string {
   return `- name: "r"\n${body}`;
 }
 
-describe('the seed policy', () => {
-  const policy = loadPolicy(SEED, 'policies.yaml');
+describe('the default policy', () => {
+  const policy = loadPolicy(DEFAULT_POLICY, 'policies.yaml');
 
   it('loads, with the version derived from the content', () => {
-    const hash = createHash('sha256').update(SEED).digest('hex');
+    const hash = createHash('sha256').update(DEFAULT_POLICY).digest('hex');
     assert.equal(policy.version, `pol_${hash.slice(0, 16)}`);
     assert.deepEqual(
       policy.rules.map((r) => [r.name, r.priority, r.decision]),
@@ -82,7 +82,7 @@ describe('the seed policy', () => {
     });
   });
 
-  it('decides the seed requests', () => {
+  it('decides the example requests', () => {
     const decide = (r: Partial<PolicyInput>) => {
       const result = policy.evaluate(request(r));
       return [result.decision, result.rule?.name];
@@ -117,8 +117,8 @@ describe('the seed policy', () => {
   });
 
   it('gives the same version for the same text and a new one for any change', () => {
-    assert.equal(loadPolicy(SEED, 'other-name.yaml').version, policy.version);
-    assert.notEqual(loadPolicy(`${SEED}\n`, 'policies.yaml').version, policy.version);
+    assert.equal(loadPolicy(DEFAULT_POLICY, 'other-name.yaml').version, policy.version);
+    assert.notEqual(loadPolicy(`${DEFAULT_POLICY}\n`, 'policies.yaml').version, policy.version);
   });
 });
 

@@ -317,7 +317,7 @@ describe('narrowing never widens (random scopes)', () => {
 });
 
 describe('checkScopeAtUse', () => {
-  it('enforces the seed examples', () => {
+  it('enforces the README examples', () => {
     const scope = {
       max_emails: 1,
       subject_pattern: '^Invoice.*',

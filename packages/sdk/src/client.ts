@@ -190,7 +190,7 @@ export class AgentOTPClient {
   }
 
   /**
-   * Alias of `getPermission`, under the seed SDK's name.
+   * Alias of `getPermission`, under the name earlier clients use.
    *
    * @example
    * ```ts
@@ -292,7 +292,7 @@ export class AgentOTPClient {
   }
 
   /**
-   * Alias of `revoke`, under the seed SDK's name.
+   * Alias of `revoke`, under the name earlier clients use.
    *
    * @example
    * ```ts

@@ -1,7 +1,7 @@
 /**
  * Public types of the SDK. They mirror the server's API (SPEC §5) with one addition: results of
  * `requestPermission` are a union discriminated by `status`, so `if (p.status === 'approved')`
- * proves to the compiler that `p.token` is a string, as the seed README example relies on.
+ * proves to the compiler that `p.token` is a string, as the README example relies on.
  */
 
 /**

@@ -1,4 +1,4 @@
-/** The policies.yaml written on first start: the examples from the product's original README. */
+/** The policies.yaml written on first start: the example policies of the README. */
 export const DEFAULT_POLICIES = `# Agent OTP policies. Rules are tried from the highest priority down (ties in file order);
 # the first match decides: auto_approve, require_approval or deny. No match means deny.
 # Edits are picked up while the server runs; an invalid edit is refused and the previous

@@ -1,4 +1,4 @@
-"""examples/seed_readme_example.py runs as a user runs it, against a real server: the Python
+"""examples/readme_example.py runs as a user runs it, against a real server: the Python
 agent goes through the same flow as the TypeScript example (request, send, spend once)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import unittest
 from _server import REPO, server  # first: puts the SDK on sys.path
 from agent_otp import AgentOTPClient
 
-EXAMPLE = os.path.join(REPO, "examples", "seed_readme_example.py")
+EXAMPLE = os.path.join(REPO, "examples", "readme_example.py")
 
 
 class ExampleTest(unittest.TestCase):

@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { AgentOTPClient } from '../src/index.ts';
 import { startHarness } from './helpers.ts';
 
-// SPEC §8: the seed README's SDK example must run unchanged against a local server. This runs
-// examples/seed-readme-example.ts as its own process, as a user would, against a real server.
+// The README's SDK example must run unchanged against a local server. This runs
+// examples/readme-example.ts as its own process, as a user would, against a real server.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const EXAMPLE = 'examples/seed-readme-example.ts';
+const EXAMPLE = 'examples/readme-example.ts';
 
 const AUTO_APPROVE_EMAIL = `
 - name: "Auto-approve invoice emails"
@@ -56,7 +56,7 @@ function runExample(env: Record<string, string>, onStdout: (text: string) => voi
   });
 }
 
-test('the seed README example sends the email and spends the token', async () => {
+test('the README example sends the email and spends the token', async () => {
   const harness = await startHarness({ policy: AUTO_APPROVE_EMAIL });
   try {
     const { apiKey } = await harness.server.createAgent('invoice-bot');

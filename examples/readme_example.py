@@ -1,8 +1,8 @@
-"""The README's SDK example in Python: the same flow as examples/seed-readme-example.ts.
+"""The README's SDK example in Python: the same flow as examples/readme-example.ts.
 
 Run it against a local server (`npm start`) with an agent key:
 
-    AGENT_OTP_KEY=ak_... PYTHONPATH=sdks/python python3 examples/seed_readme_example.py
+    AGENT_OTP_KEY=ak_... PYTHONPATH=sdks/python python3 examples/readme_example.py
 """
 
 from agent_otp import AgentOTPClient

@@ -1,6 +1,6 @@
-// The SDK example of the original Agent OTP README (seed/agent-otp-seed.txt), unchanged except
-// for one line: `baseUrl`, so the example can reach a server on another port. The SDK itself
-// reads no environment variables; the default stays http://localhost:8787.
+// The SDK example of the README, unchanged except for one line: `baseUrl`, so the example can
+// reach a server on another port. The SDK itself reads no environment variables; the default
+// stays http://localhost:8787.
 // Run it: see examples/README.md.
 import { AgentOTPClient } from '@orrisai/agent-otp-sdk';
 
@@ -36,7 +36,7 @@ if (permission.status === 'approved') {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Not part of the seed: a stand-in for a real mail client, so the example runs anywhere.
+// Not part of the README's example: a stand-in for a real mail client, so it runs anywhere.
 
 interface Email {
   to: string;
