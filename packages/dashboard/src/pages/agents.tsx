@@ -124,7 +124,7 @@ function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: keyof 
         {what === 'created' ? null : <Alert kind="warn">The previous key no longer works.</Alert>}
         <SecretOnce id="api-key" label="API key" value={apiKey} />
         <p class="small muted">
-          Give it to the agent as <code>AGENT_OTP_API_KEY</code>; it authenticates with{' '}
+          Give it to the agent as <code>AGENT_OTP_KEY</code>; it authenticates with{' '}
           <code>Authorization: Bearer …</code>.
         </p>
         <a href="/agents" class="btn">
