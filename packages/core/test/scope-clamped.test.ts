@@ -12,7 +12,9 @@ describe('clampedKeys: what an approver asked for beyond the grant', () => {
     assert.deepEqual(clampedOf({ max_amount: 25000 }, { max_amount: 50000 }), [
       { key: 'max_amount', asked: 50000, granted: 25000 },
     ]);
-    assert.deepEqual(clampedOf({ min_age: 18 }, { min_age: 10 }), [{ key: 'min_age', asked: 10, granted: 18 }]);
+    assert.deepEqual(clampedOf({ min_age: 18 }, { min_age: 10 }), [
+      { key: 'min_age', asked: 10, granted: 18 },
+    ]);
     // A grant without a count is one use.
     assert.deepEqual(clampedOf({}, { max_uses: 3 }), [{ key: 'max_uses', asked: 3, granted: 1 }]);
     assert.deepEqual(clampedOf({ allowed_recipients: ['a'] }, { allowed_recipients: ['a', 'b'] }), [

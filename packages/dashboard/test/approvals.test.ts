@@ -117,10 +117,17 @@ describe('dashboard inbox and decisions', () => {
     assert.match(detail.text, /max_amount: asked 50000, granted 500/);
     assert.match(detail.text, /<dt>Token lifetime<\/dt>\s*<dd>2m<\/dd>/);
     // The timeline shows the granted value and marks the approver's own as clamped.
-    assert.match(detail.text, /scope \{[^}]*&quot;max_amount&quot;:500[^}]*\} · clamped \(max_amount: asked 50000, granted 500\)/);
+    assert.match(
+      detail.text,
+      /scope \{[^}]*&quot;max_amount&quot;:500[^}]*\} · clamped \(max_amount: asked 50000, granted 500\)/,
+    );
     assert.match(detail.text, /token lifetime 2m · requested 5m/);
     const plain = await dash.request('GET', `/requests/${id}`, { as: approver });
-    assert.doesNotMatch(plain.text, /asked for more than the request allows/, 'the notice follows the decision only');
+    assert.doesNotMatch(
+      plain.text,
+      /asked for more than the request allows/,
+      'the notice follows the decision only',
+    );
     const inbox = await dash.request('GET', `/?decided=${id}`, { as: approver });
     assert.match(inbox.text, /max_amount: asked 50000, granted 500/);
   });

@@ -197,7 +197,11 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.equal((await agentGet(id)).ttl, 120);
     assert.equal((await t.runtime.store.getPermission(id))?.ttlSeconds, 120);
     // The requested lifetime stays on record in the audit.
-    const [approved] = await t.runtime.store.listAudit({ permissionId: id, event: 'permission.approved', limit: 5 });
+    const [approved] = await t.runtime.store.listAudit({
+      permissionId: id,
+      event: 'permission.approved',
+      limit: 5,
+    });
     assert.equal(approved?.details.ttl, 120);
     assert.equal(approved?.details.requestedTtl, 300);
   });
@@ -214,10 +218,10 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.deepEqual(approve.body.data.clamped, [clamp]);
     const audit = await t.runtime.store.listAudit({ permissionId: wider, limit: 10 });
     const vote = audit.find((e) => e.event === 'approval.vote');
-    assert.equal((vote?.details.scope as { max_amount: number }).max_amount, 500);
+    assert.deepEqual(vote?.details.scope, { max_amount: 500, max_uses: 1 }, 'the vote shows the grant');
     assert.deepEqual(vote?.details.clamped, [clamp]);
     const approvedEntry = audit.find((e) => e.event === 'permission.approved');
-    assert.equal((approvedEntry?.details.scope as { max_amount: number }).max_amount, 500);
+    assert.deepEqual(approvedEntry?.details.scope, { max_amount: 500, max_uses: 1 });
     assert.deepEqual(approvedEntry?.details.clamped, [clamp]);
     const granted = await agentGet(wider);
     assert.equal(granted.scope.max_amount, 500);

@@ -3,7 +3,13 @@ import { AgentOtpError } from '../errors.ts';
 import type { PermissionEvents } from '../events.ts';
 import { permissionEvent } from '../permissions/audit-events.ts';
 import type { PermissionService } from '../permissions/permission-service.ts';
-import { type ClampedKey, clampedKeys, narrowGrantedScope, usesAllowed, validateScope } from '../scope/index.ts';
+import {
+  type ClampedKey,
+  clampedKeys,
+  narrowGrantedScope,
+  usesAllowed,
+  validateScope,
+} from '../scope/index.ts';
 import type { Store } from '../store.ts';
 import type { Actor, ApprovalVote, Permission, Scope, User } from '../types.ts';
 import { foldApprovals, refuseConflictingEdit } from './quorum-scope.ts';
@@ -136,16 +142,21 @@ export function createApprovalService({ store, clock, events, permissions }: App
       edited = { scope: after, clamped: clampedKeys(scope, after) };
     }
     const clamped = edited?.clamped ?? [];
-    const votes = await vote(user, permission, {
-      permissionId: id,
-      userId: user.id,
-      userName: user.name,
-      decision: 'approve',
-      scope,
-      ttlSeconds: input.ttl ?? null,
-      reason: input.reason ?? null,
-      createdAt: clock.now(),
-    }, edited);
+    const votes = await vote(
+      user,
+      permission,
+      {
+        permissionId: id,
+        userId: user.id,
+        userName: user.name,
+        decision: 'approve',
+        scope,
+        ttlSeconds: input.ttl ?? null,
+        reason: input.reason ?? null,
+        createdAt: clock.now(),
+      },
+      edited,
+    );
     // One deny denies: a deny vote recorded before the quorum was counted wins, even while its
     // own transition is still on the way.
     if (votes.some((v) => v.decision === 'deny')) {
@@ -158,7 +169,8 @@ export function createApprovalService({ store, clock, events, permissions }: App
     }
     // Every counted approver's narrowing applies; the lifetime starts now, at approval.
     const { granted, counted, ignored } = foldApprovals(base, votes);
-    if (counted.length < permission.approvalsRequired) return { outcome: 'vote_recorded', permission, votes, clamped };
+    if (counted.length < permission.approvalsRequired)
+      return { outcome: 'vote_recorded', permission, votes, clamped };
     const ttl = Math.min(permission.ttlSeconds, ...counted.map((v) => v.ttlSeconds ?? permission.ttlSeconds));
     const grantClamped = scope ? clampedKeys(scope, granted) : [];
     const now = clock.now();

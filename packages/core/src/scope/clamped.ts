@@ -35,7 +35,9 @@ function sameValue(kind: string, a: unknown, b: unknown): boolean {
   }
   if ((kind === 'allowed' || kind === 'extensions') && Array.isArray(a) && Array.isArray(b)) {
     const normalize =
-      kind === 'extensions' ? (v: unknown) => (typeof v === 'string' ? normalizeExtension(v) : v) : (v: unknown) => v;
+      kind === 'extensions'
+        ? (v: unknown) => (typeof v === 'string' ? normalizeExtension(v) : v)
+        : (v: unknown) => v;
     return setKey(a, normalize) === setKey(b, normalize);
   }
   return canonicalJson(a) === canonicalJson(b);

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
-import { html, page } from '../views/layout.tsx';
 import { ClampedNotice } from '../views/clamped.tsx';
+import { html, page } from '../views/layout.tsx';
 import { Alert, Badge } from '../views/parts.tsx';
 import { RequestCard, type RequestView } from '../views/request-card.tsx';
 import { pendingRequests } from './lookup.ts';

@@ -34,8 +34,8 @@ export function ClampedNotice({ entries, userId }: { entries: AuditEntry[]; user
   if (clamps.length === 0) return null;
   return (
     <Alert kind="warn">
-      Your scope edit asked for more than the request allows; an approval can only narrow, so the
-      stricter value was granted. {clampText(clamps)}
+      Your scope edit asked for more than the request allows; an approval can only narrow, so the stricter
+      value was granted. {clampText(clamps)}
     </Alert>
   );
 }

@@ -52,7 +52,11 @@ const Clamped = z
       "Keys of the approver's scope edit that the grant holds stricter (an edit never widens); empty when none",
   });
 const Decision = z
-  .object({ outcome: z.enum(['approved', 'denied', 'vote_recorded']), approval: ApprovalView, clamped: Clamped })
+  .object({
+    outcome: z.enum(['approved', 'denied', 'vote_recorded']),
+    approval: ApprovalView,
+    clamped: Clamped,
+  })
   .openapi('ApprovalDecision');
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -146,7 +150,11 @@ export function approvalRoutes(deps: {
   app.openapi(approveRoute, async (c) => {
     const input = c.req.header('content-type') ? (c.req.valid('json') ?? {}) : {};
     const result = await deps.approvals.approve(c.get('user'), c.req.valid('param').id, input);
-    return ok(c, { outcome: result.outcome, approval: await view(result), clamped: result.clamped ?? [] }, 200);
+    return ok(
+      c,
+      { outcome: result.outcome, approval: await view(result), clamped: result.clamped ?? [] },
+      200,
+    );
   });
   app.openapi(denyRoute, async (c) => {
     const input = c.req.header('content-type') ? (c.req.valid('json') ?? {}) : {};
