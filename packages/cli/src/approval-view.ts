@@ -45,6 +45,8 @@ export interface Approval {
 export interface Decision {
   outcome: 'approved' | 'denied' | 'vote_recorded';
   approval: Approval;
+  /** Keys of the approver's scope edit that the grant holds stricter (an edit never widens). */
+  clamped?: { key: string; asked: unknown; granted: unknown }[];
 }
 
 const quorum = (a: Approval) =>
@@ -111,7 +113,18 @@ export function approvalText(a: Approval): string {
   return lines.join('\n');
 }
 
-export function decisionText({ outcome, approval }: Decision): string {
+/** One line per key an approver asked beyond the grant, so a clamp is never silent. */
+function clampedLines(clamped: Decision['clamped']): string {
+  return (clamped ?? [])
+    .map((c) => `\nclamped: ${c.key} asked ${JSON.stringify(c.asked)}, granted ${JSON.stringify(c.granted)}`)
+    .join('');
+}
+
+export function decisionText(decision: Decision): string {
+  return decisionLine(decision) + clampedLines(decision.clamped);
+}
+
+function decisionLine({ outcome, approval }: Decision): string {
   const p = approval.permission;
   const what = `${p.id} (${p.action} by ${approval.agent.name})`;
   if (outcome === 'vote_recorded') {
@@ -120,5 +133,5 @@ export function decisionText({ outcome, approval }: Decision): string {
     return `vote recorded on ${what}: ${quorum(approval)} approvals`;
   }
   if (outcome === 'denied') return `denied ${what}${p.reason ? `: ${p.reason}` : ''}`;
-  return `approved ${what}; scope ${json(p.scope)}, token valid until ${p.expiresAt}`;
+  return `approved ${what}; scope ${json(p.scope)}, token lifetime ${p.ttl} s, valid until ${p.expiresAt}`;
 }

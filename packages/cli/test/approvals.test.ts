@@ -102,6 +102,24 @@ test('approve with a narrower scope wakes the waiting agent with that scope', as
   assert.deepEqual(data.scope, { max_amount: 100, max_uses: 1 });
 });
 
+test('approve with a wider scope and a shorter ttl: the clamp is said, show gives the granted lifetime', async () => {
+  const { data } = await agentCall('/permissions/request', {
+    action: 'bank.transfer',
+    scope: { max_amount: 25000 },
+    ttl: 300,
+  });
+  const id = data.id as string;
+  const result = await approvals(['approve', id, '--scope', '{"max_amount":50000}', '--ttl', '120']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /token lifetime 120 s, valid until /);
+  assert.match(result.stdout, /^clamped: max_amount asked 50000, granted 25000$/m);
+
+  const show = await approvals(['show', id]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /^token ttl:\s+120 s$/m);
+  assert.match(show.stdout, /^granted scope:\s+\{"max_amount":25000,"max_uses":1\}$/m);
+});
+
 test('deny gives the agent the reason; a second decision is one error line', async () => {
   const id = await pendingRequest(900);
   const denied = await approvals(['deny', id, '--reason', 'too much']);

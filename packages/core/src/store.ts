@@ -227,7 +227,14 @@ export type UserPatch = Partial<Pick<User, 'role' | 'passwordHash'>> & { status?
 export type PermissionPatch = Partial<
   Pick<
     Permission,
-    'status' | 'grantedScope' | 'reason' | 'tokenHash' | 'usesRemaining' | 'decidedAt' | 'expiresAt'
+    | 'status'
+    | 'grantedScope'
+    | 'reason'
+    | 'tokenHash'
+    | 'usesRemaining'
+    | 'decidedAt'
+    | 'expiresAt'
+    | 'ttlSeconds'
   >
 >;
 

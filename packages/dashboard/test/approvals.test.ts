@@ -102,6 +102,36 @@ describe('dashboard inbox and decisions', () => {
     assert.ok(!inbox.text.includes(`id="req-${id}"`), 'no longer in the inbox');
   });
 
+  it('after approving a wider scope and a shorter ttl: a clamp notice, the granted lifetime, the timeline', async () => {
+    const id = await pending(); // asks max_amount 1000, the rule narrows it to 500
+    const approver = await dash.user('dora', 'approver');
+    const res = await dash.request('POST', `/requests/${id}/approve`, {
+      as: approver,
+      form: { _csrf: approver.csrf, back: 'detail', ttl: '120', scope: '{"max_amount": 50000}' },
+    });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), `/requests/${id}?approved=1`);
+    assert.equal((await dash.runtime.store.getPermission(id))?.grantedScope?.max_amount, 500);
+    const detail = await dash.request('GET', `/requests/${id}?approved=1`, { as: approver });
+    assert.match(detail.text, /class="alert alert-warn"[^>]*>[^<]*asked for more than the request allows/);
+    assert.match(detail.text, /max_amount: asked 50000, granted 500/);
+    assert.match(detail.text, /<dt>Token lifetime<\/dt>\s*<dd>2m<\/dd>/);
+    // The timeline shows the granted value and marks the approver's own as clamped.
+    assert.match(
+      detail.text,
+      /scope \{[^}]*&quot;max_amount&quot;:500[^}]*\} · clamped \(max_amount: asked 50000, granted 500\)/,
+    );
+    assert.match(detail.text, /token lifetime 2m · requested 5m/);
+    const plain = await dash.request('GET', `/requests/${id}`, { as: approver });
+    assert.doesNotMatch(
+      plain.text,
+      /asked for more than the request allows/,
+      'the notice follows the decision only',
+    );
+    const inbox = await dash.request('GET', `/?decided=${id}`, { as: approver });
+    assert.match(inbox.text, /max_amount: asked 50000, granted 500/);
+  });
+
   it('sends the prefilled scope unchanged as no narrowing at all', async () => {
     const id = await pending();
     const admin = await dash.loginAdmin();

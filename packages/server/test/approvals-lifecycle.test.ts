@@ -182,6 +182,28 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     assert.equal(stored?.grantedScope?.max_amount, 100);
     assert.deepEqual(stored?.requestedScope, { max_amount: 500 }, 'the request itself is kept as asked');
     assert.equal(stored?.expiresAt, t.clock.now() + 60_000);
+    assert.deepEqual(approve.body.data.clamped, [], 'a narrowing edit is not clamped');
+  });
+
+  it('the granted lifetime, not the requested one, is what every view shows', async () => {
+    const id = await requestPending({ action: 'bank.transfer', scope: { max_amount: 5 }, ttl: 300 });
+    const approve = await human('POST', `/api/v1/approvals/${id}/approve`, 'bob', { ttl: 120 });
+    assert.equal(approve.body.data.outcome, 'approved');
+    assert.equal(approve.body.data.approval.permission.ttl, 120);
+    const decidedAt = Date.parse(approve.body.data.approval.permission.decidedAt);
+    assert.equal(Date.parse(approve.body.data.approval.permission.expiresAt), decidedAt + 120_000);
+    const shown = await human('GET', `/api/v1/approvals/${id}`, 'alice');
+    assert.equal(shown.body.data.permission.ttl, 120);
+    assert.equal((await agentGet(id)).ttl, 120);
+    assert.equal((await t.runtime.store.getPermission(id))?.ttlSeconds, 120);
+    // The requested lifetime stays on record in the audit.
+    const [approved] = await t.runtime.store.listAudit({
+      permissionId: id,
+      event: 'permission.approved',
+      limit: 5,
+    });
+    assert.equal(approved?.details.ttl, 120);
+    assert.equal(approved?.details.requestedTtl, 300);
   });
 
   it('an approver cannot widen: a larger amount or more uses grant what was asked', async () => {
@@ -191,6 +213,16 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     });
     assert.equal(approve.body.data.outcome, 'approved');
     assert.equal(approve.body.data.approval.permission.scope.max_amount, 500);
+    // Said, not silent: the answer and both audit entries show the grant and what was clamped.
+    const clamp = { key: 'max_amount', asked: 10000, granted: 500 };
+    assert.deepEqual(approve.body.data.clamped, [clamp]);
+    const audit = await t.runtime.store.listAudit({ permissionId: wider, limit: 10 });
+    const vote = audit.find((e) => e.event === 'approval.vote');
+    assert.deepEqual(vote?.details.scope, { max_amount: 500, max_uses: 1 }, 'the vote shows the grant');
+    assert.deepEqual(vote?.details.clamped, [clamp]);
+    const approvedEntry = audit.find((e) => e.event === 'permission.approved');
+    assert.deepEqual(approvedEntry?.details.scope, { max_amount: 500, max_uses: 1 });
+    assert.deepEqual(approvedEntry?.details.clamped, [clamp]);
     const granted = await agentGet(wider);
     assert.equal(granted.scope.max_amount, 500);
     assert.equal((await t.runtime.store.getPermission(wider))?.grantedScope?.max_amount, 500);
@@ -199,6 +231,7 @@ describe('human approval lifecycle (responses and stored rows)', () => {
     const more = await requestPending({ action: 'bank.transfer', scope: { max_amount: 50 } });
     const uses = await human('POST', `/api/v1/approvals/${more}/approve`, 'bob', { scope: { max_uses: 3 } });
     assert.equal(uses.body.data.outcome, 'approved');
+    assert.deepEqual(uses.body.data.clamped, [{ key: 'max_uses', asked: 3, granted: 1 }]);
     const { token, usesRemaining } = await agentGet(more);
     assert.equal(usesRemaining, 1);
     assert.equal((await t.runtime.store.getPermission(more))?.usesRemaining, 1);

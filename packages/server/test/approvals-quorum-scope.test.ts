@@ -65,6 +65,18 @@ describe('quorum narrowing and who may mint credentials, through the API', () =>
     assert.deepEqual(await granted(id), { max_amount: 800, max_uses: 1, account: 'savings-only' });
   });
 
+  it('a later approver asking more than an earlier one is told what the quorum grants', async () => {
+    const id = await pending('bank.wire', { max_amount: 1000 });
+    const bob = await approve(id, 'bob', { scope: { max_amount: 300 }, ttl: 120 });
+    assert.equal(bob.body.data.outcome, 'vote_recorded');
+    assert.deepEqual(bob.body.data.clamped, []);
+    const carol = await approve(id, 'carol', { scope: { max_amount: 600 } });
+    assert.equal(carol.body.data.outcome, 'approved');
+    assert.deepEqual(carol.body.data.clamped, [{ key: 'max_amount', asked: 600, granted: 300 }]);
+    assert.equal(carol.body.data.approval.permission.ttl, 120, "bob's shorter lifetime is the granted one");
+    assert.deepEqual(await granted(id), { max_amount: 300, max_uses: 1 });
+  });
+
   it('finding 8: three approvers — interpreted keys end at the strictest, uninterpreted agree or are refused', async () => {
     const id = await pending('bank.sweep', { max_amount: 1000, allowed_regions: ['eu', 'us', 'uk'] });
     await approve(id, 'bob', { scope: { max_amount: 500, allowed_regions: ['eu', 'us'], account: 'ops' } });

@@ -42,6 +42,7 @@ const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
   usesRemaining: 'uses_remaining',
   decidedAt: 'decided_at',
   expiresAt: 'expires_at',
+  ttlSeconds: 'ttl_seconds',
 };
 
 /** The Store port over any SqlDriver (SQLite now; PostgreSQL implements the same driver). */

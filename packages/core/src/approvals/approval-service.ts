@@ -3,7 +3,13 @@ import { AgentOtpError } from '../errors.ts';
 import type { PermissionEvents } from '../events.ts';
 import { permissionEvent } from '../permissions/audit-events.ts';
 import type { PermissionService } from '../permissions/permission-service.ts';
-import { usesAllowed, validateScope } from '../scope/index.ts';
+import {
+  type ClampedKey,
+  clampedKeys,
+  narrowGrantedScope,
+  usesAllowed,
+  validateScope,
+} from '../scope/index.ts';
 import type { Store } from '../store.ts';
 import type { Actor, ApprovalVote, Permission, Scope, User } from '../types.ts';
 import { foldApprovals, refuseConflictingEdit } from './quorum-scope.ts';
@@ -23,10 +29,13 @@ export interface ApproveInput {
   reason?: string;
 }
 
-export type DecisionOutcome =
-  | { outcome: 'approved' | 'denied'; permission: Permission; votes: ApprovalVote[] }
-  /** A quorum rule still needs more approvers. */
-  | { outcome: 'vote_recorded'; permission: Permission; votes: ApprovalVote[] };
+export type DecisionOutcome = {
+  outcome: 'approved' | 'denied' | /** A quorum rule still needs more approvers. */ 'vote_recorded';
+  permission: Permission;
+  votes: ApprovalVote[];
+  /** On approve: the keys of the approver's scope edit that the grant holds stricter. */
+  clamped?: ClampedKey[];
+};
 
 /**
  * Human decisions on pending requests (SPEC §6). Each user votes once; a rule's quorum of
@@ -78,12 +87,22 @@ export function createApprovalService({ store, clock, events, permissions }: App
     return checked.scope;
   }
 
-  async function vote(user: User, permission: Permission, record: ApprovalVote): Promise<ApprovalVote[]> {
+  /**
+   * Records one vote. `granted` is the scope an approving vote with an edit leads to: the audit
+   * shows that, with the approver's own values only where they were clamped.
+   */
+  async function vote(
+    user: User,
+    permission: Permission,
+    record: ApprovalVote,
+    granted?: { scope: Scope; clamped: ClampedKey[] },
+  ): Promise<ApprovalVote[]> {
     const now = clock.now();
     const audit = permissionEvent('approval.vote', permission, actorOf(user), now, {
       decision: record.decision,
       user: user.name,
-      ...(record.scope ? { scope: record.scope } : {}),
+      ...(granted ? { scope: granted.scope } : {}),
+      ...(granted && granted.clamped.length > 0 ? { clamped: granted.clamped } : {}),
       ...(record.ttlSeconds ? { ttl: record.ttlSeconds } : {}),
       ...(record.reason ? { reason: record.reason } : {}),
     });
@@ -115,26 +134,45 @@ export function createApprovalService({ store, clock, events, permissions }: App
     const scope = checkNarrowing(permission, input);
     // A value the server cannot interpret, once fixed by the request or an earlier approver,
     // cannot be changed by this vote: refused before it is recorded.
-    if (scope) refuseConflictingEdit(foldApprovals(base, await store.listApprovalVotes(id)), scope);
-    const votes = await vote(user, permission, {
-      permissionId: id,
-      userId: user.id,
-      userName: user.name,
-      decision: 'approve',
-      scope,
-      ttlSeconds: input.ttl ?? null,
-      reason: input.reason ?? null,
-      createdAt: clock.now(),
-    });
+    let edited: { scope: Scope; clamped: ClampedKey[] } | undefined;
+    if (scope) {
+      const prior = foldApprovals(base, await store.listApprovalVotes(id));
+      refuseConflictingEdit(prior, scope);
+      const after = narrowGrantedScope(prior.granted, scope);
+      edited = { scope: after, clamped: clampedKeys(scope, after) };
+    }
+    const clamped = edited?.clamped ?? [];
+    const votes = await vote(
+      user,
+      permission,
+      {
+        permissionId: id,
+        userId: user.id,
+        userName: user.name,
+        decision: 'approve',
+        scope,
+        ttlSeconds: input.ttl ?? null,
+        reason: input.reason ?? null,
+        createdAt: clock.now(),
+      },
+      edited,
+    );
     // One deny denies: a deny vote recorded before the quorum was counted wins, even while its
     // own transition is still on the way.
     if (votes.some((v) => v.decision === 'deny')) {
-      return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
+      return {
+        outcome: 'vote_recorded',
+        permission: (await store.getPermission(id)) as Permission,
+        votes,
+        clamped,
+      };
     }
     // Every counted approver's narrowing applies; the lifetime starts now, at approval.
     const { granted, counted, ignored } = foldApprovals(base, votes);
-    if (counted.length < permission.approvalsRequired) return { outcome: 'vote_recorded', permission, votes };
+    if (counted.length < permission.approvalsRequired)
+      return { outcome: 'vote_recorded', permission, votes, clamped };
     const ttl = Math.min(permission.ttlSeconds, ...counted.map((v) => v.ttlSeconds ?? permission.ttlSeconds));
+    const grantClamped = scope ? clampedKeys(scope, granted) : [];
     const now = clock.now();
     // The store refuses if a deny vote has landed meanwhile: one deny denies, whatever the timing.
     const approved = await store.approvePending(
@@ -144,6 +182,9 @@ export function createApprovalService({ store, clock, events, permissions }: App
         grantedScope: granted,
         usesRemaining: usesAllowed(granted),
         decidedAt: now,
+        // The granted lifetime replaces the requested one, so every view of the permission
+        // shows the lifetime the token really has; the audit keeps the requested one.
+        ttlSeconds: ttl,
         expiresAt: now + ttl * 1000,
       },
       [
@@ -151,14 +192,21 @@ export function createApprovalService({ store, clock, events, permissions }: App
           by: counted.map((v) => v.userName),
           scope: granted,
           ttl,
+          ...(ttl !== permission.ttlSeconds ? { requestedTtl: permission.ttlSeconds } : {}),
+          ...(grantClamped.length > 0 ? { clamped: grantClamped } : {}),
           ...(ignored.length > 0 ? { ignored } : {}),
         }),
       ],
     );
     if (!approved)
-      return { outcome: 'vote_recorded', permission: (await store.getPermission(id)) as Permission, votes };
+      return {
+        outcome: 'vote_recorded',
+        permission: (await store.getPermission(id)) as Permission,
+        votes,
+        clamped,
+      };
     events.publish({ permissionId: id, agentId: approved.agentId, status: 'approved', kind: 'approved' });
-    return { outcome: 'approved', permission: approved, votes };
+    return { outcome: 'approved', permission: approved, votes, clamped: grantClamped };
   }
 
   async function deny(user: User, id: string, reason?: string): Promise<DecisionOutcome> {

@@ -4,6 +4,7 @@ export {
   type ScopeUseCheck,
   unenforcedConstraints,
 } from './check.ts';
+export { type ClampedKey, clampedKeys } from './clamped.ts';
 export { COUNT_KEYS, type ConstraintKind, classifyConstraint } from './convention.ts';
 export {
   narrowGrantedScope,

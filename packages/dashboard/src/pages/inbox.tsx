@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { ClampedNotice } from '../views/clamped.tsx';
 import { html, page } from '../views/layout.tsx';
 import { Alert, Badge } from '../views/parts.tsx';
 import { RequestCard, type RequestView } from '../views/request-card.tsx';
@@ -30,16 +31,20 @@ function InboxList({ items, c, now }: { items: RequestView[]; c: Context<DashEnv
 }
 
 /** After a decision from the inbox: one line saying what became of the request. */
-async function decidedNotice(deps: DashboardDeps, id: string | undefined) {
+async function decidedNotice(deps: DashboardDeps, id: string | undefined, userId: string) {
   if (!id) return null;
   const permission = await deps.store.getPermission(id);
   if (!permission) return null;
   const text = permission.status === 'pending' ? 'your vote was recorded; more approvers are needed' : null;
+  const votes = await deps.store.listAudit({ permissionId: id, event: 'approval.vote', limit: 100 });
   return (
-    <Alert kind={permission.status === 'denied' ? 'warn' : 'ok'}>
-      <a href={`/requests/${id}`}>{permission.action}</a> is now <Badge status={permission.status} />
-      {text ? ` (${text})` : null}
-    </Alert>
+    <>
+      <Alert kind={permission.status === 'denied' ? 'warn' : 'ok'}>
+        <a href={`/requests/${id}`}>{permission.action}</a> is now <Badge status={permission.status} />
+        {text ? ` (${text})` : null}
+      </Alert>
+      <ClampedNotice entries={votes} userId={userId} />
+    </>
   );
 }
 
@@ -60,7 +65,7 @@ export function inboxPages(app: DashApp, deps: DashboardDeps) {
             live
           </span>
         </div>
-        {await decidedNotice(deps, c.req.query('decided'))}
+        {await decidedNotice(deps, c.req.query('decided'), c.get('user').id)}
         <div hx-ext="sse" sse-connect="/events/inbox">
           <div id="inbox-list" hx-get="/inbox" hx-trigger="sse:inbox" hx-swap="innerHTML">
             <InboxList items={items} c={c} now={now} />

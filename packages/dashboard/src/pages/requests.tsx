@@ -2,6 +2,7 @@ import { AgentOtpError, canonicalJson, type Permission } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields, intField, jsonObjectField } from '../http/form.ts';
+import { ClampedNotice } from '../views/clamped.tsx';
 import { duration } from '../views/format.ts';
 import { page } from '../views/layout.tsx';
 import { Alert, Badge, Json, Time } from '../views/parts.tsx';
@@ -68,6 +69,7 @@ async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, 
       </div>
       <p class="muted small mono">{permission.id}</p>
       {error ? <Alert>{error.message}</Alert> : null}
+      {c.req.query('approved') ? <ClampedNotice entries={entries} userId={c.get('user').id} /> : null}
       <RequestCard
         permission={permission}
         agentName={agentName}
@@ -96,8 +98,11 @@ function editedScope(permission: Permission, text: string | undefined) {
   return scope;
 }
 
-const backTo = (back: string | undefined, id: string) =>
-  back === 'detail' ? `/requests/${id}` : `/?decided=${encodeURIComponent(id)}`;
+/** `approved` asks the detail page to say which of the approver's values were clamped, if any. */
+const backTo = (back: string | undefined, id: string, approved = false) =>
+  back === 'detail'
+    ? `/requests/${id}${approved ? '?approved=1' : ''}`
+    : `/?decided=${encodeURIComponent(id)}`;
 
 /** The request detail page (the API's approvalUrl) and the approve / deny form handlers. */
 export function requestPages(app: DashApp, deps: DashboardDeps) {
@@ -114,7 +119,7 @@ export function requestPages(app: DashApp, deps: DashboardDeps) {
         reason: form.reason?.trim() ? form.reason.trim().slice(0, 500) : undefined,
       };
       await deps.approvals.approve(c.get('user'), id, input);
-      return c.redirect(backTo(form.back, id), 303);
+      return c.redirect(backTo(form.back, id, true), 303);
     } catch (error) {
       return decisionFailed(deps, c, id, error);
     }

@@ -1,4 +1,5 @@
 import type { AuditEntry } from '@agent-otp/core';
+import { clampsOf, clampText } from './clamped.tsx';
 import { duration } from './format.ts';
 import { Time } from './parts.tsx';
 
@@ -23,7 +24,12 @@ export function describe(entry: AuditEntry): { title: string; detail: string | n
       return {
         title: `${str(d.user) ?? 'someone'} voted to ${str(d.decision) ?? '?'}`,
         detail:
-          [d.ttl ? `ttl ${d.ttl}s` : null, d.scope ? `scope ${JSON.stringify(d.scope)}` : null, str(d.reason)]
+          [
+            d.ttl ? `ttl ${d.ttl}s` : null,
+            d.scope ? `scope ${JSON.stringify(d.scope)}` : null,
+            clampsOf(d).length > 0 ? `clamped (${clampText(clampsOf(d))})` : null,
+            str(d.reason),
+          ]
             .filter(Boolean)
             .join(' · ') || null,
         kind: d.decision === 'deny' ? 'bad' : 'ok',
@@ -37,7 +43,9 @@ export function describe(entry: AuditEntry): { title: string; detail: string | n
         detail:
           [
             typeof d.ttl === 'number' ? `token lifetime ${duration(d.ttl)}` : null,
+            typeof d.requestedTtl === 'number' ? `requested ${duration(d.requestedTtl)}` : null,
             d.scope ? `scope ${JSON.stringify(d.scope)}` : null,
+            clampsOf(d).length > 0 ? `clamped (${clampText(clampsOf(d))})` : null,
           ]
             .filter(Boolean)
             .join(' · ') || null,

@@ -39,8 +39,24 @@ const ApprovalView = z
     approvalsRequired: z.number(),
   })
   .openapi('Approval');
+const Clamped = z
+  .array(
+    z.object({
+      key: z.string().openapi({ example: 'max_amount' }),
+      asked: z.unknown().openapi({ example: 50000 }),
+      granted: z.unknown().openapi({ example: 25000 }),
+    }),
+  )
+  .openapi({
+    description:
+      "Keys of the approver's scope edit that the grant holds stricter (an edit never widens); empty when none",
+  });
 const Decision = z
-  .object({ outcome: z.enum(['approved', 'denied', 'vote_recorded']), approval: ApprovalView })
+  .object({
+    outcome: z.enum(['approved', 'denied', 'vote_recorded']),
+    approval: ApprovalView,
+    clamped: Clamped,
+  })
   .openapi('ApprovalDecision');
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -134,12 +150,16 @@ export function approvalRoutes(deps: {
   app.openapi(approveRoute, async (c) => {
     const input = c.req.header('content-type') ? (c.req.valid('json') ?? {}) : {};
     const result = await deps.approvals.approve(c.get('user'), c.req.valid('param').id, input);
-    return ok(c, { outcome: result.outcome, approval: await view(result) }, 200);
+    return ok(
+      c,
+      { outcome: result.outcome, approval: await view(result), clamped: result.clamped ?? [] },
+      200,
+    );
   });
   app.openapi(denyRoute, async (c) => {
     const input = c.req.header('content-type') ? (c.req.valid('json') ?? {}) : {};
     const result = await deps.approvals.deny(c.get('user'), c.req.valid('param').id, input.reason);
-    return ok(c, { outcome: result.outcome, approval: await view(result) }, 200);
+    return ok(c, { outcome: result.outcome, approval: await view(result), clamped: [] }, 200);
   });
   return app;
 }

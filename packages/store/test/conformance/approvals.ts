@@ -47,6 +47,8 @@ export function voteTests(makeStore: MakeStore): void {
         grantedScope: { max_amount: 5 },
         usesRemaining: 1,
         decidedAt: T0 + 2,
+        ttlSeconds: 120,
+        expiresAt: T0 + 2 + 120_000,
       };
 
       const clean = await seedPending(store);
@@ -57,6 +59,9 @@ export function voteTests(makeStore: MakeStore): void {
       const approved = await store.approvePending(clean.id, patch, [eventFor(clean, 'permission.approved')]);
       assert.equal(approved?.status, 'approved');
       assert.deepEqual(approved?.grantedScope, { max_amount: 5 });
+      assert.notEqual(clean.ttlSeconds, 120, 'the seeded request asks for another lifetime');
+      assert.equal(approved?.ttlSeconds, 120, 'the granted lifetime is stored');
+      assert.equal((await store.getPermission(clean.id))?.ttlSeconds, 120);
 
       // A deny vote, even one whose own transition has not happened yet, blocks the approval.
       const contested = await seedPending(store, { approvalsRequired: 1 });
