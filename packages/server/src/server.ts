@@ -29,8 +29,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         `\n  Dashboard login: admin / ${admin.generatedPassword}\n  This password is shown once. Set AGENT_OTP_ADMIN_PASSWORD to choose it.\n\n`,
       );
     }
-  }
-  else if (config.adminPassword !== undefined) {
+  } else if (config.adminPassword !== undefined) {
     // Only a first start reads it; changing it later must not look like a password change.
     logger.warn(
       'AGENT_OTP_ADMIN_PASSWORD is ignored: users already exist, so it only sets the first admin. ' +

@@ -20,7 +20,11 @@ async function start(password: string | undefined) {
       done();
     },
   });
-  const env: Record<string, string> = { PORT: '0', AGENT_OTP_DATA_DIR: dataDir, AGENT_OTP_POLICY_WATCH: 'false' };
+  const env: Record<string, string> = {
+    PORT: '0',
+    AGENT_OTP_DATA_DIR: dataDir,
+    AGENT_OTP_POLICY_WATCH: 'false',
+  };
   if (password !== undefined) env.AGENT_OTP_ADMIN_PASSWORD = password;
   const server = await startServer(parseConfig(env), { logger: createLogger('info', sink) });
   const login = async (pw: string) => {

@@ -5,8 +5,8 @@ import { newId } from '../ids.ts';
 import { generateSecret, looksLikeSecret, SESSION_PREFIX } from '../secrets.ts';
 import type { Actor, Session, User } from '../types.ts';
 import { createLoginThrottle, LOGIN_LIMITS, type ThrottleKind } from './login-throttle.ts';
-import { checkPassword } from './user-admin.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.ts';
+import { checkPassword } from './user-admin.ts';
 import { USER_NAME, type UserContext } from './user-context.ts';
 
 /** Names in throttle keys are cut just past the longest a user name can be, to bound memory. */
@@ -162,7 +162,7 @@ export function createUserSessions(ctx: UserContext) {
     meta: { ip?: string } = {},
   ): Promise<{ sessionsEnded: number }> {
     const user = await store.getUser(session.userId);
-    if (!user || user.status !== 'active') throw new AgentOtpError('UNAUTHORIZED', 'log in again');
+    if (user?.status !== 'active') throw new AgentOtpError('UNAUTHORIZED', 'log in again');
     await checkThrottle(user.name, meta);
     if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
       const self: Actor = { type: 'user', id: user.id };

@@ -206,7 +206,10 @@ export function userTests(makeStore: MakeStore): void {
       await store.createSession(session, userEvent(user, 'user.login'));
       const before = (await allAudit(store)).length;
       const ghost = makeUser();
-      assert.equal(await store.setUserPassword(ghost.id, 'scrypt$x', T0, null, () => [userEvent(ghost, 'x')]), null);
+      assert.equal(
+        await store.setUserPassword(ghost.id, 'scrypt$x', T0, null, () => [userEvent(ghost, 'x')]),
+        null,
+      );
       assert.deepEqual(await store.getSessionByHash(session.tokenHash), session);
       assert.equal((await allAudit(store)).length, before);
     });
