@@ -125,7 +125,24 @@ export function createUserSessions(ctx: UserContext) {
     // Only this address's count for this name: a success must not reset the address's or the
     // name's count, or a guesser holding one account could wipe its own record.
     throttle.clear(pairKey(name, meta.ip ?? 'unknown'));
-    return startSession(user, meta);
+    const result = await startSession(user, meta);
+    // A password change that committed between the check above and this session would have
+    // ended the sessions before this one existed: read the hash again now that it does, and
+    // take the session back when the password it was opened with is no longer the password.
+    if ((await store.getUser(user.id))?.passwordHash !== user.passwordHash) {
+      await store.deleteSession(
+        result.session.id,
+        event(
+          'user.logout',
+          { type: 'user', id: user.id },
+          {
+            reason: 'the password changed while logging in',
+          },
+        ),
+      );
+      return refuseLogin(name, user, meta);
+    }
+    return result;
   }
 
   /** The active user behind a session cookie, or null (expired, logged out, disabled). */
