@@ -132,3 +132,82 @@ test('disable refuses the login and revokes tokens for good; list shows users wi
   assert.match(list.stdout, /^usr_[\w-]+\s+root\s+admin\s+active\s/m);
   assert.ok(!list.stdout.includes('scrypt'));
 });
+
+test('set-password refuses a password in argv, no mode or both, a short one and an unknown user', async () => {
+  const cases: Array<[string[], string, RegExp]> = [
+    [['--name', 'root'], '', /choose one of --password-stdin or --generate/],
+    [['--name', 'root', '--password-stdin', '--generate'], 'x', /choose one of/],
+    [['--name', 'root', '--password', 'typed-in-argv-1234'], '', /unknown option '--password'/],
+    [['--name', 'root', '--password-stdin'], 'short\n', /at least 12 characters/],
+    [['--name', 'root', '--password-stdin'], '', /no password on stdin/],
+    [['--name', 'nobody', '--generate'], '', /user nobody not found/],
+  ];
+  for (const [args, input, error] of cases) {
+    const result = await run(['users', 'set-password', ...args], dataDir, {}, input);
+    assert.equal(result.code, 1, args.join(' '));
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, error);
+  }
+  assert.equal(await login('root', 'correct horse battery staple'), 'admin', 'nothing changed');
+});
+
+test('set-password --password-stdin: the old password and every session end, audited as the host user', async () => {
+  const old = 'correct horse battery staple';
+  const runtime = await runtimeFor(dataDir);
+  let sessionToken: string;
+  try {
+    sessionToken = (await runtime.users.login('root', old)).sessionToken;
+  } finally {
+    await runtime.close();
+  }
+  const fresh = 'a new password for root';
+  const result = await run(
+    ['users', 'set-password', '--name', 'root', '--password-stdin', '--json'],
+    dataDir,
+    {},
+    `${fresh}\n`,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, '');
+  const out = JSON.parse(result.stdout);
+  assert.equal(out.name, 'root');
+  assert.equal(out.generatedPassword, null);
+  assert.ok(out.sessionsEnded >= 1);
+  assert.ok(!result.stdout.includes(fresh));
+  assert.equal(await login('root', old), 'UNAUTHORIZED');
+  assert.equal(await login('root', fresh), 'admin');
+
+  const check = await runtimeFor(dataDir);
+  try {
+    assert.equal(await check.users.authenticateSession(sessionToken), null, 'the session held before ended');
+    const [entry, ...more] = await check.store.listAudit({ event: 'user.password_reset', limit: 10 });
+    assert.deepEqual(more, []);
+    assert.equal(entry?.actor.type, 'system');
+    assert.match(entry?.actor.id ?? '', /^cli:.+/);
+    assert.equal(entry?.details.userId, out.id);
+    assert.equal(entry?.details.sessionsEnded, out.sessionsEnded);
+    assert.equal(entry?.details.generated, false);
+    const all = JSON.stringify(await check.store.listAudit({ limit: 1000 }));
+    assert.ok(!all.includes(fresh) && !all.includes(old), 'no password in the audit');
+  } finally {
+    await check.close();
+  }
+});
+
+test('set-password --generate prints a new password once, which logs in; a disabled user stays disabled', async () => {
+  const result = await run(['users', 'set-password', '--name', 'root', '--generate'], dataDir);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, 'Store this password now: it is not shown again.\n');
+  const match = /^password of root \(usr_[\w-]+\) is set; \d+ session\(s\) ended\npassword: (\S{24})\n$/.exec(
+    result.stdout,
+  );
+  assert.ok(match, result.stdout);
+  assert.equal(await login('root', match[1] as string), 'admin');
+
+  // alice was disabled above: a reset gives her a password but not her access back.
+  const alice = await run(['users', 'set-password', '--name', 'alice', '--generate', '--json'], dataDir);
+  assert.equal(alice.code, 0, alice.stderr);
+  const { generatedPassword, status } = JSON.parse(alice.stdout);
+  assert.equal(status, 'disabled');
+  assert.equal(await login('alice', generatedPassword), 'UNAUTHORIZED');
+});

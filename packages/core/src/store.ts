@@ -160,6 +160,18 @@ export interface Store {
    * builds from what was ended are written with them, or nothing happens. Enabling later
    * (updateUser) brings none of them back. Null when absent.
    */
+  /**
+   * Sets a user's password hash and ends their browser sessions, all but `keepSessionId` (the
+   * session that changed its own password), in one transaction with the audit entries built
+   * from what was ended. Personal tokens are untouched. Null when absent.
+   */
+  setUserPassword(
+    id: string,
+    passwordHash: string,
+    now: number,
+    keepSessionId: string | null,
+    audit: (ended: { sessionsEnded: number }) => AuditEventInput[],
+  ): Promise<{ user: User; sessionsEnded: number } | null>;
   disableUser(
     id: string,
     now: number,

@@ -29,6 +29,12 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         `\n  Dashboard login: admin / ${admin.generatedPassword}\n  This password is shown once. Set AGENT_OTP_ADMIN_PASSWORD to choose it.\n\n`,
       );
     }
+  } else if (config.adminPassword !== undefined) {
+    // Only a first start reads it; changing it later must not look like a password change.
+    logger.warn(
+      'AGENT_OTP_ADMIN_PASSWORD is ignored: users already exist, so it only sets the first admin. ' +
+        'To reset a password: npx agent-otp users set-password --name admin',
+    );
   }
   const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,7 @@ type HumanMethods = Pick<
   | 'getUserByName'
   | 'listUsers'
   | 'updateUser'
+  | 'setUserPassword'
   | 'createUserToken'
   | 'getUserTokenByHash'
   | 'listUserTokens'
@@ -96,6 +97,23 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
         if (!row) return null;
         await appendAuditEntries(tx, [audit]);
         return toUser(row);
+      });
+    },
+    setUserPassword(id, passwordHash, now, keepSessionId, audit) {
+      return driver.transaction(async (tx) => {
+        const row = await tx.get<UserRow>(
+          `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? RETURNING ${USER_COLUMNS}`,
+          [passwordHash, now, id],
+        );
+        if (!row) return null;
+        // Whoever held the old password may be logged in: their sessions end with it.
+        const sessions =
+          keepSessionId === null
+            ? await tx.run('DELETE FROM sessions WHERE user_id = ?', [id])
+            : await tx.run('DELETE FROM sessions WHERE user_id = ? AND id <> ?', [id, keepSessionId]);
+        const sessionsEnded = sessions.changes;
+        await appendAuditEntries(tx, audit({ sessionsEnded }));
+        return { user: toUser(row), sessionsEnded };
       });
     },
 

@@ -6,7 +6,7 @@ import { userTokensCommand } from './user-tokens.ts';
 
 /**
  * Dashboard and API users, managed on the store directly like `agents`: this is how the first
- * approvers get in, and how an admin who lost their password gets back in.
+ * approvers get in, and how an admin who lost their password gets back in (`set-password`).
  */
 
 interface JsonOption {
@@ -18,6 +18,12 @@ interface CreateOptions extends JsonOption {
   role: User['role'];
   password?: string;
   passwordStdin?: boolean;
+}
+
+interface SetPasswordOptions extends JsonOption {
+  name: string;
+  passwordStdin?: boolean;
+  generate?: boolean;
 }
 
 /** What may be shown of a user: never the password hash. */
@@ -44,13 +50,17 @@ async function readLine(): Promise<string> {
   return (text.split('\n')[0] ?? '').replace(/\r$/, '');
 }
 
+async function stdinPassword(): Promise<string> {
+  const password = await readLine();
+  if (password === '') throw new CliError('--password-stdin: no password on stdin');
+  return password;
+}
+
 async function passwordFrom(options: CreateOptions): Promise<string | undefined> {
   if (!options.passwordStdin) return options.password;
   if (options.password !== undefined)
     throw new CliError('use either --password or --password-stdin, not both');
-  const password = await readLine();
-  if (password === '') throw new CliError('--password-stdin: no password on stdin');
-  return password;
+  return stdinPassword();
 }
 
 export function usersCommand(): Command {
@@ -86,6 +96,37 @@ export function usersCommand(): Command {
         ].join('\n'),
       );
       // Only a hash is stored: this is the one moment the generated password can be seen.
+      if (generatedPassword) process.stderr.write('Store this password now: it is not shown again.\n');
+    });
+
+  users
+    .command('set-password')
+    .description(
+      "Set a user's password (a lost admin password, say) and end all of their sessions; API tokens stay",
+    )
+    .requiredOption('--name <name>', 'user name or id (usr_…)')
+    .option('--password-stdin', 'read the new password from the first line of stdin')
+    .option('--generate', 'generate a password and print it once')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  agent-otp users set-password --name admin --generate\n' +
+        '  printf \'%s\\n\' "$PASSWORD" | agent-otp users set-password --name admin --password-stdin',
+    )
+    .action(async (options: SetPasswordOptions) => {
+      // No --password flag: a password in argv stays in shell history and in `ps` for everyone.
+      if (options.passwordStdin === options.generate)
+        throw new CliError('choose one of --password-stdin or --generate');
+      const password = options.passwordStdin ? await stdinPassword() : undefined;
+      const { user, sessionsEnded, generatedPassword } = await withRuntime((rt) =>
+        rt.users.setPassword(options.name, password, cliActor()),
+      );
+      print(options.json === true, { ...publicUser(user), sessionsEnded, generatedPassword }, () =>
+        [
+          `password of ${user.name} (${user.id}) is set; ${sessionsEnded} session(s) ended`,
+          ...(generatedPassword ? [`password: ${generatedPassword}`] : []),
+        ].join('\n'),
+      );
       if (generatedPassword) process.stderr.write('Store this password now: it is not shown again.\n');
     });
 

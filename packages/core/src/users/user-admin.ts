@@ -28,16 +28,22 @@ function checkNewUser(input: NewUser): void {
       field: 'role',
     });
   }
-  if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
+  if (input.password !== undefined) checkPassword(input.password);
+}
+
+/** Refuses a chosen password that is too short. */
+export function checkPassword(password: string, field = 'password'): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
     throw new AgentOtpError(
       'VALIDATION_ERROR',
       `password must have at least ${MIN_PASSWORD_LENGTH} characters`,
-      {
-        field: 'password',
-      },
+      { field },
     );
   }
 }
+
+/** A generated password: 24 characters, 144 bits. */
+const generatePassword = () => randomBytes(18).toString('base64url');
 
 /** Creating, disabling and enabling users, and the first admin of a new installation. */
 export function createUserAdmin(ctx: UserContext) {
@@ -46,7 +52,7 @@ export function createUserAdmin(ctx: UserContext) {
   /** Creates a user; without a password one is generated and returned once. */
   async function create(input: { name: string; role: UserRole; password?: string }, actor: Actor) {
     checkNewUser(input);
-    const password = input.password ?? randomBytes(18).toString('base64url');
+    const password = input.password ?? generatePassword();
     const now = clock.now();
     const user: User = {
       id: newId('user'),
@@ -119,6 +125,35 @@ export function createUserAdmin(ctx: UserContext) {
   }
 
   /**
+   * Sets anyone's password, or a generated one returned once: for the host, where whoever runs
+   * it already holds the database (the web only lets people change their own, see
+   * changeOwnPassword). Every session of the user ends, since a reset means whoever had the old
+   * password is out; personal tokens stay (disable the user to end those). The password is
+   * never audited.
+   */
+  async function setPassword(idOrName: string, password: string | undefined, actor: Actor) {
+    if (password !== undefined) checkPassword(password);
+    const user = await find(idOrName);
+    const chosen = password ?? generatePassword();
+    const changed = await store.setUserPassword(
+      user.id,
+      await hashPassword(chosen),
+      clock.now(),
+      null,
+      ({ sessionsEnded }) => [
+        event('user.password_reset', actor, {
+          userId: user.id,
+          name: user.name,
+          sessionsEnded,
+          generated: password === undefined,
+        }),
+      ],
+    );
+    if (!changed) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    return { ...changed, generatedPassword: password === undefined ? chosen : null };
+  }
+
+  /**
    * First start: when no user exists, creates `admin` with the given password, or a generated
    * one that the caller prints once. Returns null when users already exist.
    */
@@ -133,5 +168,5 @@ export function createUserAdmin(ctx: UserContext) {
     }
   }
 
-  return { create, find, list: () => store.listUsers(), disable, enable, ensureAdmin };
+  return { create, find, list: () => store.listUsers(), disable, enable, setPassword, ensureAdmin };
 }

@@ -5,7 +5,8 @@ import { newId } from '../ids.ts';
 import { generateSecret, looksLikeSecret, SESSION_PREFIX } from '../secrets.ts';
 import type { Actor, Session, User } from '../types.ts';
 import { createLoginThrottle, LOGIN_LIMITS, type ThrottleKind } from './login-throttle.ts';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.ts';
+import { checkPassword } from './user-admin.ts';
 import { USER_NAME, type UserContext } from './user-context.ts';
 
 /** Names in throttle keys are cut just past the longest a user name can be, to bound memory. */
@@ -124,7 +125,24 @@ export function createUserSessions(ctx: UserContext) {
     // Only this address's count for this name: a success must not reset the address's or the
     // name's count, or a guesser holding one account could wipe its own record.
     throttle.clear(pairKey(name, meta.ip ?? 'unknown'));
-    return startSession(user, meta);
+    const result = await startSession(user, meta);
+    // A password change that committed between the check above and this session would have
+    // ended the sessions before this one existed: read the hash again now that it does, and
+    // take the session back when the password it was opened with is no longer the password.
+    if ((await store.getUser(user.id))?.passwordHash !== user.passwordHash) {
+      await store.deleteSession(
+        result.session.id,
+        event(
+          'user.logout',
+          { type: 'user', id: user.id },
+          {
+            reason: 'the password changed while logging in',
+          },
+        ),
+      );
+      return refuseLogin(name, user, meta);
+    }
+    return result;
   }
 
   /** The active user behind a session cookie, or null (expired, logged out, disabled). */
@@ -149,9 +167,54 @@ export function createUserSessions(ctx: UserContext) {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
+  /**
+   * A logged-in user changes their own password: the current one is required (a borrowed
+   * browser must not be enough), wrong guesses are throttled and audited like logins, and every
+   * other session of the user ends while this one stays. Nobody sets another person's password
+   * over the web: that would let one person act as two in a quorum.
+   */
+  async function changeOwnPassword(
+    session: Session,
+    input: { currentPassword: string; newPassword: string },
+    meta: { ip?: string } = {},
+  ): Promise<{ sessionsEnded: number }> {
+    const user = await store.getUser(session.userId);
+    if (user?.status !== 'active') throw new AgentOtpError('UNAUTHORIZED', 'log in again');
+    await checkThrottle(user.name, meta);
+    if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+      const self: Actor = { type: 'user', id: user.id };
+      await store.appendAudit([
+        event('user.password_change_failed', self, { name: user.name, ip: meta.ip ?? null }),
+      ]);
+      for (const [, key] of loginKeys(user.name, meta.ip ?? 'unknown')) throttle.fail(key);
+      throw new AgentOtpError('FORBIDDEN', 'the current password is wrong', { field: 'currentPassword' });
+    }
+    checkPassword(input.newPassword, 'newPassword');
+    if (input.newPassword === input.currentPassword) {
+      throw new AgentOtpError('VALIDATION_ERROR', 'the new password must differ from the current one', {
+        field: 'newPassword',
+      });
+    }
+    const changed = await store.setUserPassword(
+      user.id,
+      await hashPassword(input.newPassword),
+      clock.now(),
+      session.id,
+      ({ sessionsEnded }) => [
+        event(
+          'user.password_changed',
+          { type: 'user', id: user.id },
+          { userId: user.id, name: user.name, sessionsEnded, ip: meta.ip ?? null },
+        ),
+      ],
+    );
+    if (!changed) throw new AgentOtpError('UNAUTHORIZED', 'log in again');
+    return { sessionsEnded: changed.sessionsEnded };
+  }
+
   async function logout(session: Session): Promise<void> {
     await store.deleteSession(session.id, event('user.logout', { type: 'user', id: session.userId }));
   }
 
-  return { login, authenticateSession, csrfToken, checkCsrf, logout };
+  return { login, authenticateSession, csrfToken, checkCsrf, changeOwnPassword, logout };
 }

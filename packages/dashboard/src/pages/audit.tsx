@@ -40,6 +40,9 @@ const KNOWN_EVENTS = [
   'user.login_failed',
   'user.login_throttled',
   'user.logout',
+  'user.password_changed',
+  'user.password_change_failed',
+  'user.password_reset',
   'user.token_created',
   'user.token_revoked',
 ];

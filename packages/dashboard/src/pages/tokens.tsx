@@ -4,6 +4,7 @@ import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { page } from '../views/layout.tsx';
 import { ActionButton, Alert, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+import { type PasswordNotice, PasswordSection, passwordPages } from './password.tsx';
 
 /**
  * Personal API tokens (`uat_…`). A token acts as its user, so the web only ever creates one for
@@ -56,7 +57,12 @@ function TokenTable({ tokens, revokeBase, csrf }: { tokens: UserToken[]; revokeB
   );
 }
 
-async function accountPage(deps: DashboardDeps, c: Context<DashEnv>) {
+async function accountPage(
+  deps: DashboardDeps,
+  c: Context<DashEnv>,
+  notice?: PasswordNotice,
+  status: 200 | 400 | 403 | 429 = 200,
+) {
   const me = c.get('user');
   const csrf = c.get('csrf');
   const body = (
@@ -82,9 +88,10 @@ async function accountPage(deps: DashboardDeps, c: Context<DashEnv>) {
         </form>
         <TokenTable tokens={await deps.users.listTokens(me.id)} revokeBase="/account/tokens" csrf={csrf} />
       </section>
+      <PasswordSection csrf={csrf} notice={notice} />
     </>
   );
-  return page(c, 'Account', 'account', body);
+  return page(c, 'Account', 'account', body, status);
 }
 
 async function userTokensPage(deps: DashboardDeps, c: Context<DashEnv>) {
@@ -115,6 +122,7 @@ async function userTokensPage(deps: DashboardDeps, c: Context<DashEnv>) {
 
 export function tokenPages(app: DashApp, deps: DashboardDeps) {
   app.get('/account', (c) => accountPage(deps, c));
+  passwordPages(app, deps, accountPage);
 
   app.post('/account/tokens', async (c) => {
     const me = c.get('user');

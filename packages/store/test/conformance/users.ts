@@ -165,6 +165,55 @@ export function userTests(makeStore: MakeStore): void {
       assert.equal((await allAudit(store)).length, before + 1, 'no audit entry when none is given');
     });
 
+    test('setUserPassword sets the hash and ends the sessions, all but the one kept, in one audit', async (store) => {
+      const user = await seedUser(store, { passwordHash: 'scrypt$old' });
+      const other = await seedUser(store);
+      const [kept, ended, theirs] = [makeSession(user.id), makeSession(user.id), makeSession(other.id)];
+      for (const s of [kept, ended, theirs]) await store.createSession(s, userEvent(user, 'user.login'));
+      const token = makeUserToken(user.id);
+      await store.createUserToken(token, userEvent(user, 'user.token_created'));
+
+      const seen: number[] = [];
+      const changed = await store.setUserPassword(user.id, 'scrypt$new', T0 + 7, kept.id, (e) => {
+        seen.push(e.sessionsEnded);
+        return [userEvent(user, 'user.password_changed', { sessionsEnded: e.sessionsEnded })];
+      });
+      assert.deepEqual(changed, {
+        user: { ...user, passwordHash: 'scrypt$new', updatedAt: T0 + 7 },
+        sessionsEnded: 1,
+      });
+      assert.deepEqual(seen, [1], 'the audit is built from what was ended');
+      assert.deepEqual(await store.getUser(user.id), changed?.user);
+      assert.deepEqual(await store.getSessionByHash(kept.tokenHash), kept);
+      assert.equal(await store.getSessionByHash(ended.tokenHash), null);
+      assert.deepEqual(await store.getSessionByHash(theirs.tokenHash), theirs, "other users' sessions stay");
+      assert.deepEqual(await store.getUserTokenByHash(token.tokenHash), token, 'tokens are untouched');
+      const [entry] = await store.listAudit({ event: 'user.password_changed', limit: 10 });
+      assert.equal(entry?.details.sessionsEnded, 1);
+
+      // Without a session to keep, every one of the user's sessions ends.
+      const reset = await store.setUserPassword(user.id, 'scrypt$reset', T0 + 8, null, () => [
+        userEvent(user, 'user.password_reset'),
+      ]);
+      assert.equal(reset?.sessionsEnded, 1);
+      assert.equal(await store.getSessionByHash(kept.tokenHash), null);
+      assert.equal((await store.getUser(user.id))?.passwordHash, 'scrypt$reset');
+    });
+
+    test('setUserPassword of an unknown user is null and writes nothing', async (store) => {
+      const user = await seedUser(store);
+      const session = makeSession(user.id);
+      await store.createSession(session, userEvent(user, 'user.login'));
+      const before = (await allAudit(store)).length;
+      const ghost = makeUser();
+      assert.equal(
+        await store.setUserPassword(ghost.id, 'scrypt$x', T0, null, () => [userEvent(ghost, 'x')]),
+        null,
+      );
+      assert.deepEqual(await store.getSessionByHash(session.tokenHash), session);
+      assert.equal((await allAudit(store)).length, before);
+    });
+
     test('deleteExpiredSessions removes those at or past their expiry and counts them', async (store) => {
       const user = await seedUser(store);
       const past = makeSession(user.id, { expiresAt: T0 - 1 });
