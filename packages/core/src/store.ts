@@ -269,6 +269,10 @@ export interface Page<T> {
 
 export interface AuditQuery {
   afterSeq?: number;
+  /** Only entries with a lower seq; with `order: 'desc'` this pages backwards from the head. */
+  beforeSeq?: number;
+  /** Chain order (`asc`, the default) or newest first (`desc`); `limit` applies after ordering. */
+  order?: 'asc' | 'desc';
   limit: number;
   agentId?: string;
   permissionId?: string;

@@ -220,12 +220,13 @@ export function createSqlStore(driver: SqlDriver): Store {
     async listAudit(query: AuditQuery) {
       let q = kysely.selectFrom('audit_log').selectAll();
       if (query.afterSeq !== undefined) q = q.where('seq', '>', query.afterSeq);
+      if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
       if (query.agentId) q = q.where('agent_id', '=', query.agentId);
       if (query.permissionId) q = q.where('permission_id', '=', query.permissionId);
       if (query.event) q = q.where('event', '=', query.event);
       if (query.since !== undefined) q = q.where('at', '>=', query.since);
       if (query.until !== undefined) q = q.where('at', '<', query.until);
-      const compiled = q.orderBy('seq').limit(query.limit).compile();
+      const compiled = q.orderBy('seq', query.order === 'desc' ? 'desc' : 'asc').limit(query.limit).compile();
       return (await driver.all<AuditRow>(compiled.sql, compiled.parameters)).map(toAuditEntry);
     },
   };

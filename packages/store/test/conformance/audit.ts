@@ -95,5 +95,22 @@ export function auditTests(makeStore: MakeStore): void {
       assert.deepEqual(await seqs({ agentId: 'agt_a', limit: 3, afterSeq: 1 }), [2, 5, 6]);
       assert.deepEqual(await seqs({ agentId: 'agt_nobody' }), []);
     });
+
+    test('listAudit pages backwards: beforeSeq and newest first', async (store) => {
+      await store.appendAudit(
+        Array.from({ length: 6 }, (_, i) => makeEvent({ at: T0 + i * 10, agentId: i % 2 ? 'agt_a' : 'agt_b' })),
+      );
+      const seqs = async (query: Partial<AuditQuery>) =>
+        (await store.listAudit({ limit: 100, ...query })).map((e: AuditEntry) => e.seq);
+      assert.deepEqual(await seqs({ order: 'desc' }), [6, 5, 4, 3, 2, 1]);
+      assert.deepEqual(await seqs({ order: 'desc', limit: 2 }), [6, 5], 'the limit keeps the newest');
+      assert.deepEqual(await seqs({ order: 'desc', beforeSeq: 5, limit: 2 }), [4, 3]);
+      assert.deepEqual(await seqs({ beforeSeq: 4 }), [1, 2, 3], 'beforeSeq alone keeps chain order');
+      assert.deepEqual(await seqs({ order: 'desc', beforeSeq: 1 }), []);
+      assert.deepEqual(await seqs({ order: 'desc', afterSeq: 2, beforeSeq: 6 }), [5, 4, 3]);
+      assert.deepEqual(await seqs({ order: 'desc', agentId: 'agt_a', beforeSeq: 6 }), [4, 2]);
+      assert.deepEqual(await seqs({ order: 'desc', until: T0 + 30 }), [3, 2, 1]);
+      assert.deepEqual(await seqs({ order: 'asc', limit: 2 }), [1, 2]);
+    });
   });
 }
