@@ -226,7 +226,10 @@ export function createSqlStore(driver: SqlDriver): Store {
       if (query.event) q = q.where('event', '=', query.event);
       if (query.since !== undefined) q = q.where('at', '>=', query.since);
       if (query.until !== undefined) q = q.where('at', '<', query.until);
-      const compiled = q.orderBy('seq', query.order === 'desc' ? 'desc' : 'asc').limit(query.limit).compile();
+      const compiled = q
+        .orderBy('seq', query.order === 'desc' ? 'desc' : 'asc')
+        .limit(query.limit)
+        .compile();
       return (await driver.all<AuditRow>(compiled.sql, compiled.parameters)).map(toAuditEntry);
     },
   };

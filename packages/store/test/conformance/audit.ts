@@ -98,7 +98,9 @@ export function auditTests(makeStore: MakeStore): void {
 
     test('listAudit pages backwards: beforeSeq and newest first', async (store) => {
       await store.appendAudit(
-        Array.from({ length: 6 }, (_, i) => makeEvent({ at: T0 + i * 10, agentId: i % 2 ? 'agt_a' : 'agt_b' })),
+        Array.from({ length: 6 }, (_, i) =>
+          makeEvent({ at: T0 + i * 10, agentId: i % 2 ? 'agt_a' : 'agt_b' }),
+        ),
       );
       const seqs = async (query: Partial<AuditQuery>) =>
         (await store.listAudit({ limit: 100, ...query })).map((e: AuditEntry) => e.seq);
