@@ -43,39 +43,112 @@ export const matchesAction = (filters: AuditFilters) => (entry: AuditEntry) =>
   !filters.action ||
   (typeof entry.details.action === 'string' && entry.details.action.startsWith(filters.action));
 
+/** Where a page of the table starts. */
+export type AuditCursor =
+  | { kind: 'head' } // the newest entries
+  | { kind: 'older'; beforeSeq: number } // the page below an entry
+  | { kind: 'newer'; afterSeq: number } // the page above an entry
+  | { kind: 'jump'; at: number }; // the newest entries at or before a time (ms, exclusive bound)
+
 /**
- * Walks the log forward in pages from `afterSeq`, yielding the entries that match. The store
- * filters what it can; the action prefix is checked here.
+ * Walks the log in pages, yielding the entries that match: forward from `afterSeq` (the export),
+ * or backward from `beforeSeq` with `order: 'desc'`. The store filters what it can; the action
+ * prefix is checked here.
  */
 export async function* walkAudit(
   store: Store,
   filters: AuditFilters,
   afterSeq = 0,
   pageSize = 1000,
+  direction: { order: 'desc'; beforeSeq?: number; until?: number } | null = null,
 ): AsyncGenerator<AuditEntry> {
   const base = storeQuery(filters);
+  if (direction?.until !== undefined && (base.until === undefined || direction.until < base.until))
+    base.until = direction.until;
   const keep = matchesAction(filters);
-  let cursor = afterSeq;
+  let after = afterSeq;
+  let before = direction?.beforeSeq;
   for (;;) {
-    const page = await store.listAudit({ ...base, afterSeq: cursor, limit: pageSize });
+    const page = await store.listAudit({
+      ...base,
+      ...(direction ? { order: 'desc' as const, afterSeq: after } : { afterSeq: after }),
+      ...(before !== undefined ? { beforeSeq: before } : {}),
+      limit: pageSize,
+    });
     for (const entry of page) if (keep(entry)) yield entry;
     if (page.length < pageSize) return;
-    cursor = (page[page.length - 1] as AuditEntry).seq;
+    const last = (page[page.length - 1] as AuditEntry).seq;
+    if (direction) before = last;
+    else after = last;
   }
 }
 
-/** One page for the table: up to `size` matches after `afterSeq`, and whether more follow. */
-export async function auditPage(store: Store, filters: AuditFilters, afterSeq: number, size: number) {
+async function take(walk: AsyncGenerator<AuditEntry>, size: number) {
   const entries: AuditEntry[] = [];
   let more = false;
-  for await (const entry of walkAudit(store, filters, afterSeq, 500)) {
+  for await (const entry of walk) {
     if (entries.length === size) {
       more = true;
       break;
     }
     entries.push(entry);
   }
+  await walk.return(undefined);
   return { entries, more };
+}
+
+/** Whether any match lies beyond a page edge (so the pager offers the link). */
+async function anyBeyond(store: Store, filters: AuditFilters, edge: 'newer' | 'older', seq: number) {
+  const walk =
+    edge === 'newer'
+      ? walkAudit(store, filters, seq, 200)
+      : walkAudit(store, filters, 0, 200, { order: 'desc', beforeSeq: seq });
+  return (await take(walk, 0)).more;
+}
+
+/**
+ * One page for the table, newest first: up to `size` matches from `cursor`, and whether newer
+ * and older matches exist beyond it. A "newer" page that reaches the head is the head page, so
+ * paging back up always ends on a full page of the newest entries.
+ */
+export async function auditPage(store: Store, filters: AuditFilters, cursor: AuditCursor, size: number) {
+  if (cursor.kind === 'newer') {
+    const up = await take(walkAudit(store, filters, cursor.afterSeq, 500), size);
+    if (!up.more) return auditPage(store, filters, { kind: 'head' }, size);
+    const entries = up.entries.reverse();
+    const bottom = entries[entries.length - 1];
+    const older = bottom ? await anyBeyond(store, filters, 'older', bottom.seq) : false;
+    return { entries, newer: true, older };
+  }
+  const direction = {
+    order: 'desc' as const,
+    ...(cursor.kind === 'older' ? { beforeSeq: cursor.beforeSeq } : {}),
+    ...(cursor.kind === 'jump' ? { until: cursor.at } : {}),
+  };
+  const down = await take(walkAudit(store, filters, 0, 500, direction), size);
+  const top = down.entries[0];
+  const newer = cursor.kind === 'head' || !top ? false : await anyBeyond(store, filters, 'newer', top.seq);
+  return { entries: down.entries, newer, older: down.more };
+}
+
+/** The cursor from the query string: `before`, `after` or `at` (a time); none is the head. */
+export function readCursor(query: Record<string, string | undefined>): AuditCursor {
+  const seq = (key: string) => {
+    const n = Number.parseInt(query[key] ?? '', 10);
+    return Number.isSafeInteger(n) && n > 0 ? n : null;
+  };
+  const before = seq('before');
+  if (before !== null) return { kind: 'older', beforeSeq: before };
+  const after = seq('after');
+  if (after !== null) return { kind: 'newer', afterSeq: after };
+  const at = (query.at ?? '').trim().slice(0, 40);
+  if (at) {
+    const ms = parseTime(at, 'at') as number;
+    // "At 12:30" includes the whole minute (or second) the input names.
+    const step = /T\d\d:\d\d$/.test(at) ? 60_000 : /T\d\d:\d\d:\d\d$/.test(at) ? 1000 : 1;
+    return { kind: 'jump', at: ms + step };
+  }
+  return { kind: 'head' };
 }
 
 export {

@@ -5,11 +5,13 @@ import { html, page } from '../views/layout.tsx';
 import { Alert, Badge, Time } from '../views/parts.tsx';
 import { actorName, type Names } from '../views/timeline.tsx';
 import {
+  type AuditCursor,
   type AuditFilters,
   auditPage,
   csvHeader,
   csvRow,
   jsonlRow,
+  readCursor,
   readFilters,
   storeQuery,
   walkAudit,
@@ -98,6 +100,52 @@ function Filters({
   );
 }
 
+/** The form that jumps to a time, keeping the filters. */
+function Jump({ filters, at }: { filters: AuditFilters; at: string }) {
+  return (
+    <form method="get" action="/audit" class="row jump">
+      {Object.entries(filters).map(([name, value]) =>
+        value ? <input type="hidden" name={name} value={value} /> : null,
+      )}
+      <label>
+        Jump to (UTC)
+        <input name="at" type="datetime-local" step="1" value={at} required />
+      </label>
+      <button type="submit" class="btn">
+        Show entries at or before
+      </button>
+    </form>
+  );
+}
+
+/**
+ * An entry's details as `key: value` lines: plain values wrap where they must (ids and hashes have
+ * no spaces), objects and lists are pretty JSON that scrolls sideways rather than wrapping.
+ */
+function Details({ details }: { details: Record<string, unknown> }) {
+  const keys = Object.keys(details);
+  if (keys.length === 0) return <span class="muted">—</span>;
+  return (
+    <dl class="kv">
+      {keys.map((key) => {
+        const value = details[key];
+        return (
+          <div>
+            <dt>{key}</dt>
+            <dd>
+              {value !== null && typeof value === 'object' ? (
+                <pre class="kv-json">{JSON.stringify(value, null, 2)}</pre>
+              ) : (
+                <span class="kv-value">{value === null ? 'null' : String(value)}</span>
+              )}
+            </dd>
+          </div>
+        );
+      })}
+    </dl>
+  );
+}
+
 function EntryRows({ entries, names }: { entries: AuditEntry[]; names: Names }) {
   return (
     <>
@@ -116,26 +164,57 @@ function EntryRows({ entries, names }: { entries: AuditEntry[]; names: Names }) 
               </a>
             ) : null}
           </td>
-          <td class="details mono small">{JSON.stringify(e.details)}</td>
+          <td class="details small">
+            <Details details={e.details} />
+          </td>
         </tr>
       ))}
     </>
   );
 }
 
+const cursorLinks = (
+  filters: AuditFilters,
+  entries: AuditEntry[],
+  page: { newer: boolean; older: boolean },
+) => {
+  const top = entries[0];
+  const bottom = entries[entries.length - 1];
+  return (
+    <nav class="pager" aria-label="Audit pages">
+      <span>
+        {page.newer ? <a href={`/audit?${queryString(filters)}`}>« Newest</a> : null}
+        {page.newer && top ? (
+          <>
+            {' '}
+            <a href={`/audit?${queryString(filters, { after: String(top.seq) })}`} rel="prev">
+              ‹ Newer
+            </a>
+          </>
+        ) : null}
+      </span>
+      {page.older && bottom ? (
+        <a href={`/audit?${queryString(filters, { before: String(bottom.seq) })}`} rel="next">
+          Older ›
+        </a>
+      ) : null}
+    </nav>
+  );
+};
+
 async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
   const filters = readFilters(c.req.query());
-  const afterSeq = Math.max(0, Number.parseInt(c.req.query('after') ?? '0', 10) || 0);
+  const at = (c.req.query('at') ?? '').trim().slice(0, 40);
   const [names, agents] = await Promise.all([loadNames(deps), deps.agents.list()]);
-  let result: { entries: AuditEntry[]; more: boolean } = { entries: [], more: false };
+  let result = { entries: [] as AuditEntry[], newer: false, older: false };
   let error: string | null = null;
   try {
-    result = await auditPage(deps.store, filters, afterSeq, PAGE_SIZE);
+    const cursor: AuditCursor = readCursor(c.req.query());
+    result = await auditPage(deps.store, filters, cursor, PAGE_SIZE);
   } catch (e) {
     if (!(e instanceof AgentOtpError)) throw e;
     error = e.message;
   }
-  const last = result.entries[result.entries.length - 1];
   const body = (
     <>
       <div class="page-head">
@@ -146,8 +225,9 @@ async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
       </div>
       <section class="card">
         <Filters filters={filters} agents={agents} />
+        <Jump filters={filters} at={at} />
         <p class="small">
-          Export: <a href={`/audit/export.jsonl?${queryString(filters)}`}>JSONL</a> ·{' '}
+          Newest first. Export: <a href={`/audit/export.jsonl?${queryString(filters)}`}>JSONL</a> ·{' '}
           <a href={`/audit/export.csv?${queryString(filters)}`}>CSV</a>
         </p>
       </section>
@@ -156,7 +236,7 @@ async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
         {result.entries.length === 0 ? (
           <p class="muted">No entries match.</p>
         ) : (
-          <table>
+          <table class="audit">
             <thead>
               <tr>
                 <th>#</th>
@@ -172,12 +252,7 @@ async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
             </tbody>
           </table>
         )}
-        <div class="pager">
-          {afterSeq > 0 ? <a href={`/audit?${queryString(filters)}`}>« First</a> : <span></span>}
-          {result.more && last ? (
-            <a href={`/audit?${queryString(filters, { after: String(last.seq) })}`}>Next »</a>
-          ) : null}
-        </div>
+        {cursorLinks(filters, result.entries, result)}
       </section>
     </>
   );
