@@ -161,3 +161,117 @@ describe('finding 13: the dashboard chain status checks the signed checkpoints',
     );
   });
 });
+
+describe('the audit page reads newest first, pages both ways and jumps to a time', () => {
+  let dash: DashboardRuntime;
+  let base: number;
+  const COUNT = 130; // two full pages of 50 and one of 30
+  before(async () => {
+    dash = await createDashboardRuntime();
+    base = dash.clock.now() + 3_600_000;
+    // One entry a minute; odd ones carry a bank action so the action filter pages too.
+    await dash.runtime.store.appendAudit(
+      Array.from({ length: COUNT }, (_, i) => ({
+        id: `aud_page${String(i).padStart(12, '0')}`,
+        at: base + i * 60_000,
+        event: 'test.page',
+        actor: { type: 'system' as const, id: 'test' },
+        agentId: null,
+        permissionId: null,
+        policyVersion: null,
+        details: {
+          i,
+          action: i % 2 ? 'bank.transfer' : 'email.send',
+          reason: 'a reason written in several plain words',
+          token_id: `tok_${'x'.repeat(60)}`,
+          scope: { max_amount: 25000, to: ['acct:1', 'acct:2'] },
+        },
+      })),
+    );
+  });
+  after(() => dash.close());
+
+  const indexes = (text: string) =>
+    [...text.matchAll(/<dt>i<\/dt><dd><span class="kv-value">(\d+)<\/span>/g)].map((m) => Number(m[1]));
+  const link = (text: string, label: string) => {
+    const m = text.match(new RegExp(`<a href="([^"]+)"[^>]*>${label}`));
+    return m ? (m[1] as string).replaceAll('&amp;', '&') : null;
+  };
+  const range = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, k) => from - k); // from down to `to`
+
+  it('shows the newest entries first and pages older and newer', async () => {
+    const admin = await dash.loginAdmin();
+    const head = await dash.request('GET', '/audit?event=test.page', { as: admin });
+    assert.equal(head.status, 200);
+    assert.deepEqual(indexes(head.text), range(129, 80));
+    assert.equal(link(head.text, '‹ Newer'), null, 'nothing is newer than the head');
+    const olderUrl = link(head.text, 'Older ›');
+    assert.ok(olderUrl?.includes('event=test.page'), 'paging keeps the filters');
+
+    const second = await dash.request('GET', olderUrl as string, { as: admin });
+    assert.deepEqual(indexes(second.text), range(79, 30));
+    const third = await dash.request('GET', link(second.text, 'Older ›') as string, { as: admin });
+    assert.deepEqual(indexes(third.text), range(29, 0));
+    assert.equal(link(third.text, 'Older ›'), null, 'the oldest page has no Older');
+
+    const backUp = await dash.request('GET', link(third.text, '‹ Newer') as string, { as: admin });
+    assert.deepEqual(indexes(backUp.text), range(79, 30));
+    const top = await dash.request('GET', link(backUp.text, '‹ Newer') as string, { as: admin });
+    assert.deepEqual(indexes(top.text), range(129, 80), 'paging up ends on a full head page');
+    assert.equal(link(top.text, '‹ Newer'), null);
+  });
+
+  it('pages through a filter the store cannot answer (the action prefix)', async () => {
+    const admin = await dash.loginAdmin();
+    const head = await dash.request('GET', '/audit?event=test.page&action=bank.', { as: admin });
+    const odd = range(129, 0).filter((i) => i % 2);
+    assert.deepEqual(indexes(head.text), odd.slice(0, 50));
+    const older = await dash.request('GET', link(head.text, 'Older ›') as string, { as: admin });
+    assert.deepEqual(indexes(older.text), odd.slice(50));
+    assert.equal(link(older.text, 'Older ›'), null);
+  });
+
+  it('jumps to a time: the entries at or before it, with Newer to climb back', async () => {
+    const admin = await dash.loginAdmin();
+    const at = new Date(base + 70 * 60_000 + 30_000).toISOString().slice(0, 16); // minute of entry 70
+    const jump = await dash.request('GET', `/audit?event=test.page&at=${at}`, { as: admin });
+    assert.equal(jump.status, 200);
+    assert.deepEqual(indexes(jump.text), range(70, 21), 'the whole named minute is included');
+    assert.match(jump.text, new RegExp(`name="at" type="datetime-local" step="1" value="${at}"`));
+    const newer = await dash.request('GET', link(jump.text, '‹ Newer') as string, { as: admin });
+    assert.deepEqual(indexes(newer.text), range(120, 71));
+    assert.ok(link(jump.text, 'Older ›'));
+
+    const seconds = new Date(base + 70 * 60_000 - 1000).toISOString().slice(0, 19);
+    const before = await dash.request('GET', `/audit?event=test.page&at=${seconds}`, { as: admin });
+    assert.equal(indexes(before.text)[0], 69, 'a time with seconds is exact to the second');
+
+    const beforeAll = new Date(base - 60_000).toISOString().slice(0, 16);
+    const none = await dash.request('GET', `/audit?event=test.page&at=${beforeAll}`, { as: admin });
+    assert.match(none.text, /No entries match/);
+    const bad = await dash.request('GET', '/audit?at=last+tuesday', { as: admin });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /at is not a date and time/);
+  });
+
+  it('shows details as key: value lines, with nested values as pretty JSON', async () => {
+    const admin = await dash.loginAdmin();
+    const head = await dash.request('GET', '/audit?event=test.page', { as: admin });
+    assert.match(head.text, /<dl class="kv"><div><dt>i<\/dt>/);
+    assert.match(
+      head.text,
+      /<dt>reason<\/dt><dd><span class="kv-value">a reason written in several plain words</,
+    );
+    assert.match(head.text, /<dt>token_id<\/dt><dd><span class="kv-value">tok_x{60}</);
+    assert.match(
+      head.text,
+      /<dt>scope<\/dt><dd><pre class="kv-json">\{\n {2}&quot;max_amount&quot;: 25000,\n {2}&quot;to&quot;: \[/,
+    );
+    assert.doesNotMatch(head.text, /\{&quot;i&quot;:/, 'no raw one-line JSON');
+    assert.doesNotMatch(head.text, /style=/);
+    const cssUrl = head.text.match(/<link rel="stylesheet" href="([^"]+)"/)?.[1] as string;
+    const css = await dash.request('GET', cssUrl, { as: admin });
+    assert.match(css.text, /\.kv-value \{\n {2}overflow-wrap: anywhere;/);
+    assert.match(css.text, /pre\.kv-json \{[^}]*overflow-x: auto;[^}]*white-space: pre;/);
+  });
+});
