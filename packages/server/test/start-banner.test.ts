@@ -13,7 +13,11 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The banner line, once the child has written it (stderr can trail the first answer a little). */
 async function bannerOf(server: ChildServer): Promise<string | undefined> {
-  const find = () => server.stderr().split('\n').find((line) => line.startsWith('Agent OTP on '));
+  const find = () =>
+    server
+      .stderr()
+      .split('\n')
+      .find((line) => line.startsWith('Agent OTP on '));
   for (const deadline = Date.now() + 5000; !find() && Date.now() < deadline; ) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
