@@ -63,18 +63,34 @@ export function expiresIn(at: string, now = Date.now()): string {
   return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m ${s}s` : `${seconds}s`;
 }
 
+/** "2026-11-30 00:12:03Z": an ISO time, readable in a table cell. */
+const shortTime = (at: string) => at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Where a request stands: a countdown only while someone can still decide; a decided (or lapsed)
+ * request says what happened and when, since its deadline no longer means anything.
+ */
+export function requestState(p: ApprovalPermission, now = Date.now()): string {
+  if (p.status === 'pending') {
+    const left = expiresIn(p.expiresAt, now);
+    return left === 'expired' ? 'pending, past deadline' : `pending, ${left} left`;
+  }
+  const at = p.decidedAt ?? (p.status === 'expired' ? p.expiresAt : null);
+  return at ? `${p.status} ${shortTime(at)}` : p.status;
+}
+
 const json = (value: unknown) => (value === null ? '-' : JSON.stringify(value));
 
 export function approvalsTable(list: Approval[]): string {
   return table(
-    ['ID', 'AGENT', 'ACTION', 'RESOURCE', 'QUORUM', 'EXPIRES IN'],
+    ['ID', 'AGENT', 'ACTION', 'RESOURCE', 'QUORUM', 'STATE'],
     list.map((a) => [
       a.permission.id,
       a.agent.name,
       a.permission.action,
       a.permission.resource ?? '-',
       quorum(a),
-      expiresIn(a.permission.expiresAt),
+      requestState(a.permission),
     ]),
   );
 }
@@ -97,7 +113,7 @@ export function approvalText(a: Approval): string {
     ['quorum', `${quorum(a)} approvals`],
     ['created', p.createdAt],
     ...(p.decidedAt ? [['decided', p.decidedAt] as [string, string]] : []),
-    [pending ? 'deadline' : 'expires', `${p.expiresAt} (${expiresIn(p.expiresAt)})`],
+    ...expiryRow(p),
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`);
@@ -111,6 +127,17 @@ export function approvalText(a: Approval): string {
     lines.push(`  ${v.at}  ${v.user}  ${v.decision}${extras.length ? `  ${extras.join(', ')}` : ''}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The time that still matters: the deadline while pending, the token's expiry once approved.
+ * A denied or lapsed request has none worth counting down to.
+ */
+function expiryRow(p: ApprovalPermission): [string, string][] {
+  if (p.status === 'pending') return [['deadline', `${p.expiresAt} (${expiresIn(p.expiresAt)})`]];
+  if (p.status === 'approved') return [['token expires', `${p.expiresAt} (${expiresIn(p.expiresAt)})`]];
+  if (p.status === 'expired' && !p.decidedAt) return [['lapsed', p.expiresAt]];
+  return [];
 }
 
 /** One line per key an approver asked beyond the grant, so a clamp is never silent. */

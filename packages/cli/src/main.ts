@@ -17,7 +17,6 @@ export function buildProgram(): Command {
   const program = new Command('agent-otp')
     .description('One-time permissions for AI agents: server and admin commands')
     .option('--data-dir <dir>', 'data directory (default: $AGENT_OTP_DATA_DIR or ./.agent-otp)')
-    .showHelpAfterError()
     .exitOverride();
   program.hook('preAction', (command) => {
     const dataDir = command.opts().dataDir as string | undefined;
@@ -31,7 +30,32 @@ export function buildProgram(): Command {
   program.addCommand(auditCommand());
   program.addCommand(guardCommand());
   program.addCommand(mcpCommand());
+  oneLineErrors(program);
   return program;
+}
+
+/**
+ * A usage error (unknown command or option, missing argument) is one line naming the mistake,
+ * with commander's suggestion folded in, then where to look: the whole help after every typo
+ * buries the one line that matters. Applied to every command, because addCommand does not pass
+ * these settings down.
+ */
+function oneLineErrors(command: Command): void {
+  command
+    .showHelpAfterError(`see ${commandPath(command)} --help`)
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`${text.trimEnd().replace(/\s*\(Did you mean/, ' (did you mean')}\n`),
+    });
+  for (const sub of command.commands) oneLineErrors(sub);
+}
+
+/** `agent-otp approvals list`: the words that reach this command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
 }
 
 /** Runs the CLI and returns the exit code. Errors are one clear line on stderr. */

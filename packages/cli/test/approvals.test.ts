@@ -134,6 +134,24 @@ test('deny gives the agent the reason; a second decision is one error line', asy
   assert.equal(again.stderr, `agent-otp: INVALID_STATE: permission ${id} is already denied\n`);
 });
 
+test('a decided request shows what happened and when, not a countdown', async () => {
+  const id = await pendingRequest(700);
+  const pending = await approvals(['list']);
+  assert.equal(pending.code, 0, pending.stderr);
+  assert.match(pending.stdout, new RegExp(`^${id} .* pending, \\d+m \\d{2}s left$`, 'm'));
+
+  assert.equal((await approvals(['deny', id, '--reason', 'no'])).code, 0);
+  const denied = await approvals(['list', '--status', 'denied']);
+  assert.equal(denied.code, 0, denied.stderr);
+  const row = denied.stdout.split('\n').find((line) => line.startsWith(id));
+  assert.match(row ?? '', / denied \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/);
+  assert.doesNotMatch(denied.stdout, /left|expired|\d+m \d{2}s/);
+
+  const show = await approvals(['show', id]);
+  assert.match(show.stdout, /^decided:\s+\d{4}-/m);
+  assert.doesNotMatch(show.stdout, /^(deadline|expires|token expires):/m);
+});
+
 test('a viewer cannot decide: FORBIDDEN, and the request stays pending', async () => {
   const id = await pendingRequest(50);
   const result = await approvals(['approve', id], viewerToken);

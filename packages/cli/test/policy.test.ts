@@ -63,13 +63,14 @@ test('policy check: ok on the default file, file/rule/reason on a bad one', asyn
   assert.equal(failed.code, 1);
   assert.equal(failed.stdout, '');
   assert.equal(failed.stderr.split('\n').length, 2, 'one line');
-  assert.ok(failed.stderr.startsWith(`agent-otp: ${bad}: rule "Reads": `), failed.stderr);
+  assert.ok(failed.stderr.startsWith(`agent-otp: ${bad}:1: rule "Reads": `), failed.stderr);
   assert.match(failed.stderr, /unknown operator "starts_with"/);
 
   assert.equal(failedJson.code, 1);
   const report = JSON.parse(failedJson.stdout);
   assert.equal(report.ok, false);
   assert.equal(report.rule, 'Reads');
+  assert.equal(report.line, 1);
   assert.match(report.reason, /unknown operator "starts_with"/);
 });
 

@@ -51,7 +51,8 @@ function loadError(text: string, file = 'policies.yaml'): PolicyLoadError {
   assert.ok(result.error instanceof PolicyLoadError);
   assert.ok(result.error instanceof Error);
   assert.equal(result.error.file, file);
-  assert.ok(result.error.message.startsWith(`${file}: `), result.error.message);
+  const line = result.error.line === null ? '' : `:${result.error.line}`;
+  assert.ok(result.error.message.startsWith(`${file}${line}: `), result.error.message);
   assert.ok(result.error.message.endsWith(result.error.reason), result.error.message);
   return result.error;
 }
@@ -432,18 +433,18 @@ describe('load errors name the file, the rule and the reason', () => {
       const error = loadError(`- name: ok\n  conditions: {}\n  action: deny\n${oneRule(body)}`);
       assert.equal(error.rule, 'r');
       assert.match(error.reason, reason);
-      assert.ok(error.message.startsWith('policies.yaml: rule "r": '), error.message);
+      assert.ok(error.message.startsWith('policies.yaml:4: rule "r": '), error.message);
       assert.equal(error.line, 4);
     });
   }
 
-  it('formats the message as file: rule "name": reason', () => {
+  it('formats the message as file:line: rule "name": reason', () => {
     const error = loadError(
       '- name: "Auto-approve file reads"\n  conditions:\n    action: { starts_with: "file." }\n  action: auto_approve\n',
     );
     assert.equal(
       error.message,
-      'policies.yaml: rule "Auto-approve file reads": unknown operator "starts_with" on "action" (known: equals, notEquals, startsWith, endsWith, contains, matches, in, notIn, lessThan, lessThanOrEqual, greaterThan, greaterThanOrEqual, exists)',
+      'policies.yaml:1: rule "Auto-approve file reads": unknown operator "starts_with" on "action" (known: equals, notEquals, startsWith, endsWith, contains, matches, in, notIn, lessThan, lessThanOrEqual, greaterThan, greaterThanOrEqual, exists)',
     );
   });
 
@@ -457,7 +458,7 @@ describe('load errors name the file, the rule and the reason', () => {
       const error = loadError(`- name: first\n  conditions: {}\n  action: deny\n${rule}`);
       assert.equal(error.rule, '#2');
       assert.equal(error.reason, '"name" must be a non-empty string');
-      assert.equal(error.message, 'policies.yaml: rule #2: "name" must be a non-empty string');
+      assert.equal(error.message, 'policies.yaml:4: rule #2: "name" must be a non-empty string');
     }
     const notMap = loadError('- just a string\n');
     assert.equal(notMap.rule, '#1');
@@ -551,7 +552,7 @@ describe('load errors name the file, the rule and the reason', () => {
         assert.equal(error.name, 'PolicyLoadError');
         assert.equal(
           error.message,
-          'bad.yaml: rule "x": missing "action" (one of auto_approve, require_approval, deny)',
+          'bad.yaml:1: rule "x": missing "action" (one of auto_approve, require_approval, deny)',
         );
         return true;
       },

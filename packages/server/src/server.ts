@@ -80,6 +80,11 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     },
     'agent-otp listening',
   );
+  // On every start, not only the first: after a restart the operator still needs to know where
+  // to go. On the console, like the first admin password; the JSON log above has the URL too.
+  if (config.logLevel !== 'silent') {
+    process.stderr.write(`Agent OTP on ${runtime.urls.publicUrl} (dashboard: /, API docs: /api/docs)\n`);
+  }
   let closing: Promise<void> | null = null;
   return {
     runtime,

@@ -1,7 +1,9 @@
 /**
  * A policy file that cannot be loaded. The server refuses to start on one, and a hot reload
  * keeps the previous policy, so the message must let an operator fix the file without
- * guessing: `policies.yaml: rule "Auto-approve file reads": unknown operator "starts_with" on "action" (…)`.
+ * guessing: `policies.yaml:12: rule "Auto-approve file reads": unknown operator "starts_with" on "action" (…)`.
+ * The line (where the rule starts) goes in the message as `file:line:`, as compilers and
+ * `policy check` warnings write it, so an editor or a terminal can jump there.
  */
 export class PolicyLoadError extends Error {
   /** The file name given to the loader. */
@@ -17,7 +19,7 @@ export class PolicyLoadError extends Error {
   constructor(file: string, rule: string | number | null, reason: string, line: number | null = null) {
     const label = typeof rule === 'number' ? `#${rule + 1}` : rule;
     const where = rule === null ? '' : `rule ${typeof rule === 'number' ? label : JSON.stringify(rule)}: `;
-    super(`${file}: ${where}${reason}`);
+    super(`${file}${line === null ? '' : `:${line}`}: ${where}${reason}`);
     this.name = 'PolicyLoadError';
     this.file = file;
     this.rule = label;

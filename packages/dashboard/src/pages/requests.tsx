@@ -5,7 +5,7 @@ import { formFields, intField, jsonObjectField } from '../http/form.ts';
 import { ClampedNotice } from '../views/clamped.tsx';
 import { duration } from '../views/format.ts';
 import { page } from '../views/layout.tsx';
-import { Alert, Badge, Json, Time } from '../views/parts.tsx';
+import { Alert, Badge, Time } from '../views/parts.tsx';
 import { RequestCard } from '../views/request-card.tsx';
 import { Timeline } from '../views/timeline.tsx';
 import { loadNames } from './lookup.ts';
@@ -48,8 +48,6 @@ function Outcome({ permission: p }: { permission: Permission }) {
           </>
         ) : null}
       </dl>
-      <h3>Granted scope</h3>
-      <Json value={p.status === 'denied' ? null : p.grantedScope} empty="none" />
     </section>
   );
 }
@@ -64,7 +62,9 @@ async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, 
   const body = (
     <>
       <div class="page-head">
-        <h1 class="mono">{permission.action}</h1>
+        <h1>
+          <span class="mono">{permission.action}</span> <span class="muted">by</span> {agentName}
+        </h1>
         <Badge status={permission.status} />
       </div>
       <p class="muted small mono">{permission.id}</p>

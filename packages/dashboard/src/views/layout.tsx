@@ -69,8 +69,14 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
           ) : null}
           {user && csrf ? (
             <form method="post" action="/logout" class="whoami">
-              <a href="/account" class="muted small" title="Your account and API tokens">
-                {user.name} · {user.role}
+              {/* The role only when it adds something: "admin · admin" read as a glitch. */}
+              <a
+                href="/account"
+                class="muted small"
+                title={`Your account and API tokens (role: ${user.role})`}
+              >
+                {user.name}
+                {user.role === user.name ? null : <span class="badge badge-role">{user.role}</span>}
               </a>
               <CsrfField token={csrf} />
               <button type="submit" class="btn btn-small btn-ghost">

@@ -1,4 +1,4 @@
-import type { ApprovalVote, Permission, User } from '@agent-otp/core';
+import { type ApprovalVote, canonicalJson, type Permission, type User } from '@agent-otp/core';
 import { hasRole } from '../http/session.ts';
 import { duration, isEmpty, prettyJson } from './format.ts';
 import { Badge, CsrfField, Deadline, Json, Time } from './parts.tsx';
@@ -24,14 +24,21 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
   const otherContext = Object.fromEntries(Object.entries(p.context).filter(([key]) => key !== 'reason'));
   return (
     <article class="card request" id={`req-${p.id}`} data-permission={p.id}>
-      <header class="request-head">
-        <div class="request-title">
-          <span class="action mono">{p.action}</span>
-          <span class="muted"> by </span>
-          <strong class="agent">{agentName}</strong>
-        </div>
-        {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : <Badge status={p.status} />}
-      </header>
+      {back === 'inbox' ? (
+        <header class="request-head">
+          <div class="request-title">
+            <span class="action mono">{p.action}</span>
+            <span class="muted"> by </span>
+            <strong class="agent">{agentName}</strong>
+          </div>
+          {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : <Badge status={p.status} />}
+        </header>
+      ) : p.status === 'pending' ? (
+        // The detail page's heading already names the action, the agent and the status.
+        <header class="request-head">
+          <Deadline ms={p.expiresAt} now={now} />
+        </header>
+      ) : null}
       {reason ? <p class="reason">“{reason}”</p> : null}
       <dl class="facts">
         <dt>Resource</dt>
@@ -59,16 +66,7 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
           ) : null}
         </dd>
       </dl>
-      <div class="scopes">
-        <div>
-          <h3>Requested scope</h3>
-          <Json value={p.requestedScope} />
-        </div>
-        <div>
-          <h3>Scope to be granted</h3>
-          <Json value={p.grantedScope} empty="no constraints" />
-        </div>
-      </div>
+      <Scopes permission={p} />
       {isEmpty(otherContext) ? null : (
         <div>
           <h3>Context</h3>
@@ -84,6 +82,50 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
         </footer>
       ) : null}
     </article>
+  );
+}
+
+/**
+ * Requested beside granted (or to be granted), so a narrowing shows; one "Scope" box when
+ * nothing was narrowed, and only the request when nothing was (or will be) granted.
+ */
+function Scopes({ permission: p }: { permission: Permission }) {
+  const label =
+    p.status === 'pending'
+      ? 'Scope to be granted'
+      : p.decidedAt && p.status !== 'denied'
+        ? 'Granted scope'
+        : null;
+  if (label === null) {
+    return (
+      <div>
+        <h3>Requested scope</h3>
+        <Json value={p.requestedScope} />
+      </div>
+    );
+  }
+  if (canonicalJson(p.requestedScope ?? {}) === canonicalJson(p.grantedScope ?? {})) {
+    return (
+      <div class="scope-same">
+        <h3>Scope</h3>
+        <Json value={p.grantedScope} empty="no constraints" />
+        <p class="muted small">
+          {p.status === 'pending' ? 'An approval grants it as requested.' : 'Granted as requested.'}
+        </p>
+      </div>
+    );
+  }
+  return (
+    <div class="scopes">
+      <div>
+        <h3>Requested scope</h3>
+        <Json value={p.requestedScope} />
+      </div>
+      <div>
+        <h3>{label}</h3>
+        <Json value={p.grantedScope} empty="no constraints" />
+      </div>
+    </div>
   );
 }
 
