@@ -8,7 +8,7 @@ import type { PolicyDecision } from '../src/types.ts';
 /**
  * Property-based tests of the policy engine (fast-check). Runs stay small for `npm test`;
  * FAST_CHECK_RUNS=10000 npm test -- property runs a larger search. A failure prints the
- * counterexample and the seed to replay it.
+ * counterexample and the replay value (`seed`, `path`) to run it again.
  */
 const RUNS = Number(process.env.FAST_CHECK_RUNS) || 100;
 

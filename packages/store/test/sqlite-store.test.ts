@@ -9,16 +9,16 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
 import {
+  addAgent,
+  addPending,
+  addPermission,
+  addUser,
   allAudit,
   eventFor,
   makeApproved,
   makeEvent,
   makePermission,
   makeVote,
-  seedAgent,
-  seedPending,
-  seedPermission,
-  seedUser,
   T0,
   TEST_TIMEOUT_MS,
   verifyChain,
@@ -52,8 +52,8 @@ describe('sqlite file: several connections on one file', () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];
     try {
-      const agent = await seedAgent(a);
-      const p = await seedPermission(a, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 5 }));
+      const agent = await addAgent(a);
+      const p = await addPermission(a, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 5 }));
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           (i % 2 ? a : b).consumeUse(p.id, 'h', T0 + 1, [eventFor(p, 'permission.used', { i })]),
@@ -74,8 +74,8 @@ describe('sqlite file: several connections on one file', () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];
     try {
-      const agent = await seedAgent(a);
-      const p = await seedPermission(a, makeApproved(agent.id, { tokenHash: null }));
+      const agent = await addAgent(a);
+      const p = await addPermission(a, makeApproved(agent.id, { tokenHash: null }));
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           (i % 2 ? a : b).claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [
@@ -99,7 +99,7 @@ describe('sqlite file: several connections on one file', () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];
     try {
-      const agent = await seedAgent(a);
+      const agent = await addAgent(a);
       const claim = { agentId: agent.id, key: 'k', requestHash: 'h', createdAt: T0, expiresAt: T0 + 1000 };
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) => {
@@ -120,8 +120,8 @@ describe('sqlite file: several connections on one file', () => {
     const { stores } = await openShared(2);
     const [a, b] = stores as [Store, Store];
     try {
-      const p = await seedPending(a);
-      const ana = await seedUser(b);
+      const p = await addPending(a);
+      const ana = await addUser(b);
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
           (i % 2 ? a : b).addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote', { i })]),
@@ -140,8 +140,8 @@ describe('sqlite file: several connections on one file', () => {
   }, async () => {
     const { stores } = await openShared(3);
     try {
-      const agent = await seedAgent(stores[0] as Store);
-      const p = await seedPermission(stores[0] as Store, makePermission(agent.id));
+      const agent = await addAgent(stores[0] as Store);
+      const p = await addPermission(stores[0] as Store, makePermission(agent.id));
       const work = Array.from({ length: 60 }, (_, i) => {
         const store = stores[i % 3] as Store;
         if (i % 4 !== 0) return store.appendAudit([makeEvent({ details: { i } })]).then(() => null);
@@ -166,7 +166,7 @@ describe('sqlite file: several connections on one file', () => {
     const file = newFile();
     const first = createSqliteStore(file);
     await first.migrate();
-    const agent = await seedAgent(first);
+    const agent = await addAgent(first);
     await first.close();
     const second = createSqliteStore(file);
     try {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  addAgent,
   allAudit,
   hasCode,
   type MakeStore,
   makeAgent,
   makeEvent,
-  seedAgent,
   storeTest,
   T0,
 } from './fixtures.ts';
@@ -15,7 +15,7 @@ export function lifecycleTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('lifecycle', () => {
     test('migrate is safe to run again and keeps the data', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       await store.migrate();
       await store.migrate();
       assert.deepEqual(await store.getAgent(agent.id), agent);
@@ -30,7 +30,7 @@ export function lifecycleTests(makeStore: MakeStore): void {
       const store = await makeStore();
       await store.migrate();
       // Not awaited before close: a graceful shutdown must not cut an open transaction off.
-      const writing = seedAgent(store);
+      const writing = addAgent(store);
       await store.close();
       await writing;
     });
@@ -54,7 +54,7 @@ export function agentTests(makeStore: MakeStore): void {
     });
 
     test('unknown id, name and key hash give null', async (store) => {
-      await seedAgent(store);
+      await addAgent(store);
       assert.equal(await store.getAgent('agt_doesnotexist00'), null);
       assert.equal(await store.getAgentByName('nobody'), null);
       assert.equal(await store.getAgentByKeyHash('0'.repeat(64)), null);
@@ -62,14 +62,14 @@ export function agentTests(makeStore: MakeStore): void {
 
     test('listAgents is empty, then ordered oldest first', async (store) => {
       assert.deepEqual(await store.listAgents(), []);
-      const c = await seedAgent(store, { name: 'c', createdAt: T0 + 3 });
-      const a = await seedAgent(store, { name: 'a', createdAt: T0 + 1 });
-      const b = await seedAgent(store, { name: 'b', createdAt: T0 + 2 });
+      const c = await addAgent(store, { name: 'c', createdAt: T0 + 3 });
+      const a = await addAgent(store, { name: 'a', createdAt: T0 + 1 });
+      const b = await addAgent(store, { name: 'b', createdAt: T0 + 2 });
       assert.deepEqual(await store.listAgents(), [a, b, c]);
     });
 
     test('a duplicate name is CONFLICT and writes nothing', async (store) => {
-      const first = await seedAgent(store, { name: 'taken' });
+      const first = await addAgent(store, { name: 'taken' });
       const dup = makeAgent({ name: 'taken' });
       await assert.rejects(
         store.createAgent(dup, makeEvent({ event: 'agent.created', agentId: dup.id })),
@@ -85,7 +85,7 @@ export function agentTests(makeStore: MakeStore): void {
     });
 
     test('updateAgentKey swaps the key in one step and audits it', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const event = makeEvent({ event: 'agent.key_rotated', agentId: agent.id, at: T0 + 5 });
       const updated = await store.updateAgentKey(agent.id, 'new-hash', 'ak_new', T0 + 5, event);
       assert.deepEqual(updated, { ...agent, keyHash: 'new-hash', keyPrefix: 'ak_new', updatedAt: T0 + 5 });
@@ -98,7 +98,7 @@ export function agentTests(makeStore: MakeStore): void {
     });
 
     test('updateAgentKey of an unknown agent is null and audits nothing', async (store) => {
-      await seedAgent(store);
+      await addAgent(store);
       const event = makeEvent({ event: 'agent.key_rotated' });
       assert.equal(await store.updateAgentKey('agt_doesnotexist00', 'h', 'ak_x', T0, event), null);
       assert.equal(await store.getAgentByKeyHash('h'), null);

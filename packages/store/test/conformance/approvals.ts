@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { Permission, PermissionQuery, PermissionStatus } from '@agent-otp/core';
 import {
+  addAgent,
+  addPending,
+  addPermission,
+  addUser,
   allAudit,
   eventFor,
   type MakeStore,
   makeApproved,
   makePermission,
   makeVote,
-  seedAgent,
-  seedPending,
-  seedPermission,
-  seedUser,
   storeTest,
   T0,
 } from './fixtures.ts';
@@ -20,8 +20,8 @@ export function voteTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('approval votes', () => {
     test('addApprovalVote records a vote with its audit entry; every field round-trips', async (store) => {
-      const p = await seedPending(store);
-      const ana = await seedUser(store, { name: 'ana' });
+      const p = await addPending(store);
+      const ana = await addUser(store, { name: 'ana' });
       const vote = makeVote(p.id, ana, {
         scope: { max_amount: 100, recipients: ['jürgen@example.de'], nested: { deep: [1, null] } },
         ttlSeconds: 60,
@@ -40,8 +40,8 @@ export function voteTests(makeStore: MakeStore): void {
     });
 
     test('approvePending approves a pending request without deny votes, and nothing else', async (store) => {
-      const ana = await seedUser(store, { name: 'ana' });
-      const bo = await seedUser(store, { name: 'bo' });
+      const ana = await addUser(store, { name: 'ana' });
+      const bo = await addUser(store, { name: 'bo' });
       const patch = {
         status: 'approved' as const,
         grantedScope: { max_amount: 5 },
@@ -51,7 +51,7 @@ export function voteTests(makeStore: MakeStore): void {
         expiresAt: T0 + 2 + 120_000,
       };
 
-      const clean = await seedPending(store);
+      const clean = await addPending(store);
       assert.equal(
         await store.addApprovalVote(makeVote(clean.id, ana), T0 + 1, [eventFor(clean, 'approval.vote')]),
         'recorded',
@@ -64,7 +64,7 @@ export function voteTests(makeStore: MakeStore): void {
       assert.equal((await store.getPermission(clean.id))?.ttlSeconds, 120);
 
       // A deny vote, even one whose own transition has not happened yet, blocks the approval.
-      const contested = await seedPending(store, { approvalsRequired: 1 });
+      const contested = await addPending(store, { approvalsRequired: 1 });
       await store.addApprovalVote(makeVote(contested.id, ana), T0 + 1, [
         eventFor(contested, 'approval.vote'),
       ]);
@@ -87,8 +87,8 @@ export function voteTests(makeStore: MakeStore): void {
     });
 
     test('a second vote of the same user is duplicate, whatever it says, and audits nothing', async (store) => {
-      const p = await seedPending(store, { approvalsRequired: 2 });
-      const ana = await seedUser(store);
+      const p = await addPending(store, { approvalsRequired: 2 });
+      const ana = await addUser(store);
       const first = makeVote(p.id, ana);
       assert.equal(await store.addApprovalVote(first, T0 + 1, [eventFor(p, 'approval.vote')]), 'recorded');
       const before = await allAudit(store);
@@ -101,14 +101,14 @@ export function voteTests(makeStore: MakeStore): void {
     });
 
     test('not_pending once decided, and from the deadline on (now >= expiresAt)', async (store) => {
-      const agent = await seedAgent(store);
-      const ana = await seedUser(store);
+      const agent = await addAgent(store);
+      const ana = await addUser(store);
       const decided: PermissionStatus[] = ['approved', 'denied', 'expired', 'cancelled', 'used', 'revoked'];
       const tried: Permission[] = [];
       for (const status of decided) {
-        tried.push(await seedPermission(store, makePermission(agent.id, { status })));
+        tried.push(await addPermission(store, makePermission(agent.id, { status })));
       }
-      const due = await seedPermission(store, makePermission(agent.id, { expiresAt: T0 + 1000 }));
+      const due = await addPermission(store, makePermission(agent.id, { expiresAt: T0 + 1000 }));
       const before = await allAudit(store);
       for (const p of tried) {
         assert.equal(
@@ -142,9 +142,9 @@ export function voteTests(makeStore: MakeStore): void {
     });
 
     test('listApprovalVotes: oldest first, ties by user id, only that permission', async (store) => {
-      const p = await seedPending(store, { approvalsRequired: 3 });
-      const other = await seedPending(store);
-      const users = [await seedUser(store), await seedUser(store), await seedUser(store)];
+      const p = await addPending(store, { approvalsRequired: 3 });
+      const other = await addPending(store);
+      const users = [await addUser(store), await addUser(store), await addUser(store)];
       assert.deepEqual(await store.listApprovalVotes(p.id), []);
       const [u0, u1, u2] = users as [(typeof users)[0], (typeof users)[0], (typeof users)[0]];
       const late = makeVote(p.id, u0, { createdAt: T0 + 9 });
@@ -173,8 +173,8 @@ export function deliveryTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('claimTokenDelivery (compare-and-set)', () => {
     test('stores the hash of an approved permission without a token, once, with its audit entry', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(
+      const agent = await addAgent(store);
+      const p = await addPermission(
         store,
         makeApproved(agent.id, { tokenHash: null, decision: 'require_approval' }),
       );
@@ -198,12 +198,12 @@ export function deliveryTests(makeStore: MakeStore): void {
     });
 
     test('refuses every other state, an existing token and an unknown id, writing nothing', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const others: Permission[] = [];
       for (const status of ['pending', 'denied', 'expired', 'cancelled', 'used', 'revoked'] as const) {
-        others.push(await seedPermission(store, makePermission(agent.id, { status })));
+        others.push(await addPermission(store, makePermission(agent.id, { status })));
       }
-      others.push(await seedPermission(store, makeApproved(agent.id, { tokenHash: 'auto-approved' })));
+      others.push(await addPermission(store, makeApproved(agent.id, { tokenHash: 'auto-approved' })));
       const before = await allAudit(store);
       for (const p of others) {
         assert.equal(
@@ -225,8 +225,8 @@ export function deliveryTests(makeStore: MakeStore): void {
 
   describe('listPermissions with several statuses', () => {
     test('statuses filters to any of them, ANDed with status, agent and action', async (store) => {
-      const a = await seedAgent(store);
-      const b = await seedAgent(store);
+      const a = await addAgent(store);
+      const b = await addAgent(store);
       const rows = [
         makePermission(a.id, { status: 'pending', createdAt: T0 + 1 }),
         makePermission(a.id, { status: 'approved', createdAt: T0 + 2 }),
@@ -234,7 +234,7 @@ export function deliveryTests(makeStore: MakeStore): void {
         makePermission(b.id, { status: 'denied', createdAt: T0 + 4 }),
         makePermission(b.id, { status: 'expired', createdAt: T0 + 5 }),
       ];
-      for (const row of rows) await seedPermission(store, row);
+      for (const row of rows) await addPermission(store, row);
       const ids = async (query: Omit<PermissionQuery, 'limit'>) =>
         (await store.listPermissions({ ...query, limit: 50 })).items.map((p) => p.id);
       const pick = (...indexes: number[]) => indexes.map((i) => rows[i]?.id);
@@ -249,11 +249,11 @@ export function deliveryTests(makeStore: MakeStore): void {
     });
 
     test('pages through a statuses filter with every item once', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const decided: string[] = [];
       for (let i = 0; i < 15; i++) {
         const status = (['pending', 'approved', 'denied'] as const)[i % 3];
-        const p = await seedPermission(
+        const p = await addPermission(
           store,
           makePermission(agent.id, { status, createdAt: T0 + Math.floor(i / 2) }),
         );

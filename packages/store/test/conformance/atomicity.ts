@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { AgentOtpError, type AuditEventInput, type Store } from '@agent-otp/core';
 import {
+  addAgent,
+  addPending,
+  addPermission,
+  addUser,
   allAudit,
   eventFor,
   type MakeStore,
@@ -14,10 +18,6 @@ import {
   makeUserToken,
   makeVote,
   rejection,
-  seedAgent,
-  seedPending,
-  seedPermission,
-  seedUser,
   storeTest,
   T0,
   userEvent,
@@ -50,7 +50,7 @@ export function atomicityTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('fail closed: no state change without its audit entry', () => {
     test('createAgent', async (store) => {
-      const existing = await seedAgent(store);
+      const existing = await addAgent(store);
       const agent = makeAgent();
       await failsClosed(store, (bad) => store.createAgent(agent, bad));
       assert.equal(await store.getAgent(agent.id), null);
@@ -62,7 +62,7 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('updateAgentKey, disableAgent and enableAgent', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       await failsClosed(store, (bad) => store.updateAgentKey(agent.id, 'new-hash', 'ak_new', 1, bad));
       await failsClosed(store, (bad) => store.disableAgent(agent.id, 1, 'off', () => [bad]));
       await failsClosed(store, (bad) => store.enableAgent(agent.id, 'new-hash', 'ak_new', 1, bad));
@@ -70,8 +70,8 @@ export function atomicityTests(makeStore: MakeStore): void {
       assert.equal(await store.getAgentByKeyHash('new-hash'), null);
     });
 
-    test('insertPermission, even when only its last entry fails', async (store) => {
-      const agent = await seedAgent(store);
+    test('addPermission, even when only its last entry fails', async (store) => {
+      const agent = await addAgent(store);
       const p = makePermission(agent.id);
       await failsClosed(store, (bad) =>
         store.insertPermission(p, [eventFor(p, 'permission.requested'), bad]),
@@ -81,8 +81,8 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('transitionPermission', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makePermission(agent.id));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makePermission(agent.id));
       await failsClosed(store, (bad) =>
         store.transitionPermission(
           p.id,
@@ -99,8 +99,8 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('consumeUse', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 1 }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 1 }));
       await failsClosed(store, (bad) => store.consumeUse(p.id, 'h', p.createdAt, [bad]));
       assert.deepEqual(await store.getPermission(p.id), p, 'the use was not spent');
       const used = await store.consumeUse(p.id, 'h', p.createdAt, [eventFor(p, 'permission.used')]);
@@ -108,7 +108,7 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('createUser', async (store) => {
-      const existing = await seedUser(store);
+      const existing = await addUser(store);
       const user = makeUser();
       await failsClosed(store, (bad) => store.createUser(user, bad));
       assert.equal(await store.getUser(user.id), null);
@@ -119,7 +119,7 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('updateUser', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       await failsClosed(store, (bad) =>
         store.updateUser(user.id, { status: 'active', role: 'admin' }, T0 + 1, bad),
       );
@@ -127,7 +127,7 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('createUserToken and revokeUserToken', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const refused = makeUserToken(user.id);
       await failsClosed(store, (bad) => store.createUserToken(refused, bad));
       assert.equal(await store.getUserTokenByHash(refused.tokenHash), null);
@@ -140,7 +140,7 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('createSession and deleteSession with an audit entry', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const refused = makeSession(user.id);
       await failsClosed(store, (bad) => store.createSession(refused, bad));
       assert.equal(await store.getSessionByHash(refused.tokenHash), null);
@@ -151,8 +151,8 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('addApprovalVote', async (store) => {
-      const p = await seedPending(store);
-      const ana = await seedUser(store);
+      const p = await addPending(store);
+      const ana = await addUser(store);
       await failsClosed(store, (bad) =>
         store.addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote'), bad]),
       );
@@ -165,8 +165,8 @@ export function atomicityTests(makeStore: MakeStore): void {
     });
 
     test('claimTokenDelivery', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: null }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: null }));
       await failsClosed(store, (bad) => store.claimTokenDelivery(p.id, 'h', T0 + 1, [bad]));
       assert.deepEqual(await store.getPermission(p.id), p, 'no token was handed over');
       const claimed = await store.claimTokenDelivery(p.id, 'h', T0 + 1, [eventFor(p, 'token.delivered')]);

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { AgentDisabled, AuditEventInput, UserDisabled } from '@agent-otp/core';
 import {
+  addAgent,
+  addPermission,
+  addUser,
   allAudit,
   eventFor,
   hasCode,
@@ -13,9 +16,6 @@ import {
   makeUserToken,
   makeVote,
   rejection,
-  seedAgent,
-  seedPermission,
-  seedUser,
   storeTest,
   T0,
   userEvent,
@@ -36,18 +36,18 @@ export function disableTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('disabling ends credentials for good (finding 10)', () => {
     test('disableAgent revokes live approvals and cancels live pending requests, nothing else', async (store) => {
-      const agent = await seedAgent(store);
-      const other = await seedAgent(store);
-      const live = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h1', usesRemaining: 3 }));
+      const agent = await addAgent(store);
+      const other = await addAgent(store);
+      const live = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h1', usesRemaining: 3 }));
       // Human-approved, token not yet collected by the agent: it must not be collectable later.
-      const undelivered = await seedPermission(
+      const undelivered = await addPermission(
         store,
         makeApproved(agent.id, { tokenHash: null, decision: 'require_approval' }),
       );
-      const pending = await seedPermission(store, makePermission(agent.id));
-      const stale = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h2', expiresAt: NOW }));
-      const used = await seedPermission(store, makeApproved(agent.id, { status: 'used', usesRemaining: 0 }));
-      const theirs = await seedPermission(store, makeApproved(other.id, { tokenHash: 'h3' }));
+      const pending = await addPermission(store, makePermission(agent.id));
+      const stale = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h2', expiresAt: NOW }));
+      const used = await addPermission(store, makeApproved(agent.id, { status: 'used', usesRemaining: 0 }));
+      const theirs = await addPermission(store, makeApproved(other.id, { tokenHash: 'h3' }));
       const before = (await allAudit(store)).length;
 
       let seen: AgentDisabled | undefined;
@@ -88,7 +88,7 @@ export function disableTests(makeStore: MakeStore): void {
       // Nothing ended can be used, collected or approved any more.
       assert.equal(await store.consumeUse(live.id, 'h1', NOW, [eventFor(live, 'permission.used')]), null);
       assert.equal(await store.claimTokenDelivery(undelivered.id, 'x', NOW, []), null);
-      const user = await seedUser(store);
+      const user = await addUser(store);
       assert.equal(await store.addApprovalVote(makeVote(pending.id, user), NOW, []), 'not_pending');
       assert.equal((await store.getAgentByKeyHash(agent.keyHash))?.status, 'disabled');
 
@@ -101,7 +101,7 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('disableAgent of an unknown agent is null, builds and writes no audit entry', async (store) => {
-      await seedAgent(store);
+      await addAgent(store);
       const built: unknown[] = [];
       const result = await store.disableAgent('agt_doesnotexist00', NOW, 'x', (e) => {
         built.push(e);
@@ -113,9 +113,9 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('disableAgent fails closed: an unwritable audit entry leaves agent and permissions as they were', async (store) => {
-      const agent = await seedAgent(store);
-      const live = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h' }));
-      const pending = await seedPermission(store, makePermission(agent.id));
+      const agent = await addAgent(store);
+      const live = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h' }));
+      const pending = await addPermission(store, makePermission(agent.id));
       const before = await allAudit(store);
       await rejection(store.disableAgent(agent.id, NOW, 'x', () => [makeEvent(), unwritable()]));
       assert.deepEqual(await store.getAgent(agent.id), agent);
@@ -133,7 +133,7 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('enableAgent activates with the new key only; the old key never works again', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       await store.disableAgent(agent.id, NOW, 'x', () => [makeEvent()]);
       const event = makeEvent({ event: 'agent.enabled', agentId: agent.id });
       const enabled = await store.enableAgent(agent.id, 'fresh-hash', 'ak_fresh', NOW + 1, event);
@@ -152,8 +152,8 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('a use racing the disable either lands first or is refused, never after', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 50 }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 50 }));
       const uses = Array.from({ length: 40 }, () =>
         store.consumeUse(p.id, 'h', NOW, [eventFor(p, 'permission.used')]),
       );
@@ -168,8 +168,8 @@ export function disableTests(makeStore: MakeStore): void {
       assert.equal((await store.listAudit({ event: 'permission.used', limit: 100 })).length, spent);
     });
 
-    test('insertPermission for a disabled agent is AGENT_DISABLED and writes nothing', async (store) => {
-      const agent = await seedAgent(store);
+    test('addPermission for a disabled agent is AGENT_DISABLED and writes nothing', async (store) => {
+      const agent = await addAgent(store);
       await store.disableAgent(agent.id, NOW, 'x', () => [makeEvent()]);
       const before = await allAudit(store);
       const late = makeApproved(agent.id, { tokenHash: 'late' });
@@ -182,7 +182,7 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('requests racing the disable: none is left approved or pending afterwards', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const inserts = Array.from({ length: 30 }, (_, i) => {
         const p = i % 2 ? makeApproved(agent.id, { tokenHash: `h${i}` }) : makePermission(agent.id);
         return store.insertPermission(p, [eventFor(p, 'permission.requested')]).then(
@@ -202,8 +202,8 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('disableUser deletes every session and revokes every token of that user only', async (store) => {
-      const user = await seedUser(store);
-      const other = await seedUser(store);
+      const user = await addUser(store);
+      const other = await addUser(store);
       const sessions = [makeSession(user.id), makeSession(user.id)];
       const theirSession = makeSession(other.id);
       for (const s of [...sessions, theirSession])
@@ -254,7 +254,7 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('no session or token can be created for a disabled user, so none can come back on enable', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       await store.disableUser(user.id, NOW, () => [makeEvent()]);
       const before = await allAudit(store);
       const session = makeSession(user.id);
@@ -271,7 +271,7 @@ export function disableTests(makeStore: MakeStore): void {
     });
 
     test('disableUser of an unknown user is null; an unwritable audit entry changes nothing', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       assert.equal(await store.disableUser('usr_doesnotexist00', NOW, () => [makeEvent()]), null);
       const session = makeSession(user.id);
       const token = makeUserToken(user.id);

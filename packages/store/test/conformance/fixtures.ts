@@ -121,13 +121,13 @@ export function eventFor(permission: Permission, event: string, details = {}): A
   });
 }
 
-export async function seedAgent(store: Store, overrides: Partial<Agent> = {}): Promise<Agent> {
+export async function addAgent(store: Store, overrides: Partial<Agent> = {}): Promise<Agent> {
   const agent = makeAgent(overrides);
   await store.createAgent(agent, makeEvent({ event: 'agent.created', agentId: agent.id }));
   return agent;
 }
 
-export async function seedPermission(store: Store, permission: Permission): Promise<Permission> {
+export async function addPermission(store: Store, permission: Permission): Promise<Permission> {
   await store.insertPermission(permission, [eventFor(permission, 'permission.requested')]);
   return permission;
 }
@@ -221,14 +221,14 @@ export function userEvent(user: Pick<User, 'id'>, event: string, details = {}): 
   return makeEvent({ event, actor: { type: 'user', id: user.id }, details });
 }
 
-export async function seedUser(store: Store, overrides: Partial<User> = {}): Promise<User> {
+export async function addUser(store: Store, overrides: Partial<User> = {}): Promise<User> {
   const user = makeUser(overrides);
   await store.createUser(user, userEvent(user, 'user.created'));
   return user;
 }
 
 /** A pending permission of a new agent, ready to be voted on. */
-export async function seedPending(store: Store, overrides: Partial<Permission> = {}): Promise<Permission> {
-  const agent = await seedAgent(store);
-  return seedPermission(store, makePermission(agent.id, overrides));
+export async function addPending(store: Store, overrides: Partial<Permission> = {}): Promise<Permission> {
+  const agent = await addAgent(store);
+  return addPermission(store, makePermission(agent.id, overrides));
 }

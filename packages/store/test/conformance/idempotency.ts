@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { IdempotencyClaim, Permission, Store } from '@agent-otp/core';
 import {
+  addAgent,
   allAudit,
   eventFor,
   hasCode,
   type MakeStore,
   makeApproved,
   makePermission,
-  seedAgent,
   storeTest,
   T0,
   verifyChain,
@@ -30,7 +30,7 @@ export function idempotencyTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('insertPermissionIdempotent: one permission per live key', () => {
     test('the first call creates; a second with the key returns the first permission and writes nothing', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const first = makeApproved(agent.id);
       assert.deepEqual(await insert(store, first, claim(agent.id)), { created: true, permission: first });
       const second = makePermission(agent.id, { action: 'other.action' });
@@ -45,7 +45,7 @@ export function idempotencyTests(makeStore: MakeStore): void {
     });
 
     test('returns the permission as it is now, not as it was inserted', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const p = makePermission(agent.id);
       await insert(store, p, claim(agent.id));
       await store.transitionPermission(p.id, ['pending'], { status: 'denied', reason: 'no' }, [
@@ -58,14 +58,14 @@ export function idempotencyTests(makeStore: MakeStore): void {
     });
 
     test('keys are scoped per agent', async (store) => {
-      const a = await seedAgent(store);
-      const b = await seedAgent(store);
+      const a = await addAgent(store);
+      const b = await addAgent(store);
       assert.equal((await insert(store, makePermission(a.id), claim(a.id))).created, true);
       assert.equal((await insert(store, makePermission(b.id), claim(b.id))).created, true);
     });
 
     test('an expired key is replaced: the next call creates a new permission', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const old = makePermission(agent.id);
       await insert(store, old, claim(agent.id));
       const fresh = makePermission(agent.id);
@@ -84,7 +84,7 @@ export function idempotencyTests(makeStore: MakeStore): void {
     });
 
     test('purgeIdempotencyKeys deletes expired keys only', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       await insert(store, makePermission(agent.id), claim(agent.id, { key: 'k1', expiresAt: T0 + 10 }));
       const live = makePermission(agent.id);
       await insert(store, live, claim(agent.id, { key: 'k2', expiresAt: T0 + 20 }));
@@ -99,7 +99,7 @@ export function idempotencyTests(makeStore: MakeStore): void {
     });
 
     test('a disabled agent is refused with AGENT_DISABLED and the key stays free', async (store) => {
-      const agent = await seedAgent(store, { status: 'disabled' });
+      const agent = await addAgent(store, { status: 'disabled' });
       await assert.rejects(
         insert(store, makePermission(agent.id), claim(agent.id)),
         hasCode('AGENT_DISABLED'),
@@ -108,7 +108,7 @@ export function idempotencyTests(makeStore: MakeStore): void {
     });
 
     test('race: 100 concurrent calls with one key create exactly one permission; all return it', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const candidates = Array.from({ length: 100 }, () => makePermission(agent.id));
       const results = await Promise.all(candidates.map((p) => insert(store, p, claim(agent.id))));
       const created = results.filter((r) => r.created);
@@ -125,7 +125,7 @@ export function idempotencyTests(makeStore: MakeStore): void {
     });
 
     test('race: concurrent calls with 10 keys create exactly 10 permissions', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           insert(store, makePermission(agent.id), claim(agent.id, { key: `k${i % 10}` })),

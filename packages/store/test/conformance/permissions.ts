@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { Permission, PermissionQuery, Store } from '@agent-otp/core';
 import {
+  addAgent,
+  addPermission,
   allAudit,
   eventFor,
   hasCode,
   type MakeStore,
   makeApproved,
   makePermission,
-  seedAgent,
-  seedPermission,
   storeTest,
   T0,
 } from './fixtures.ts';
@@ -42,7 +42,7 @@ export function permissionTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('permissions: insert, get, list', () => {
     test('every field round-trips, including JSON and nulls', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const full = makeApproved(agent.id, {
         resource: 'file:/home/ana/Документы/report.pdf',
         requestedScope: RICH_SCOPE,
@@ -73,17 +73,17 @@ export function permissionTests(makeStore: MakeStore): void {
         decision: 'deny',
         status: 'denied',
       });
-      await seedPermission(store, full);
-      await seedPermission(store, sparse);
+      await addPermission(store, full);
+      await addPermission(store, sparse);
       assert.deepEqual(await store.getPermission(full.id), full);
       assert.deepEqual(await store.getPermission(sparse.id), sparse);
       assert.equal(await store.getPermission('perm_doesnotexist00'), null);
     });
 
     test('the scope enforcement is kept as written through every change of state', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       for (const enforcement of ['strict', 'lenient'] as const) {
-        const pending = await seedPermission(store, makePermission(agent.id, { enforcement }));
+        const pending = await addPermission(store, makePermission(agent.id, { enforcement }));
         const approved = await store.approvePending(
           pending.id,
           { status: 'approved', grantedScope: {}, usesRemaining: 2, decidedAt: T0, expiresAt: T0 + 60_000 },
@@ -106,8 +106,8 @@ export function permissionTests(makeStore: MakeStore): void {
       }
     });
 
-    test('insertPermission writes all its audit entries, in order', async (store) => {
-      const agent = await seedAgent(store);
+    test('addPermission writes all its audit entries, in order', async (store) => {
+      const agent = await addAgent(store);
       const permission = makeApproved(agent.id);
       const events = [
         eventFor(permission, 'permission.requested'),
@@ -122,8 +122,8 @@ export function permissionTests(makeStore: MakeStore): void {
     });
 
     test('listPermissions filters by agent, status and action, newest first', async (store) => {
-      const a = await seedAgent(store);
-      const b = await seedAgent(store);
+      const a = await addAgent(store);
+      const b = await addAgent(store);
       const rows = [
         makePermission(a.id, { action: 'gmail.send', status: 'pending', createdAt: T0 + 1 }),
         makePermission(a.id, { action: 'gmail.send', status: 'denied', createdAt: T0 + 2 }),
@@ -131,7 +131,7 @@ export function permissionTests(makeStore: MakeStore): void {
         makePermission(b.id, { action: 'gmail.send', status: 'pending', createdAt: T0 + 4 }),
         makePermission(b.id, { action: 'fs.read', status: 'approved', createdAt: T0 + 5 }),
       ];
-      for (const row of rows) await seedPermission(store, row);
+      for (const row of rows) await addPermission(store, row);
       const ids = async (query: Omit<PermissionQuery, 'limit'>) =>
         (await store.listPermissions({ ...query, limit: 50 })).items.map((p) => p.id);
       const pick = (...indexes: number[]) => indexes.map((i) => rows[i]?.id);
@@ -148,15 +148,15 @@ export function permissionTests(makeStore: MakeStore): void {
     });
 
     test('cursor pagination returns every item exactly once, across equal createdAt', async (store) => {
-      const agent = await seedAgent(store);
-      const other = await seedAgent(store);
+      const agent = await addAgent(store);
+      const other = await addAgent(store);
       const mine: Permission[] = [];
       // 23 rows in groups of 4 sharing a createdAt, so pages split inside a tie.
       for (let i = 0; i < 23; i++) {
         mine.push(
-          await seedPermission(store, makePermission(agent.id, { createdAt: T0 + Math.floor(i / 4) })),
+          await addPermission(store, makePermission(agent.id, { createdAt: T0 + Math.floor(i / 4) })),
         );
-        await seedPermission(store, makePermission(other.id, { createdAt: T0 + Math.floor(i / 4) }));
+        await addPermission(store, makePermission(other.id, { createdAt: T0 + Math.floor(i / 4) }));
       }
       for (const limit of [1, 3, 4, 5, 23, 24]) {
         const pages = await allPages(store, { agentId: agent.id, limit });
@@ -177,9 +177,8 @@ export function permissionTests(makeStore: MakeStore): void {
 
     test('an exact last page has no next cursor; an empty list has none', async (store) => {
       assert.deepEqual(await store.listPermissions({ limit: 10 }), { items: [], nextCursor: null });
-      const agent = await seedAgent(store);
-      for (let i = 0; i < 4; i++)
-        await seedPermission(store, makePermission(agent.id, { createdAt: T0 + i }));
+      const agent = await addAgent(store);
+      for (let i = 0; i < 4; i++) await addPermission(store, makePermission(agent.id, { createdAt: T0 + i }));
       const first = await store.listPermissions({ limit: 2 });
       assert.ok(first.nextCursor);
       const second = await store.listPermissions({ limit: 2, cursor: first.nextCursor });
@@ -188,8 +187,8 @@ export function permissionTests(makeStore: MakeStore): void {
     });
 
     test('a cursor that is not one is VALIDATION_ERROR', async (store) => {
-      const agent = await seedAgent(store);
-      await seedPermission(store, makePermission(agent.id));
+      const agent = await addAgent(store);
+      await addPermission(store, makePermission(agent.id));
       const forged = [
         'not a cursor!',
         Buffer.from('{"createdAt":1}').toString('base64url'),

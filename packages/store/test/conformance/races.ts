@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { AuditEventInput, Store } from '@agent-otp/core';
 import {
+  addAgent,
+  addPending,
+  addPermission,
+  addUser,
   allAudit,
   eventFor,
   type MakeStore,
@@ -9,10 +13,6 @@ import {
   makeEvent,
   makePermission,
   makeVote,
-  seedAgent,
-  seedPending,
-  seedPermission,
-  seedUser,
   storeTest,
   T0,
   verifyChain,
@@ -35,8 +35,8 @@ export function raceTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('races: compare-and-set has exactly one winner', () => {
     test('200 concurrent spends of a single-use token: one succeeds', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 1 }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 1 }));
       const results = await spendConcurrently(store, p.id, 'h', 200);
       const winners = results.filter((r) => r !== null);
       assert.equal(winners.length, 1);
@@ -47,8 +47,8 @@ export function raceTests(makeStore: MakeStore): void {
     });
 
     test('100 concurrent spends of a 5-use token: exactly five succeed', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 5 }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 5 }));
       const results = await spendConcurrently(store, p.id, 'h', 100);
       const winners = results.filter((r) => r !== null);
       assert.equal(winners.length, 5);
@@ -59,8 +59,8 @@ export function raceTests(makeStore: MakeStore): void {
     });
 
     test('50 concurrent approve vs deny of one request: one decision', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makePermission(agent.id));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makePermission(agent.id));
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => {
           const status = i % 2 === 0 ? 'approved' : 'denied';
@@ -82,8 +82,8 @@ export function raceTests(makeStore: MakeStore): void {
     });
 
     test('a revoke racing uses: no use is recorded after the revoke', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: null }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: null }));
       const revoke = eventFor(p, 'permission.revoked');
       const spends = spendConcurrently(store, p.id, 'h', 40);
       const revoked = store.transitionPermission(p.id, ['approved'], { status: 'revoked' }, [revoke]);
@@ -100,8 +100,8 @@ export function raceTests(makeStore: MakeStore): void {
     });
 
     test('100 concurrent token deliveries of one approval: exactly one claims it', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: null }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: null }));
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           store.claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [eventFor(p, 'token.delivered', { i })]),
@@ -116,8 +116,8 @@ export function raceTests(makeStore: MakeStore): void {
     });
 
     test('30 concurrent votes of one user: one recorded, the rest duplicate', async (store) => {
-      const p = await seedPending(store, { approvalsRequired: 2 });
-      const ana = await seedUser(store);
+      const p = await addPending(store, { approvalsRequired: 2 });
+      const ana = await addUser(store);
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, i) =>
           store.addApprovalVote(makeVote(p.id, ana, { decision: i % 2 ? 'deny' : 'approve' }), T0 + 1, [
@@ -132,9 +132,9 @@ export function raceTests(makeStore: MakeStore): void {
     });
 
     test('votes racing the decision: none is recorded after it', async (store) => {
-      const p = await seedPending(store, { approvalsRequired: 5 });
+      const p = await addPending(store, { approvalsRequired: 5 });
       const users = [];
-      for (let i = 0; i < 20; i++) users.push(await seedUser(store));
+      for (let i = 0; i < 20; i++) users.push(await addUser(store));
       const decision = eventFor(p, 'permission.denied');
       const votes = Promise.all(
         users.map((user) =>

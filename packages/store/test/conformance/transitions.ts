@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { PermissionPatch } from '@agent-otp/core';
 import {
+  addAgent,
+  addPermission,
   allAudit,
   eventFor,
   type MakeStore,
   makeApproved,
   makePermission,
-  seedAgent,
-  seedPermission,
   storeTest,
   T0,
 } from './fixtures.ts';
@@ -17,8 +17,8 @@ export function transitionTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('transitionPermission (compare-and-set)', () => {
     test('applies the patch when the status is in `from`, with its audit entries', async (store) => {
-      const agent = await seedAgent(store);
-      const pending = await seedPermission(store, makePermission(agent.id));
+      const agent = await addAgent(store);
+      const pending = await addPermission(store, makePermission(agent.id));
       const events = [eventFor(pending, 'permission.approved'), eventFor(pending, 'token.issued')];
       const patch: PermissionPatch = {
         status: 'approved',
@@ -41,8 +41,8 @@ export function transitionTests(makeStore: MakeStore): void {
     });
 
     test('each field can be patched on its own, JSON and nulls included', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { reason: 'initial', usesRemaining: 3 }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { reason: 'initial', usesRemaining: 3 }));
       const patches: PermissionPatch[] = [
         { grantedScope: { max_size: 1024, allowed_extensions: ['pdf', 'txt'], deep: { a: { b: ['ç'] } } } },
         { grantedScope: null },
@@ -75,8 +75,8 @@ export function transitionTests(makeStore: MakeStore): void {
     });
 
     test('an empty patch still acts as a guarded no-op', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makePermission(agent.id));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makePermission(agent.id));
       const same = await store.transitionPermission(p.id, ['pending'], {}, [
         eventFor(p, 'permission.viewed'),
       ]);
@@ -85,8 +85,8 @@ export function transitionTests(makeStore: MakeStore): void {
     });
 
     test('a status outside `from` gives null, changes nothing and audits nothing', async (store) => {
-      const agent = await seedAgent(store);
-      const denied = await seedPermission(store, makePermission(agent.id, { status: 'denied' }));
+      const agent = await addAgent(store);
+      const denied = await addPermission(store, makePermission(agent.id, { status: 'denied' }));
       const before = await allAudit(store);
       for (const from of [['pending'], ['pending', 'approved'], []] as const) {
         const result = await store.transitionPermission(
@@ -102,7 +102,7 @@ export function transitionTests(makeStore: MakeStore): void {
     });
 
     test('an unknown id gives null and audits nothing', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const ghost = makePermission(agent.id);
       const before = await allAudit(store);
       assert.equal(
@@ -120,8 +120,8 @@ export function consumeTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('consumeUse (compare-and-set spend)', () => {
     test('refuses a wrong hash, an expired token and a permission that is not approved', async (store) => {
-      const agent = await seedAgent(store);
-      const ok = await seedPermission(
+      const agent = await addAgent(store);
+      const ok = await addPermission(
         store,
         makeApproved(agent.id, { tokenHash: 'right', expiresAt: T0 + 1000 }),
       );
@@ -133,12 +133,12 @@ export function consumeTests(makeStore: MakeStore): void {
         { id: 'perm_doesnotexist00', hash: 'right', now: T0 },
       ];
       for (const status of ['pending', 'denied', 'expired', 'cancelled', 'used', 'revoked'] as const) {
-        const p = await seedPermission(store, makeApproved(agent.id, { status, tokenHash: 'right' }));
+        const p = await addPermission(store, makeApproved(agent.id, { status, tokenHash: 'right' }));
         cases.push({ id: p.id, hash: 'right', now: T0 });
       }
-      const noToken = await seedPermission(store, makeApproved(agent.id, { tokenHash: null }));
+      const noToken = await addPermission(store, makeApproved(agent.id, { tokenHash: null }));
       cases.push({ id: noToken.id, hash: '', now: T0 });
-      const exhausted = await seedPermission(
+      const exhausted = await addPermission(
         store,
         makeApproved(agent.id, { tokenHash: 'right', usesRemaining: 0 }),
       );
@@ -155,8 +155,8 @@ export function consumeTests(makeStore: MakeStore): void {
     });
 
     test('decrements, and the last use moves the status to used', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 2 }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 2 }));
       const first = await store.consumeUse(p.id, 'h', T0 + 1, [eventFor(p, 'permission.used')]);
       assert.equal(first?.usesRemaining, 1);
       assert.equal(first?.status, 'approved');
@@ -173,8 +173,8 @@ export function consumeTests(makeStore: MakeStore): void {
     });
 
     test('an unlimited token (usesRemaining null) stays approved', async (store) => {
-      const agent = await seedAgent(store);
-      const p = await seedPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: null }));
+      const agent = await addAgent(store);
+      const p = await addPermission(store, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: null }));
       for (let i = 0; i < 5; i++) {
         const used = await store.consumeUse(p.id, 'h', T0 + i, [eventFor(p, 'permission.used')]);
         assert.equal(used?.status, 'approved');
@@ -185,10 +185,10 @@ export function consumeTests(makeStore: MakeStore): void {
 
   describe('listDueForExpiry', () => {
     test('lists pending and approved past their expiry, oldest first, up to the limit', async (store) => {
-      const agent = await seedAgent(store);
+      const agent = await addAgent(store);
       const now = T0 + 10_000;
       const at = (expiresAt: number, status: 'pending' | 'approved' | 'used' | 'denied' | 'revoked') =>
-        seedPermission(store, makeApproved(agent.id, { status, expiresAt }));
+        addPermission(store, makeApproved(agent.id, { status, expiresAt }));
       const late = await at(now - 1, 'approved');
       const earliest = await at(now - 500, 'pending');
       const exactlyNow = await at(now, 'pending');

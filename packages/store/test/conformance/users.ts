@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import {
+  addUser,
   allAudit,
   hasCode,
   type MakeStore,
   makeSession,
   makeUser,
   makeUserToken,
-  seedUser,
   storeTest,
   T0,
   userEvent,
@@ -30,14 +30,14 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('unknown id and name give null', async (store) => {
-      await seedUser(store, { name: 'someone' });
+      await addUser(store, { name: 'someone' });
       assert.equal(await store.getUser('usr_doesnotexist00'), null);
       assert.equal(await store.getUserByName('nobody'), null);
       assert.equal(await store.getUserByName('SOMEONE'), null, 'names are exact');
     });
 
     test('a duplicate name is CONFLICT and writes nothing', async (store) => {
-      const first = await seedUser(store, { name: 'taken' });
+      const first = await addUser(store, { name: 'taken' });
       const dup = makeUser({ name: 'taken', role: 'admin' });
       await assert.rejects(store.createUser(dup, userEvent(dup, 'user.created')), hasCode('CONFLICT'));
       assert.equal(await store.getUser(dup.id), null);
@@ -48,15 +48,15 @@ export function userTests(makeStore: MakeStore): void {
 
     test('listUsers is empty, then ordered oldest first', async (store) => {
       assert.deepEqual(await store.listUsers(), []);
-      const c = await seedUser(store, { name: 'c', createdAt: T0 + 3 });
-      const a = await seedUser(store, { name: 'a', createdAt: T0 + 1 });
-      const b = await seedUser(store, { name: 'b', createdAt: T0 + 2 });
+      const c = await addUser(store, { name: 'c', createdAt: T0 + 3 });
+      const a = await addUser(store, { name: 'a', createdAt: T0 + 1 });
+      const b = await addUser(store, { name: 'b', createdAt: T0 + 2 });
       assert.deepEqual(await store.listUsers(), [a, b, c]);
     });
 
     test('updateUser patches each field on its own, sets updatedAt and audits', async (store) => {
-      const user = await seedUser(store);
-      const other = await seedUser(store);
+      const user = await addUser(store);
+      const other = await addUser(store);
       const disabled = await store.disableUser(user.id, T0 + 1, () => [userEvent(user, 'user.disabled')]);
       assert.deepEqual(disabled?.user, { ...user, status: 'disabled', updatedAt: T0 + 1 });
       const admin = await store.updateUser(user.id, { role: 'admin' }, T0 + 2, userEvent(user, 'user.role'));
@@ -80,7 +80,7 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('updateUser of an unknown user is null and audits nothing', async (store) => {
-      await seedUser(store);
+      await addUser(store);
       const ghost = makeUser();
       assert.equal(await store.updateUser(ghost.id, { status: 'active' }, T0, userEvent(ghost, 'x')), null);
       assert.equal((await allAudit(store)).length, 1);
@@ -89,8 +89,8 @@ export function userTests(makeStore: MakeStore): void {
 
   describe('user tokens', () => {
     test('createUserToken is found by hash and listed per user, oldest first', async (store) => {
-      const user = await seedUser(store);
-      const other = await seedUser(store);
+      const user = await addUser(store);
+      const other = await addUser(store);
       const second = makeUserToken(user.id, { name: 'laptop', createdAt: T0 + 2 });
       const first = makeUserToken(user.id, { name: 'ci ✓', createdAt: T0 + 1 });
       const theirs = makeUserToken(other.id);
@@ -107,7 +107,7 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('revokeUserToken revokes once: the hash stops working, a second revoke is null', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const token = makeUserToken(user.id);
       const kept = makeUserToken(user.id, { createdAt: T0 + 1 });
       await store.createUserToken(token, userEvent(user, 'user.token_created'));
@@ -141,7 +141,7 @@ export function userTests(makeStore: MakeStore): void {
 
   describe('sessions', () => {
     test('createSession is found by hash and audited; unknown hash is null', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const session = makeSession(user.id);
       await store.createSession(session, userEvent(user, 'user.login'));
       assert.deepEqual(await store.getSessionByHash(session.tokenHash), session);
@@ -150,7 +150,7 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('deleteSession with an audit entry, and without one', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const a = makeSession(user.id);
       const b = makeSession(user.id);
       await store.createSession(a, userEvent(user, 'user.login'));
@@ -166,8 +166,8 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('setUserPassword sets the hash and ends the sessions, all but the one kept, in one audit', async (store) => {
-      const user = await seedUser(store, { passwordHash: 'scrypt$old' });
-      const other = await seedUser(store);
+      const user = await addUser(store, { passwordHash: 'scrypt$old' });
+      const other = await addUser(store);
       const [kept, ended, theirs] = [makeSession(user.id), makeSession(user.id), makeSession(other.id)];
       for (const s of [kept, ended, theirs]) await store.createSession(s, userEvent(user, 'user.login'));
       const token = makeUserToken(user.id);
@@ -201,7 +201,7 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('setUserPassword of an unknown user is null and writes nothing', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const session = makeSession(user.id);
       await store.createSession(session, userEvent(user, 'user.login'));
       const before = (await allAudit(store)).length;
@@ -215,7 +215,7 @@ export function userTests(makeStore: MakeStore): void {
     });
 
     test('deleteExpiredSessions removes those at or past their expiry and counts them', async (store) => {
-      const user = await seedUser(store);
+      const user = await addUser(store);
       const past = makeSession(user.id, { expiresAt: T0 - 1 });
       const now = makeSession(user.id, { expiresAt: T0 });
       const live = makeSession(user.id, { expiresAt: T0 + 1 });
