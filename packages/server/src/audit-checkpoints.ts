@@ -77,6 +77,8 @@ export function createCheckpointFile(path: string, keep = 500): CheckpointLog {
 export interface AuditCheckpoints {
   /** Stops the timer and signs the head as it is now (graceful shutdown). */
   stop(): Promise<CheckpointOutcome | null>;
+  /** Stops the timer and waits for a run in progress, writing nothing more (the lease was lost). */
+  halt(): Promise<void>;
 }
 
 /**
@@ -112,23 +114,28 @@ export function startAuditCheckpoints(deps: {
       logger.debug({ seq: outcome.checkpoint.seq }, 'audit checkpoint written');
   };
 
-  let busy = false;
+  let busy: Promise<void> | null = null;
   const tick = async () => {
     if (busy) return;
-    busy = true;
-    try {
-      report(await checkpointer.run());
-    } catch (error) {
-      logger.error({ err: error }, 'audit checkpoint failed');
-    } finally {
-      busy = false;
-    }
+    busy = (async () => {
+      try {
+        report(await checkpointer.run());
+      } catch (error) {
+        logger.error({ err: error }, 'audit checkpoint failed');
+      }
+    })();
+    await busy;
+    busy = null;
   };
   void tick();
   const timer = setInterval(tick, Math.min(deps.intervalMs, POLL_MS));
   timer.unref();
 
   return {
+    async halt() {
+      clearInterval(timer);
+      await busy;
+    },
     async stop() {
       clearInterval(timer);
       try {

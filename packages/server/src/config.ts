@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
+import { type LeaseConfig, parseLeaseConfig } from './cluster/lease-config.ts';
 
 /**
  * Configuration, parsed once from the environment at start. A bad value stops the start with a
@@ -55,6 +56,8 @@ export interface Config {
   auditCheckpointIntervalMs: number;
   /** How `use` treats absent details for policy rules that set no `enforcement` of their own. */
   scopeEnforcement: 'lenient' | 'strict';
+  /** Where singleton work (the expiry sweeper, checkpoints, pollers) takes its leases. */
+  lease: LeaseConfig;
 }
 
 export class ConfigError extends Error {
@@ -97,5 +100,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditCheckpointFile: resolve(e.AGENT_OTP_AUDIT_CHECKPOINT_FILE ?? `${dataDir}/audit-checkpoints.jsonl`),
     auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
     scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
+    lease: parseLeaseConfig(env),
   };
 }

@@ -14,6 +14,8 @@ import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
+import { createLeader } from './cluster/leader.ts';
+import { createLeaseBackend } from './cluster/lease.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
@@ -80,6 +82,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log: createCheckpointFile(config.auditCheckpointFile),
     signer: createCheckpointSigner(serverSecret),
   };
+  // Singleton work runs on one instance at a time under a lease; the lease store connects only
+  // when the first singleton starts (the server does; admin commands never do).
+  const leader = createLeader({
+    backend: () => createLeaseBackend(config.lease, logger),
+    ttlMs: config.lease.ttlMs,
+    logger,
+  });
   // The base of links in responses: configured, or set by startServer once the port is known.
   const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
   const app = createApp({
@@ -117,7 +126,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     auditAnchor,
     app,
     urls,
+    leader,
     async close() {
+      await leader.close();
       policy.close();
       await store.close();
     },

@@ -2,6 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startAuditCheckpoints } from './audit-checkpoints.ts';
+import {
+  AUDIT_CHECKPOINTS,
+  auditCheckpointWork,
+  EXPIRY_SWEEPER,
+  expirySweeperWork,
+} from './cluster/singleton-jobs.ts';
 import type { Config } from './config.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 
@@ -16,7 +22,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the HTTP server and the expiry sweeper. */
+/** Starts the HTTP server and competes for the singletons (expiry sweeper, audit checkpoints). */
 export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
   const runtime = await createRuntime(config, options);
   const { logger } = runtime;
@@ -46,30 +52,23 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   const local = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(config.host);
   if (!config.publicUrl) runtime.urls.publicUrl = local ? `http://localhost:${port}` : url;
 
-  // Pending requests past their deadline and tokens past their lifetime become `expired`
-  // here, not only when someone next reads them.
-  let sweeping = false;
-  const sweeper = setInterval(async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const expired = await runtime.permissions.expireDue();
-      if (expired > 0) logger.info({ expired }, 'expired permissions past their deadline');
-      await runtime.permissions.purgeIdempotencyKeys();
-    } catch (error) {
-      logger.error({ err: error }, 'expiry sweep failed');
-    } finally {
-      sweeping = false;
-    }
-  }, config.sweepIntervalMs);
-  sweeper.unref();
-  const checkpoints = startAuditCheckpoints({
-    store: runtime.store,
-    anchor: runtime.auditAnchor,
-    clock: runtime.clock,
-    logger,
-    intervalMs: config.auditCheckpointIntervalMs,
-  });
+  // Singletons: on one instance at a time (leases; see cluster/leader.ts). Alone, always here.
+  const sweeper = runtime.leader.run(
+    EXPIRY_SWEEPER,
+    expirySweeperWork({ permissions: runtime.permissions, logger, intervalMs: config.sweepIntervalMs }),
+  );
+  const checkpoints = runtime.leader.run(
+    AUDIT_CHECKPOINTS,
+    auditCheckpointWork(() =>
+      startAuditCheckpoints({
+        store: runtime.store,
+        anchor: runtime.auditAnchor,
+        clock: runtime.clock,
+        logger,
+        intervalMs: config.auditCheckpointIntervalMs,
+      }),
+    ),
+  );
 
   logger.info(
     {
@@ -92,15 +91,16 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     port,
     close() {
       closing ??= (async () => {
-        clearInterval(sweeper);
+        await sweeper.stop();
         // In-flight requests get a grace period; held long-polls and event streams would keep
         // the process up for a minute, so after it every connection is closed.
         const grace = setTimeout(() => (server as Server).closeAllConnections(), 5000);
         grace.unref();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearTimeout(grace);
-        // Every request has been answered: sign the head, so nothing acknowledged can be cut
-        // unnoticed while the server is down.
+        // Every request has been answered: the checkpoint writer, if it runs here, signs the head
+        // (so nothing acknowledged can be cut unnoticed while the server is down), then every
+        // lease is given up so another instance takes the singletons at once.
         await checkpoints.stop();
         await runtime.close();
       })();

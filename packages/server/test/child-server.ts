@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/bin/agent-otp.js');
 
 /** A port that was free a moment ago: the OS picks it, we release it and hand it on. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -34,11 +34,23 @@ export interface ChildServer {
   stop(): Promise<number | null>;
 }
 
-export async function startChildServer(env: Record<string, string>): Promise<ChildServer> {
+/** The environment of a child: ours, then `env`, where `undefined` removes a variable. */
+function childEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    AGENT_OTP_LOG_LEVEL: 'silent',
+    ...env,
+  };
+  return Object.fromEntries(
+    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+export async function startChildServer(env: Record<string, string | undefined>): Promise<ChildServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], {
     cwd: ROOT,
-    env: { ...process.env, AGENT_OTP_LOG_LEVEL: 'silent', ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -80,13 +92,13 @@ export async function startChildServer(env: Record<string, string>): Promise<Chi
 /** Runs an `agent-otp` admin command on a data directory. */
 export function runCli(
   args: string[],
-  env: Record<string, string>,
+  env: Record<string, string | undefined>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, AGENT_OTP_LOG_LEVEL: 'silent', ...env }, timeout: 120_000 },
+      { cwd: ROOT, env: childEnv(env), timeout: 120_000 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(new Error(`${error.message}; stderr: ${stderr}`));
         else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
