@@ -21,3 +21,4 @@ export * from './types.ts';
 export { LOGIN_LIMITS, type ThrottleLimit } from './users/login-throttle.ts';
 export { hashPassword, verifyPassword } from './users/password.ts';
 export * from './users/user-service.ts';
+export * from './webhooks/index.ts';

@@ -9,6 +9,7 @@ import type {
   User,
   UserToken,
 } from './types.ts';
+import type { AttemptResult, Webhook, WebhookAttempt, WebhookDelivery } from './webhooks/types.ts';
 
 /**
  * The storage port. Every method that changes state is ONE atomic operation: the change and
@@ -197,6 +198,45 @@ export interface Store {
   appendAudit(entries: AuditEventInput[]): Promise<void>;
   /** Entries in chain order, filtered; `afterSeq` pages forward. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  // Outgoing webhooks and their delivery queue
+  /** Inserts a webhook with its audit entry. */
+  createWebhook(webhook: Webhook, audit: AuditEventInput): Promise<void>;
+  getWebhook(id: string): Promise<Webhook | null>;
+  listWebhooks(): Promise<Webhook[]>;
+  /**
+   * Deletes a webhook with its queued deliveries and their attempts, and writes `audit`, in one
+   * transaction: nothing of it is sent afterwards, by any worker. False when absent.
+   */
+  deleteWebhook(id: string, audit: AuditEventInput): Promise<boolean>;
+  /**
+   * Queues deliveries. A delivery whose (webhookId, eventId) is already queued is skipped, so
+   * the same event announced twice (several instances hearing one change) is sent once; so is
+   * one whose webhook no longer exists. Returns how many were queued.
+   */
+  enqueueDeliveries(deliveries: WebhookDelivery[]): Promise<number>;
+  /**
+   * Deliveries ready for an attempt: `pending` with `nextAttemptAt <= now`, or `delivering` whose
+   * lease ran out (its worker died mid-attempt). Oldest first.
+   */
+  listDueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Compare-and-set claim of the next attempt: succeeds only while the delivery is still due
+   * (as listDueDeliveries says) AND has made exactly `attempts` attempts. It becomes
+   * `delivering` until `leaseUntil`, with `attempts + 1`. Of N concurrent claimers exactly one
+   * wins each attempt; the others get null.
+   */
+  claimDelivery(id: string, attempts: number, now: number, leaseUntil: number): Promise<WebhookDelivery | null>;
+  /**
+   * Records an attempt and, when the delivery is still `delivering` that attempt (no other
+   * worker took it over), moves it to `result.status`. One transaction. Returns whether the
+   * delivery's state was changed.
+   */
+  completeDeliveryAttempt(result: AttemptResult, now: number): Promise<boolean>;
+  /** A webhook's deliveries, newest first. */
+  listDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Every attempt of a delivery, in order. */
+  listDeliveryAttempts(deliveryId: string): Promise<WebhookAttempt[]>;
 }
 
 /** An idempotency key as stored: scoped to its agent, with the fingerprint of the request it named. */

@@ -11,6 +11,7 @@ import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
 import { userTests } from './conformance/users.ts';
+import { webhookTests } from './conformance/webhooks.ts';
 
 export type { MakeStore } from './conformance/fixtures.ts';
 
@@ -40,5 +41,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     auditTests(make);
     raceTests(make);
     idempotencyTests(make);
+    webhookTests(make);
   });
 }
