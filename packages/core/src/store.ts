@@ -226,7 +226,12 @@ export interface Store {
    * `delivering` until `leaseUntil`, with `attempts + 1`. Of N concurrent claimers exactly one
    * wins each attempt; the others get null.
    */
-  claimDelivery(id: string, attempts: number, now: number, leaseUntil: number): Promise<WebhookDelivery | null>;
+  claimDelivery(
+    id: string,
+    attempts: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<WebhookDelivery | null>;
   /**
    * Records an attempt and, when the delivery is still `delivering` that attempt (no other
    * worker took it over), moves it to `result.status`. One transaction. Returns whether the

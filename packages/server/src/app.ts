@@ -7,6 +7,7 @@ import type {
   PermissionService,
   Store,
   UserService,
+  WebhookService,
 } from '@agent-otp/core';
 import { createDashboard } from '@agent-otp/dashboard';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -39,6 +40,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** Outgoing webhooks, administered on the dashboard's Webhooks page (admins). */
+  webhooks?: WebhookService;
   /** The audit chain's checkpoints, checked by the dashboard's chain status. */
   auditAnchor?: AuditAnchor;
   settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };

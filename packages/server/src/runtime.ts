@@ -14,6 +14,7 @@ import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
+import { createWebhookChannel } from './channels/webhooks/index.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
@@ -82,6 +83,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   // The base of links in responses: configured, or set by startServer once the port is known.
   const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
+  const links = {
+    approvalUrl: (id: string) => `${urls.publicUrl}/requests/${id}`,
+    eventsUrl: (id: string) => `${urls.publicUrl}/api/v1/permissions/${id}/events`,
+  };
+  // Queues events in every process that changes permissions (the CLI's too); only the server
+  // runs the worker that sends them (see server.ts).
+  const webhooks = createWebhookChannel({
+    store,
+    events,
+    clock,
+    logger,
+    links,
+    serverSecret,
+    config: config.webhooks,
+  });
+  webhooks.dispatcher.start();
   const app = createApp({
     store,
     agents,
@@ -93,6 +110,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     metrics,
     clock,
+    webhooks: webhooks.service,
     trustedProxies: config.trustedProxies,
     auditAnchor,
     settings: {
@@ -115,10 +133,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     events,
     metrics,
     auditAnchor,
+    webhooks,
     app,
     urls,
     async close() {
       policy.close();
+      await webhooks.dispatcher.stop();
       await store.close();
     },
   };

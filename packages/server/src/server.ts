@@ -63,6 +63,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     }
   }, config.sweepIntervalMs);
   sweeper.unref();
+  runtime.webhooks.worker.start();
   const checkpoints = startAuditCheckpoints({
     store: runtime.store,
     anchor: runtime.auditAnchor,
@@ -99,6 +100,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         grace.unref();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearTimeout(grace);
+        await runtime.webhooks.worker.stop();
         // Every request has been answered: sign the head, so nothing acknowledged can be cut
         // unnoticed while the server is down.
         await checkpoints.stop();

@@ -122,7 +122,9 @@ export function sqlWebhookMethods(driver: SqlDriver): WebhookMethods {
       return row ? toWebhook(row) : null;
     },
     async listWebhooks() {
-      const rows = await driver.all<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at, id`);
+      const rows = await driver.all<WebhookRow>(
+        `SELECT ${WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at, id`,
+      );
       return rows.map(toWebhook);
     },
     deleteWebhook(id, audit) {
@@ -207,7 +209,9 @@ export function sqlWebhookMethods(driver: SqlDriver): WebhookMethods {
         );
         // The attempt happened whoever owns the delivery now; it is logged unless the delivery
         // is gone (its webhook was removed) or this attempt number was logged already.
-        const exists = await tx.get('SELECT 1 AS ok FROM webhook_deliveries WHERE id = ?', [attempt.deliveryId]);
+        const exists = await tx.get('SELECT 1 AS ok FROM webhook_deliveries WHERE id = ?', [
+          attempt.deliveryId,
+        ]);
         if (exists) {
           await tx.run(
             `INSERT INTO webhook_attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ` +

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ID_PREFIX } from '../ids.ts';
 import type { PermissionChange } from '../events.ts';
+import { ID_PREFIX } from '../ids.ts';
 import type { WebhookEventType } from './types.ts';
 
 /**

@@ -3,7 +3,13 @@ import { AgentOtpError } from '../errors.ts';
 import { isId, newId } from '../ids.ts';
 import type { Store } from '../store.ts';
 import type { Actor, AuditEventInput, JsonObject } from '../types.ts';
-import { WEBHOOK_EVENT_TYPES, type Webhook, type WebhookAttempt, type WebhookDelivery, type WebhookEventType } from './types.ts';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type Webhook,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEventType,
+} from './types.ts';
 import { deriveWebhookSecret, newWebhookSalt } from './webhook-signature.ts';
 import { validateWebhookUrl } from './webhook-url.ts';
 
@@ -71,7 +77,10 @@ export function createWebhookService({ store, clock, serverSecret }: WebhookServ
       createdBy: `${actor.type}:${actor.id}`,
     };
     // The audit names the receiver's origin and path, not its query, which may carry a key.
-    await store.createWebhook(webhook, audit('webhook.created', actor, { webhookId: webhook.id, url: auditUrl(url), events }));
+    await store.createWebhook(
+      webhook,
+      audit('webhook.created', actor, { webhookId: webhook.id, url: auditUrl(url), events }),
+    );
     return { webhook, secret: secretOf(webhook) };
   }
 
@@ -92,9 +101,7 @@ export function createWebhookService({ store, clock, serverSecret }: WebhookServ
   ): Promise<Array<WebhookDelivery & { attemptLog: WebhookAttempt[] }>> {
     const webhook = await find(id);
     const list = await store.listDeliveries(webhook.id, Math.min(Math.max(limit, 1), 200));
-    return Promise.all(
-      list.map(async (d) => ({ ...d, attemptLog: await store.listDeliveryAttempts(d.id) })),
-    );
+    return Promise.all(list.map(async (d) => ({ ...d, attemptLog: await store.listDeliveryAttempts(d.id) })));
   }
 
   /** The signing secret, derived again (for the delivery worker). */

@@ -17,7 +17,11 @@ export function newWebhookSalt(): string {
  * derives it again whenever it signs, so the database holds only the salt, and rotating the
  * server secret invalidates every webhook secret (they must be added again).
  */
-export function deriveWebhookSecret(serverSecret: Uint8Array | string, webhookId: string, salt: string): string {
+export function deriveWebhookSecret(
+  serverSecret: Uint8Array | string,
+  webhookId: string,
+  salt: string,
+): string {
   const root = createHmac('sha256', Buffer.from(serverSecret)).update(DERIVATION_LABEL).digest();
   const body = createHmac('sha256', root).update(`${webhookId}:${salt}`).digest('base64url');
   return `${WEBHOOK_SECRET_PREFIX}${body}`;

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import {
-  newId,
-  type Store,
-  type Webhook,
-  type WebhookAttempt,
-  type WebhookDelivery,
-} from '@agent-otp/core';
+import { newId, type Store, type Webhook, type WebhookAttempt, type WebhookDelivery } from '@agent-otp/core';
 import { allAudit, type MakeStore, makeEvent, storeTest, T0, verifyChain } from './fixtures.ts';
 
 export function makeWebhook(overrides: Partial<Webhook> = {}): Webhook {
@@ -81,7 +75,10 @@ export function webhookTests(makeStore: MakeStore): void {
       const db = makeDelivery(b.id);
       await store.enqueueDeliveries([da, db]);
       const claimed = (await store.claimDelivery(da.id, 0, T0, T0 + 1000)) as WebhookDelivery;
-      await store.completeDeliveryAttempt({ attempt: attemptOf(claimed), status: 'pending', nextAttemptAt: T0 }, T0);
+      await store.completeDeliveryAttempt(
+        { attempt: attemptOf(claimed), status: 'pending', nextAttemptAt: T0 },
+        T0,
+      );
       await store.deleteWebhook(a.id, makeEvent());
       assert.deepEqual(await store.listDeliveries(a.id, 10), []);
       assert.deepEqual(await store.listDeliveryAttempts(da.id), []);
@@ -133,7 +130,11 @@ export function webhookTests(makeStore: MakeStore): void {
       const second = (await store.claimDelivery(d.id, 1, T0 + 100, T0 + 10_000)) as WebhookDelivery;
       assert.equal(
         await store.completeDeliveryAttempt(
-          { attempt: attemptOf(first, { error: 'timeout', statusCode: null }), status: 'pending', nextAttemptAt: T0 },
+          {
+            attempt: attemptOf(first, { error: 'timeout', statusCode: null }),
+            status: 'pending',
+            nextAttemptAt: T0,
+          },
           T0 + 150,
         ),
         false,
