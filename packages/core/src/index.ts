@@ -16,6 +16,7 @@ export type * from './policy/types.ts';
 export * from './redact.ts';
 export * from './scope/index.ts';
 export * from './secrets.ts';
+export type * from './slack/types.ts';
 export type * from './store.ts';
 export * from './types.ts';
 export { LOGIN_LIMITS, type ThrottleLimit } from './users/login-throttle.ts';

@@ -1,3 +1,4 @@
+import type { SlackLink, SlackMessage } from './slack/types.ts';
 import type {
   Agent,
   ApprovalVote,
@@ -242,6 +243,20 @@ export interface Store {
   listDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
   /** Every attempt of a delivery, in order. */
   listDeliveryAttempts(deliveryId: string): Promise<WebhookAttempt[]>;
+
+  // Slack approvals
+  /**
+   * Links a user to a Slack account, replacing the user's earlier link, with its audit entry.
+   * Fails with CONFLICT when the Slack account is linked to another user.
+   */
+  linkSlackUser(link: SlackLink, audit: AuditEventInput): Promise<void>;
+  /** Removes a user's link; false when there was none. */
+  unlinkSlackUser(userId: string, audit: AuditEventInput): Promise<boolean>;
+  getSlackLinkBySlackUser(slackUserId: string): Promise<SlackLink | null>;
+  listSlackLinks(): Promise<SlackLink[]>;
+  /** Records a sent approval message; a second one for the same permission and account is ignored. */
+  saveSlackMessage(message: SlackMessage): Promise<void>;
+  listSlackMessages(permissionId: string): Promise<SlackMessage[]>;
 }
 
 /** An idempotency key as stored: scoped to its agent, with the fingerprint of the request it named. */

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Outgoing webhooks and their delivery queue, kept in the database so a restart loses no
- * pending delivery. `webhooks.salt` is not the secret: the signing secret is derived from the
+ * Outgoing webhooks with their delivery queue, and the Slack approval channel's links and
+ * messages. The queue is kept in the database so a restart loses no pending delivery. `webhooks.salt` is not the secret: the signing secret is derived from the
  * server secret and the salt whenever the server signs. A delivery is one event for one
  * webhook (unique per webhook and event id, so an event heard twice is queued once); each
  * attempt at sending it is a row of `webhook_attempts`.
@@ -59,9 +59,28 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('error', 'text')
     .addPrimaryKeyConstraint('webhook_attempts_pk', ['delivery_id', 'attempt'])
     .execute();
+  // Slack approvals: a user's linked Slack account (one each way), and the approval messages
+  // sent for a permission, so they can be updated with its outcome.
+  await db.schema
+    .createTable('slack_links')
+    .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id'))
+    .addColumn('slack_user_id', 'text', (c) => c.notNull().unique())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('slack_messages')
+    .addColumn('permission_id', 'text', (c) => c.notNull())
+    .addColumn('slack_user_id', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('ts', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('slack_messages_pk', ['permission_id', 'slack_user_id'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('slack_messages').execute();
+  await db.schema.dropTable('slack_links').execute();
   await db.schema.dropTable('webhook_attempts').execute();
   await db.schema.dropTable('webhook_deliveries').execute();
   await db.schema.dropTable('webhooks').execute();
