@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
+import { type SlackConfig, SlackEnvSchema, slackConfig } from './channels/slack/index.ts';
 import { type WebhookConfig, WebhookEnvSchema, webhookConfig } from './channels/webhooks/index.ts';
 
 /**
@@ -62,6 +63,8 @@ export interface Config {
   scopeEnforcement: 'lenient' | 'strict';
   /** Outgoing webhooks: timeouts, retries, private addresses (see docs/webhooks.md). */
   webhooks: WebhookConfig;
+  /** Slack approvals; null when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set (see docs/slack.md). */
+  slack: SlackConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +86,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   } catch (error) {
     throw new ConfigError(`invalid configuration: AGENT_OTP_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const slack = slackConfig(e);
+  if (typeof slack === 'string') throw new ConfigError(`invalid configuration: ${slack}`);
   const dataDir = resolve(e.AGENT_OTP_DATA_DIR);
   return {
     port: e.PORT,
@@ -105,5 +110,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
     scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
     webhooks: webhookConfig(e),
+    slack,
   };
 }

@@ -14,6 +14,7 @@ import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
+import { createSlackChannel } from './channels/slack/index.ts';
 import { createWebhookChannel } from './channels/webhooks/index.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -99,6 +100,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     config: config.webhooks,
   });
   webhooks.dispatcher.start();
+  // Slack: links always (the CLI links accounts); the notifier is started by the server.
+  const slack = createSlackChannel({ store, events, approvals, clock, logger, links, config: config.slack });
   const app = createApp({
     store,
     agents,
@@ -111,6 +114,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     metrics,
     clock,
     webhooks: webhooks.service,
+    slackRoutes: slack.routes ?? undefined,
     trustedProxies: config.trustedProxies,
     auditAnchor,
     settings: {
@@ -134,6 +138,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     metrics,
     auditAnchor,
     webhooks,
+    slack,
     app,
     urls,
     async close() {

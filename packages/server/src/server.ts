@@ -64,6 +64,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   }, config.sweepIntervalMs);
   sweeper.unref();
   runtime.webhooks.worker.start();
+  runtime.slack.notifier?.start();
   const checkpoints = startAuditCheckpoints({
     store: runtime.store,
     anchor: runtime.auditAnchor,
@@ -101,6 +102,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearTimeout(grace);
         await runtime.webhooks.worker.stop();
+        await runtime.slack.notifier?.stop();
         // Every request has been answered: sign the head, so nothing acknowledged can be cut
         // unnoticed while the server is down.
         await checkpoints.stop();
