@@ -33,7 +33,8 @@ const EnvSchema = z
     AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
     AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
   })
-  .extend(WebhookEnvSchema.shape);
+  .extend(WebhookEnvSchema.shape)
+  .extend(SlackEnvSchema.shape);
 
 export interface Config {
   port: number;

@@ -30,6 +30,10 @@ export function addSlackLinkCommands(users: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { name: string; json?: boolean }) => {
       const user = await withRuntime((rt) => rt.slack.links.unlink(options.name, cliActor()));
-      print(options.json === true, { userId: user.id, name: user.name, unlinked: true }, () => `unlinked ${user.name}`);
+      print(
+        options.json === true,
+        { userId: user.id, name: user.name, unlinked: true },
+        () => `unlinked ${user.name}`,
+      );
     });
 }

@@ -8,7 +8,6 @@ import {
 } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
-import { formFields } from '../http/form.ts';
 import { requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
 import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';

@@ -53,7 +53,7 @@ export function slackInteractionRoutes(deps: SlackInteractionDeps) {
 
     const link = await deps.store.getSlackLinkBySlackUser(slackUserId);
     const user = link ? await deps.store.getUser(link.userId) : null;
-    if (!user || user.status !== 'active') {
+    if (user?.status !== 'active') {
       deps.logger.warn(
         { slackUser: slackUserId, permissionId },
         'slack: click by an unlinked or disabled account',

@@ -28,12 +28,12 @@ export function createSlackNotifier({ store, events, logger, links, client, cloc
 
   async function announce(permissionId: string): Promise<void> {
     const permission = await store.getPermission(permissionId);
-    if (!permission || permission.status !== 'pending') return;
+    if (permission?.status !== 'pending') return;
     const name = await agentName(permission.agentId);
     const message = pendingMessage(permission, name, links.approvalUrl(permission.id));
     for (const link of await store.listSlackLinks()) {
       const user = await store.getUser(link.userId);
-      if (!user || user.status !== 'active' || (user.role !== 'admin' && user.role !== 'approver')) continue;
+      if (user?.status !== 'active' || (user.role !== 'admin' && user.role !== 'approver')) continue;
       try {
         // A bot posting to a user id opens (or reuses) the direct message with that user.
         const sent = await client.chat.postMessage({ channel: link.slackUserId, ...message });
