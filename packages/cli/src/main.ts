@@ -6,6 +6,7 @@ import { guardCommand, mcpCommand } from './commands/mcp.ts';
 import { policyCommand } from './commands/policy.ts';
 import { serveCommand } from './commands/serve.ts';
 import { usersCommand } from './commands/users.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 import { CliError } from './output.ts';
 
 /**
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(approvalsCommand());
   program.addCommand(policyCommand());
   program.addCommand(auditCommand());
+  program.addCommand(webhooksCommand());
   program.addCommand(guardCommand());
   program.addCommand(mcpCommand());
   oneLineErrors(program);

@@ -9,6 +9,9 @@ export const ID_PREFIX = {
   userToken: 'utk',
   session: 'ses',
   request: 'req',
+  webhook: 'whk',
+  webhookDelivery: 'dlv',
+  webhookEvent: 'evt',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -1,3 +1,4 @@
+import type { SlackLink, SlackMessage } from './slack/types.ts';
 import type {
   Agent,
   ApprovalVote,
@@ -9,6 +10,7 @@ import type {
   User,
   UserToken,
 } from './types.ts';
+import type { AttemptResult, Webhook, WebhookAttempt, WebhookDelivery } from './webhooks/types.ts';
 
 /**
  * The storage port. Every method that changes state is ONE atomic operation: the change and
@@ -197,6 +199,64 @@ export interface Store {
   appendAudit(entries: AuditEventInput[]): Promise<void>;
   /** Entries in chain order, filtered; `afterSeq` pages forward. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  // Outgoing webhooks and their delivery queue
+  /** Inserts a webhook with its audit entry. */
+  createWebhook(webhook: Webhook, audit: AuditEventInput): Promise<void>;
+  getWebhook(id: string): Promise<Webhook | null>;
+  listWebhooks(): Promise<Webhook[]>;
+  /**
+   * Deletes a webhook with its queued deliveries and their attempts, and writes `audit`, in one
+   * transaction: nothing of it is sent afterwards, by any worker. False when absent.
+   */
+  deleteWebhook(id: string, audit: AuditEventInput): Promise<boolean>;
+  /**
+   * Queues deliveries. A delivery whose (webhookId, eventId) is already queued is skipped, so
+   * the same event announced twice (several instances hearing one change) is sent once; so is
+   * one whose webhook no longer exists. Returns how many were queued.
+   */
+  enqueueDeliveries(deliveries: WebhookDelivery[]): Promise<number>;
+  /**
+   * Deliveries ready for an attempt: `pending` with `nextAttemptAt <= now`, or `delivering` whose
+   * lease ran out (its worker died mid-attempt). Oldest first.
+   */
+  listDueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Compare-and-set claim of the next attempt: succeeds only while the delivery is still due
+   * (as listDueDeliveries says) AND has made exactly `attempts` attempts. It becomes
+   * `delivering` until `leaseUntil`, with `attempts + 1`. Of N concurrent claimers exactly one
+   * wins each attempt; the others get null.
+   */
+  claimDelivery(
+    id: string,
+    attempts: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<WebhookDelivery | null>;
+  /**
+   * Records an attempt and, when the delivery is still `delivering` that attempt (no other
+   * worker took it over), moves it to `result.status`. One transaction. Returns whether the
+   * delivery's state was changed.
+   */
+  completeDeliveryAttempt(result: AttemptResult, now: number): Promise<boolean>;
+  /** A webhook's deliveries, newest first. */
+  listDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Every attempt of a delivery, in order. */
+  listDeliveryAttempts(deliveryId: string): Promise<WebhookAttempt[]>;
+
+  // Slack approvals
+  /**
+   * Links a user to a Slack account, replacing the user's earlier link, with its audit entry.
+   * Fails with CONFLICT when the Slack account is linked to another user.
+   */
+  linkSlackUser(link: SlackLink, audit: AuditEventInput): Promise<void>;
+  /** Removes a user's link; false when there was none. */
+  unlinkSlackUser(userId: string, audit: AuditEventInput): Promise<boolean>;
+  getSlackLinkBySlackUser(slackUserId: string): Promise<SlackLink | null>;
+  listSlackLinks(): Promise<SlackLink[]>;
+  /** Records a sent approval message; a second one for the same permission and account is ignored. */
+  saveSlackMessage(message: SlackMessage): Promise<void>;
+  listSlackMessages(permissionId: string): Promise<SlackMessage[]>;
 }
 
 /** An idempotency key as stored: scoped to its agent, with the fingerprint of the request it named. */

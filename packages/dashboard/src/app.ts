@@ -13,6 +13,7 @@ import { policyPages } from './pages/policies.tsx';
 import { requestPages } from './pages/requests.tsx';
 import { tokenPages } from './pages/tokens.tsx';
 import { userPages } from './pages/users.tsx';
+import { webhookPages } from './pages/webhooks.tsx';
 import { errorPage } from './views/error-page.tsx';
 
 /** No inline script or style anywhere: everything the pages run comes from /assets/. */
@@ -58,6 +59,7 @@ export function createDashboard(deps: DashboardDeps) {
   requestPages(app, deps);
   agentPages(app, deps);
   userPages(app, deps);
+  webhookPages(app, deps);
   tokenPages(app, deps);
   policyPages(app, deps);
   auditPages(app, deps);

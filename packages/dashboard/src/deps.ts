@@ -10,6 +10,7 @@ import type {
   Store,
   User,
   UserService,
+  WebhookService,
 } from '@agent-otp/core';
 import type { Hono } from 'hono';
 
@@ -44,6 +45,8 @@ export interface DashboardDeps {
   trustedProxies?: readonly string[];
   /** The audit chain's signed checkpoints; without them the chain status says "not anchored". */
   auditAnchor?: AuditAnchor;
+  /** Outgoing webhooks (the Webhooks page, admins only); the page is absent without them. */
+  webhooks?: WebhookService;
   /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
   keepaliveMs?: number;
 }

@@ -7,9 +7,11 @@ import type {
   PermissionService,
   Store,
   UserService,
+  WebhookService,
 } from '@agent-otp/core';
 import { createDashboard } from '@agent-otp/dashboard';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { agentAuth } from './http/agent-auth.ts';
@@ -39,6 +41,10 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** Outgoing webhooks, administered on the dashboard's Webhooks page (admins). */
+  webhooks?: WebhookService;
+  /** POST /slack/interactions, when Slack is configured (channels/slack). */
+  slackRoutes?: Hono<AppEnv>;
   /** The audit chain's checkpoints, checked by the dashboard's chain status. */
   auditAnchor?: AuditAnchor;
   settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };
@@ -98,6 +104,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/api/docs', docsRoutes(OPENAPI_PATH));
+  if (deps.slackRoutes) app.route('/', deps.slackRoutes);
   // The dashboard last: it answers every non-API path (HTML 404s included) and steps aside for /api.
   app.route('/', createDashboard(deps));
   return app;

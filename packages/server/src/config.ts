@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
+import { type SlackConfig, SlackEnvSchema, slackConfig } from './channels/slack/index.ts';
+import { type WebhookConfig, WebhookEnvSchema, webhookConfig } from './channels/webhooks/index.ts';
 import { type LeaseConfig, parseLeaseConfig } from './cluster/lease-config.ts';
 
 /**
@@ -9,26 +11,31 @@ import { type LeaseConfig, parseLeaseConfig } from './cluster/lease-config.ts';
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const EnvSchema = z.object({
-  PORT: int(0, 65535).default(8787),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  AGENT_OTP_DATA_DIR: z.string().min(1).default('./.agent-otp'),
-  AGENT_OTP_POLICY_FILE: z.string().min(1).optional(),
-  AGENT_OTP_PUBLIC_URL: z.url().optional(),
-  AGENT_OTP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  AGENT_OTP_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
-  AGENT_OTP_RATE_LIMIT: int(1, 1_000_000).default(600),
-  AGENT_OTP_DEFAULT_TTL: int(30, 3600).default(300),
-  AGENT_OTP_APPROVAL_TIMEOUT: int(10, 7 * 24 * 3600).default(900),
-  AGENT_OTP_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5000),
-  AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
-  AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
-  AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
-  AGENT_OTP_TRUSTED_PROXIES: z.string().default(''),
-  AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
-  AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
-  AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
-});
+const EnvSchema = z
+  .object({
+    PORT: int(0, 65535).default(8787),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    AGENT_OTP_DATA_DIR: z.string().min(1).default('./.agent-otp'),
+    AGENT_OTP_POLICY_FILE: z.string().min(1).optional(),
+    AGENT_OTP_PUBLIC_URL: z.url().optional(),
+    AGENT_OTP_LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    AGENT_OTP_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+    AGENT_OTP_RATE_LIMIT: int(1, 1_000_000).default(600),
+    AGENT_OTP_DEFAULT_TTL: int(30, 3600).default(300),
+    AGENT_OTP_APPROVAL_TIMEOUT: int(10, 7 * 24 * 3600).default(900),
+    AGENT_OTP_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5000),
+    AGENT_OTP_POLICY_WATCH: z.enum(['true', 'false']).default('true'),
+    AGENT_OTP_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
+    AGENT_OTP_SESSION_TTL: int(300, 30 * 24 * 3600).default(12 * 3600),
+    AGENT_OTP_TRUSTED_PROXIES: z.string().default(''),
+    AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+    AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
+    AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
+  })
+  .extend(WebhookEnvSchema.shape)
+  .extend(SlackEnvSchema.shape);
 
 export interface Config {
   port: number;
@@ -58,6 +65,10 @@ export interface Config {
   scopeEnforcement: 'lenient' | 'strict';
   /** Where singleton work (the expiry sweeper, checkpoints, pollers) takes its leases. */
   lease: LeaseConfig;
+  /** Outgoing webhooks: timeouts, retries, private addresses (see docs/webhooks.md). */
+  webhooks: WebhookConfig;
+  /** Slack approvals; null when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set (see docs/slack.md). */
+  slack: SlackConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +90,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   } catch (error) {
     throw new ConfigError(`invalid configuration: AGENT_OTP_TRUSTED_PROXIES: ${(error as Error).message}`);
   }
+  const slack = slackConfig(e);
+  if (typeof slack === 'string') throw new ConfigError(`invalid configuration: ${slack}`);
   const dataDir = resolve(e.AGENT_OTP_DATA_DIR);
   return {
     port: e.PORT,
@@ -101,5 +114,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
     scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
     lease: parseLeaseConfig(env),
+    webhooks: webhookConfig(e),
+    slack,
   };
 }

@@ -14,6 +14,8 @@ import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
+import { createSlackChannel } from './channels/slack/index.ts';
+import { createWebhookChannel } from './channels/webhooks/index.ts';
 import { createLeader } from './cluster/leader.ts';
 import { createLeaseBackend } from './cluster/lease.ts';
 import type { Config } from './config.ts';
@@ -91,6 +93,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   // The base of links in responses: configured, or set by startServer once the port is known.
   const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
+  const links = {
+    approvalUrl: (id: string) => `${urls.publicUrl}/requests/${id}`,
+    eventsUrl: (id: string) => `${urls.publicUrl}/api/v1/permissions/${id}/events`,
+  };
+  // Queues events in every process that changes permissions (the CLI's too); only the server
+  // runs the worker that sends them (see server.ts).
+  const webhooks = createWebhookChannel({
+    store,
+    events,
+    clock,
+    logger,
+    links,
+    serverSecret,
+    config: config.webhooks,
+  });
+  webhooks.dispatcher.start();
+  // Slack: links always (the CLI links accounts); the notifier is started by the server.
+  const slack = createSlackChannel({ store, events, approvals, clock, logger, links, config: config.slack });
   const app = createApp({
     store,
     agents,
@@ -102,6 +122,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     metrics,
     clock,
+    webhooks: webhooks.service,
+    slackRoutes: slack.routes ?? undefined,
     trustedProxies: config.trustedProxies,
     auditAnchor,
     settings: {
@@ -124,12 +146,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     events,
     metrics,
     auditAnchor,
+    webhooks,
+    slack,
     app,
     urls,
     leader,
     async close() {
       await leader.close();
       policy.close();
+      await webhooks.dispatcher.stop();
       await store.close();
     },
   };

@@ -7,6 +7,8 @@ import {
   auditCheckpointWork,
   EXPIRY_SWEEPER,
   expirySweeperWork,
+  SLACK_NOTIFIER,
+  WEBHOOK_DELIVERY,
 } from './cluster/singleton-jobs.ts';
 import type { Config } from './config.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
@@ -69,6 +71,18 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
       }),
     ),
   );
+  // The webhook worker is safe on every instance (each attempt is claimed by compare-and-set),
+  // but one sender is enough; the Slack notifier posts to people, so it must run on one only.
+  const webhookDelivery = runtime.leader.run(WEBHOOK_DELIVERY, {
+    start: () => runtime.webhooks.worker.start(),
+    stop: () => runtime.webhooks.worker.stop(),
+  });
+  const slackNotifier = runtime.slack.notifier
+    ? runtime.leader.run(SLACK_NOTIFIER, {
+        start: () => runtime.slack.notifier?.start(),
+        stop: () => runtime.slack.notifier?.stop(),
+      })
+    : null;
 
   logger.info(
     {
@@ -98,6 +112,8 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         grace.unref();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearTimeout(grace);
+        await webhookDelivery.stop();
+        await slackNotifier?.stop();
         // Every request has been answered: the checkpoint writer, if it runs here, signs the head
         // (so nothing acknowledged can be cut unnoticed while the server is down), then every
         // lease is given up so another instance takes the singletons at once.

@@ -26,6 +26,8 @@ import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 import { sqlIdempotencyMethods } from './sql-idempotency.ts';
+import { sqlSlackMethods } from './sql-slack.ts';
+import { sqlWebhookMethods } from './sql-webhooks.ts';
 
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
@@ -100,6 +102,8 @@ export function createSqlStore(driver: SqlDriver): Store {
     ...sqlApprovalMethods(driver),
     ...sqlDisableMethods(driver),
     ...sqlIdempotencyMethods(driver),
+    ...sqlWebhookMethods(driver),
+    ...sqlSlackMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },

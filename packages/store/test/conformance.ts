@@ -9,8 +9,10 @@ import type { MakeStore } from './conformance/fixtures.ts';
 import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
+import { slackTests } from './conformance/slack.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
 import { userTests } from './conformance/users.ts';
+import { webhookTests } from './conformance/webhooks.ts';
 
 export type { MakeStore } from './conformance/fixtures.ts';
 
@@ -40,5 +42,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     auditTests(make);
     raceTests(make);
     idempotencyTests(make);
+    webhookTests(make);
+    slackTests(make);
   });
 }

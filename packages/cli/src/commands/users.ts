@@ -2,6 +2,7 @@ import type { User } from '@agent-otp/core';
 import { Command, Option } from 'commander';
 import { cliActor, iso, withRuntime } from '../admin.ts';
 import { CliError, print, table } from '../output.ts';
+import { addSlackLinkCommands } from './user-slack.ts';
 import { userTokensCommand } from './user-tokens.ts';
 
 /**
@@ -177,5 +178,6 @@ export function usersCommand(): Command {
     });
 
   users.addCommand(userTokensCommand());
+  addSlackLinkCommands(users);
   return users;
 }

@@ -20,6 +20,7 @@ const NAV: Array<{ href: string; label: string; key: string; admin?: boolean }> 
   { href: '/policies', label: 'Policies', key: 'policies' },
   { href: '/audit', label: 'Audit', key: 'audit' },
   { href: '/users', label: 'Users', key: 'users', admin: true },
+  { href: '/webhooks', label: 'Webhooks', key: 'webhooks', admin: true },
 ];
 
 interface LayoutProps {

@@ -6,6 +6,8 @@ import type { SingletonWork } from './leader.ts';
 /** The lease names of the server's own singletons (others: `telegram-poller`, `webhook-delivery`, …). */
 export const EXPIRY_SWEEPER = 'expiry-sweeper';
 export const AUDIT_CHECKPOINTS = 'audit-checkpoints';
+export const WEBHOOK_DELIVERY = 'webhook-delivery';
+export const SLACK_NOTIFIER = 'slack-notifier';
 
 /**
  * Pending requests past their deadline and tokens past their lifetime become `expired` here, not
