@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
+import { postgresUrlOf } from './cluster/database-url.ts';
 
 /**
  * Configuration, parsed once from the environment at start. A bad value stops the start with a
@@ -27,6 +28,24 @@ const EnvSchema = z.object({
   AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
   AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  AGENT_OTP_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'letters, digits and : . _ - only (at most 64)')
+    .default('agent-otp:'),
+  AGENT_OTP_PG_CHANNEL: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL identifier: lower-case letters, digits and _')
+    .default('agent_otp_events'),
+  AGENT_OTP_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only (at most 64)')
+    .optional(),
+  AGENT_OTP_EVENTS_RECHECK_MS: int(200, 60_000).default(2000),
+  AGENT_OTP_CLUSTER_HEARTBEAT_MS: int(100, 60_000).default(5000),
 });
 
 export interface Config {
@@ -55,6 +74,20 @@ export interface Config {
   auditCheckpointIntervalMs: number;
   /** How `use` treats absent details for policy rules that set no `enforcement` of their own. */
   scopeEnforcement: 'lenient' | 'strict';
+  /** Several instances: events, rate limits, login throttles and policy versions go through Redis. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key and channel this service uses (several deployments, one Redis). */
+  redisPrefix: string;
+  /** DATABASE_URL when it names PostgreSQL: events go over LISTEN/NOTIFY when Redis is absent. */
+  postgresEventsUrl: string | null;
+  /** The LISTEN/NOTIFY channel of those events. */
+  pgChannel: string;
+  /** This instance's name in the cluster (readiness, metrics, logs); generated when absent. */
+  instanceId: string | null;
+  /** While the events channel is down, waiters re-read this often. */
+  eventsRecheckMs: number;
+  /** How often this instance announces its policy version and reads the others'. */
+  clusterHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -97,5 +130,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditCheckpointFile: resolve(e.AGENT_OTP_AUDIT_CHECKPOINT_FILE ?? `${dataDir}/audit-checkpoints.jsonl`),
     auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
     scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.AGENT_OTP_REDIS_PREFIX,
+    postgresEventsUrl: postgresUrlOf(env.DATABASE_URL),
+    pgChannel: e.AGENT_OTP_PG_CHANNEL,
+    instanceId: e.AGENT_OTP_INSTANCE_ID ?? null,
+    eventsRecheckMs: e.AGENT_OTP_EVENTS_RECHECK_MS,
+    clusterHeartbeatMs: e.AGENT_OTP_CLUSTER_HEARTBEAT_MS,
   };
 }

@@ -3,7 +3,6 @@ import {
   createAgentService,
   createApprovalService,
   createCheckpointSigner,
-  createLocalEvents,
   createPermissionService,
   createSecretHasher,
   createUserService,
@@ -14,6 +13,7 @@ import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
+import { createCluster } from './cluster/cluster.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
@@ -51,7 +51,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     watch: config.watchPolicy,
     lenient: options.lenientPolicy,
   });
-  const events = createLocalEvents();
+  const metrics = createMetrics();
+  // Events, request limits and login throttles: in this process, or shared through Redis
+  // (or events over PostgreSQL LISTEN/NOTIFY) when several instances serve one database.
+  const cluster = createCluster(config, {
+    logger,
+    clock,
+    metrics,
+    policyVersion: () => policy.current().version,
+  });
+  const events = cluster.events;
   const agents = createAgentService({ store, clock, hasher, events });
   const permissions = createPermissionService({
     store,
@@ -72,8 +81,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     hasher,
     serverSecret,
     sessionTtlSeconds: config.sessionTtlSeconds,
+    loginThrottle: cluster.loginThrottle,
   });
-  const metrics = createMetrics();
   // Checkpoints of the audit chain, signed under a key from the server secret and kept outside
   // the database (the server writes them; `audit verify` and the dashboard check them).
   const auditAnchor = {
@@ -95,6 +104,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     clock,
     trustedProxies: config.trustedProxies,
     auditAnchor,
+    requestLimiter: cluster.requestLimiter,
+    clusterHealth: cluster.health,
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -117,8 +128,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     auditAnchor,
     app,
     urls,
+    cluster,
     async close() {
       policy.close();
+      await cluster.close();
       await store.close();
     },
   };
