@@ -66,13 +66,9 @@ export function createApp(deps: AppDeps) {
     deps.requestLimiter ?? createMemoryRequestLimiter(settings.rateLimitPerMinute, deps.clock);
 
   const limitedJson = jsonBody(settings.bodyLimitBytes);
+  const rateLimit = agentRateLimit(settings.rateLimitPerMinute, requestLimiter);
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
-    app.use(
-      path,
-      agentAuth(deps.agents),
-      agentRateLimit(settings.rateLimitPerMinute, requestLimiter),
-      limitedJson,
-    );
+    app.use(path, agentAuth(deps.agents), rateLimit, limitedJson);
   }
   for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
     app.use(path, humanAuth(deps.users), limitedJson);

@@ -121,12 +121,18 @@ export function createClusterPresence(options: {
   }, options.heartbeatMs);
   timer.unref();
   running = refresh();
+  // Announced as soon as Redis is (back) up, not only at the next heartbeat.
+  const onReady = () => {
+    running = refresh();
+  };
+  client?.on('ready', onReady);
 
   return {
     view,
     refresh,
     async close() {
       clearInterval(timer);
+      client?.off('ready', onReady);
       await running.catch(() => undefined);
       if (client?.isReady) await client.del(`${keyPrefix}${options.instanceId}`).catch(() => undefined);
     },

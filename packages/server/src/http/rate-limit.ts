@@ -46,7 +46,11 @@ export function createMemoryRequestLimiter(perMinute: number, clock: Clock): Req
  * Retry-After (seconds until one request is allowed again).
  */
 export function agentRateLimit(perMinute: number, limiter: RequestLimiter): MiddlewareHandler<AppEnv> {
+  // A request matched by two mounts of this middleware (`/x` and `/x/*`) is counted once.
+  const counted = new WeakSet<Request>();
   return async (c, next) => {
+    if (counted.has(c.req.raw)) return next();
+    counted.add(c.req.raw);
     const outcome = await limiter.consume(c.get('agent').id);
     if (!outcome.allowed) {
       const retryAfter = outcome.retryAfterSeconds;
