@@ -118,9 +118,13 @@ export async function ownRedis() {
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
   async function start() {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const until = Date.now() + 5000;
     while ((await redisSkip(url).catch(() => 'down')) !== false) {
       if (Date.now() > until) throw new Error('redis-server did not start');

@@ -55,7 +55,9 @@ describe('a Redis outage: readiness, waiters, limits and recovery', { skip }, ()
   });
 
   it('is ready with Redis up', async () => {
-    assert.ok(await eventually(async () => (await readyStatus(a.url)) === 200 && (await readyStatus(b.url)) === 200));
+    assert.ok(
+      await eventually(async () => (await readyStatus(a.url)) === 200 && (await readyStatus(b.url)) === 200),
+    );
   });
 
   it('Redis stopped: /readyz is 503 with the reason, and a long-poll still wakes on an approval made elsewhere', async () => {
@@ -68,7 +70,9 @@ describe('a Redis outage: readiness, waiters, limits and recovery', { skip }, ()
     assert.equal(down.body.database, 'ok');
 
     // Agents are still served (the request limit falls back to each instance's own).
-    const created = await call(a.url, 'POST', '/api/v1/permissions/request', key, { action: 'bank.transfer' });
+    const created = await call(a.url, 'POST', '/api/v1/permissions/request', key, {
+      action: 'bank.transfer',
+    });
     assert.equal(created.status, 202);
     const id = created.body.data.id as string;
     const polling = call(a.url, 'GET', `/api/v1/permissions/${id}?wait=20`, key);
@@ -88,23 +92,37 @@ describe('a Redis outage: readiness, waiters, limits and recovery', { skip }, ()
     for (let i = 0; i < 5; i++) {
       await assert.rejects(a.runtime.users.login('bob', 'wrong-password-xx', meta), { code: 'UNAUTHORIZED' });
     }
-    await assert.rejects(a.runtime.users.login('bob', 'the-right-password-1', meta), { code: 'RATE_LIMITED' });
+    await assert.rejects(a.runtime.users.login('bob', 'the-right-password-1', meta), {
+      code: 'RATE_LIMITED',
+    });
   });
 
   it('Redis back: ready again, and events flow between the instances again', async () => {
     await redis.start();
     assert.ok(
-      await eventually(async () => (await readyStatus(a.url)) === 200 && (await readyStatus(b.url)) === 200, 10_000),
+      await eventually(
+        async () => (await readyStatus(a.url)) === 200 && (await readyStatus(b.url)) === 200,
+        10_000,
+      ),
       'both instances ready again',
     );
     const heard: PermissionChange[] = [];
     const stop = b.runtime.events.subscribe('perm_afteroutage', (change) => heard.push(change));
     // The subscription may come back a moment after the command connection.
     assert.ok(
-      await eventually(() => {
-        a.runtime.events.publish({ permissionId: 'perm_afteroutage', agentId: 'agt_x', status: 'denied', kind: 'denied' });
-        return heard.length > 0;
-      }, 5000, 200),
+      await eventually(
+        () => {
+          a.runtime.events.publish({
+            permissionId: 'perm_afteroutage',
+            agentId: 'agt_x',
+            status: 'denied',
+            kind: 'denied',
+          });
+          return heard.length > 0;
+        },
+        5000,
+        200,
+      ),
     );
     stop();
     const ready = await json(`${b.url}/readyz`);

@@ -61,7 +61,12 @@ describe('two instances sharing Redis and one SQLite file', { skip }, () => {
     const onA: PermissionChange[] = [];
     const stopB = b.runtime.events.subscribe('perm_clustertest1', (change) => onB.push(change));
     const stopA = a.runtime.events.subscribe('perm_clustertest1', (change) => onA.push(change));
-    const change = { permissionId: 'perm_clustertest1', agentId: 'agt_x', status: 'approved', kind: 'approved' } as const;
+    const change = {
+      permissionId: 'perm_clustertest1',
+      agentId: 'agt_x',
+      status: 'approved',
+      kind: 'approved',
+    } as const;
     a.runtime.events.publish(change);
     assert.ok(await eventually(() => onB.length > 0, 3000), 'B heard the change');
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -112,7 +117,9 @@ describe('two instances sharing Redis and one SQLite file', { skip }, () => {
     const meta = { ip: '203.0.113.9' };
     for (let i = 0; i < 5; i++) {
       const instance = i % 2 === 0 ? a : b;
-      await assert.rejects(instance.runtime.users.login('bob', 'wrong-password-xx', meta), { code: 'UNAUTHORIZED' });
+      await assert.rejects(instance.runtime.users.login('bob', 'wrong-password-xx', meta), {
+        code: 'UNAUTHORIZED',
+      });
     }
     // Each instance alone saw at most three failures (under the five free ones): only the
     // shared count makes the right password wait now, on either instance.
@@ -141,6 +148,8 @@ describe('two instances sharing Redis and one SQLite file', { skip }, () => {
     const metrics = await (await fetch(`${b.url}/metrics`)).text();
     assert.match(metrics, /agent_otp_cluster_policy_versions 1/);
     assert.match(metrics, /agent_otp_cluster_instances 2/);
-    assert.ok(metrics.includes(`agent_otp_policy_version_info{version="${b.runtime.policy.current().version}"} 1`));
+    assert.ok(
+      metrics.includes(`agent_otp_policy_version_info{version="${b.runtime.policy.current().version}"} 1`),
+    );
   });
 });

@@ -51,7 +51,12 @@ export function createPgEvents(options: {
 
   async function connect() {
     if (closed) return;
-    const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: 2000,
+      // Names the connection in pg_stat_activity (PostgreSQL keeps the first 63 characters).
+      application_name: `agent-otp-events ${options.instanceId}`,
+    });
     connection = client;
     client.on('error', (error) => lost(client, error));
     client.on('end', () => lost(client));
