@@ -28,6 +28,11 @@ export interface RuntimeOptions {
   store?: Store;
   /** Admin tools: an invalid policy file means deny-all instead of an error. */
   lenientPolicy?: boolean;
+  /**
+   * Announce this process's policy version to the other instances (default true). Admin
+   * commands pass false: they are no instance of the cluster, though their events still reach it.
+   */
+  announce?: boolean;
 }
 
 /**
@@ -59,6 +64,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     clock,
     metrics,
     policyVersion: () => policy.current().version,
+    announce: options.announce,
   });
   const events = cluster.events;
   const agents = createAgentService({ store, clock, hasher, events });

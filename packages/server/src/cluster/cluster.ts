@@ -29,7 +29,14 @@ export interface ClusterHealth {
  */
 export function createCluster(
   config: Config,
-  deps: { logger: Logger; clock: Clock; metrics: Metrics; policyVersion: () => string },
+  deps: {
+    logger: Logger;
+    clock: Clock;
+    metrics: Metrics;
+    policyVersion: () => string;
+    /** Announce this process as an instance (servers); admin commands only read and publish. */
+    announce?: boolean;
+  },
 ) {
   const { logger, clock, metrics } = deps;
   const instanceId =
@@ -67,7 +74,7 @@ export function createCluster(
     : undefined;
 
   const presence = createClusterPresence({
-    client: redis?.client ?? null,
+    client: deps.announce === false ? null : (redis?.client ?? null),
     prefix: config.redisPrefix,
     instanceId,
     policyVersion: deps.policyVersion,

@@ -57,17 +57,21 @@ export function createRedisEvents(options: {
   }
   // Down until the subscription is in place; node-redis subscribes again after a reconnect.
   relay.down();
+  let closed = false;
   const subscribe = async () => {
-    while (!subscriber.isReady) await new Promise((resolve) => subscriber.once('ready', resolve));
-    await subscriber.subscribe(options.channel, (message) => relay.receive(message));
-    subscribed = true;
+    while (!closed && !subscribed) {
+      try {
+        if (!subscriber.isReady) await new Promise((resolve) => subscriber.once('ready', resolve));
+        await subscriber.subscribe(options.channel, (message) => relay.receive(message));
+        subscribed = true;
+      } catch (error) {
+        lastError = (error as Error).message;
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      }
+    }
     refresh();
   };
-  subscribe().catch((error: Error) => {
-    lastError = error.message;
-    options.logger.error({ err: error.message }, 'redis subscription failed; retrying');
-    setTimeout(() => void subscribe().catch(() => undefined), 1000).unref();
-  });
+  void subscribe();
 
   return {
     ...relay.events,
@@ -81,6 +85,7 @@ export function createRedisEvents(options: {
         : { backend: 'redis', status: 'ok' };
     },
     async close() {
+      closed = true;
       relay.stop();
       if (subscriber.isReady) await subscriber.unsubscribe(options.channel).catch(() => undefined);
     },
