@@ -40,7 +40,7 @@ export function createPgEvents(options: {
   const relay = createRelay({ instanceId: options.instanceId, recheckMs: options.recheckMs, send: notify });
 
   const lost = (client: pg.Client, error?: Error) => {
-    if (connection !== client) return;
+    if (connection !== client || closed) return;
     connection = null;
     lastError = error?.message ?? 'connection ended';
     if (!relay.isDown()) logger.error({ err: lastError }, 'postgres events connection lost; reconnecting');

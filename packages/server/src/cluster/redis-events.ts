@@ -35,7 +35,9 @@ export function createRedisEvents(options: {
   });
 
   let subscribed = false;
+  let closed = false;
   const refresh = () => {
+    if (closed) return;
     if (client.isReady && subscriber.isReady && subscribed) {
       relay.up();
       if (lostPublishes) {
@@ -57,7 +59,6 @@ export function createRedisEvents(options: {
   }
   // Down until the subscription is in place; node-redis subscribes again after a reconnect.
   relay.down();
-  let closed = false;
   const subscribe = async () => {
     while (!closed && !subscribed) {
       try {
