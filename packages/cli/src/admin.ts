@@ -40,6 +40,7 @@ export async function withRuntime<T>(
   const runtime = await createRuntime(config, {
     logger: createLogger(config.logLevel, process.stderr),
     lenientPolicy: true,
+    announce: false,
   });
   try {
     return await work(runtime);

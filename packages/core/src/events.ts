@@ -20,6 +20,33 @@ export interface PermissionEvents {
   subscribe(permissionId: string, listener: (change: PermissionChange) => void): () => void;
   /** Calls `listener` for every change (the dashboard). */
   subscribeAll(listener: (change: PermissionChange) => void): () => void;
+  /**
+   * Calls `listener` when changes may have been missed: the channel between instances is down
+   * (then every few seconds, so waiters re-read on their own) or came back after an outage.
+   * Only adapters that share events between instances call it; waiters listen through
+   * `watchPermission` / `watchAll`, so a missed message costs latency, never a stuck waiter.
+   */
+  onMissedChanges?(listener: () => void): () => void;
+}
+
+/** Wakes `wake` on a change of the permission and whenever changes may have been missed. */
+export function watchPermission(events: PermissionEvents, permissionId: string, wake: () => void) {
+  const stopChanges = events.subscribe(permissionId, () => wake());
+  const stopMissed = events.onMissedChanges?.(wake);
+  return () => {
+    stopChanges();
+    stopMissed?.();
+  };
+}
+
+/** Wakes `wake` on every change and whenever changes may have been missed (the dashboard). */
+export function watchAll(events: PermissionEvents, wake: () => void) {
+  const stopChanges = events.subscribeAll(() => wake());
+  const stopMissed = events.onMissedChanges?.(wake);
+  return () => {
+    stopChanges();
+    stopMissed?.();
+  };
 }
 
 export function createLocalEvents(): PermissionEvents {
@@ -60,7 +87,7 @@ export function waitForChange(
       resolve();
     };
     const timer = setTimeout(done, ms);
-    const unsubscribe = events.subscribe(permissionId, done);
+    const unsubscribe = watchPermission(events, permissionId, done);
     signal?.addEventListener('abort', done, { once: true });
   });
 }

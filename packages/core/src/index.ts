@@ -19,7 +19,15 @@ export * from './secrets.ts';
 export type * from './slack/types.ts';
 export type * from './store.ts';
 export * from './types.ts';
-export { LOGIN_LIMITS, type ThrottleLimit } from './users/login-throttle.ts';
+export {
+  createLoginThrottle,
+  LOGIN_LIMITS,
+  LOGIN_WINDOW_MS,
+  type LoginThrottle,
+  type ThrottleKind,
+  type ThrottleLimit,
+  throttleWaitMs,
+} from './users/login-throttle.ts';
 export { hashPassword, verifyPassword } from './users/password.ts';
 export * from './users/user-service.ts';
 export * from './webhooks/index.ts';

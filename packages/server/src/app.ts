@@ -14,12 +14,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
+import type { ClusterHealth } from './cluster/cluster.ts';
 import { agentAuth } from './http/agent-auth.ts';
 import type { AppEnv } from './http/env.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { humanAuth } from './http/human-auth.ts';
 import { jsonBody } from './http/json-body.ts';
-import { agentRateLimit } from './http/rate-limit.ts';
+import { agentRateLimit, createMemoryRequestLimiter, type RequestLimiter } from './http/rate-limit.ts';
 import { requestContext } from './http/request-context.ts';
 import { validationHook } from './http/validation.ts';
 import type { Metrics } from './metrics.ts';
@@ -48,6 +49,10 @@ export interface AppDeps {
   /** The audit chain's checkpoints, checked by the dashboard's chain status. */
   auditAnchor?: AuditAnchor;
   settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };
+  /** The per-agent request limit's budget store; in this process when absent. */
+  requestLimiter?: RequestLimiter;
+  /** Readiness of what instances share (Redis, the events channel) and their policy versions. */
+  clusterHealth?: () => Promise<ClusterHealth>;
   /** Reverse proxies whose X-Forwarded-For the dashboard's login believes (see config). */
   trustedProxies?: readonly string[];
 }
@@ -62,16 +67,14 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFound);
   app.use('*', requestContext(logger, metrics));
   app.use('*', secureHeaders());
-  app.route('/', healthRoutes(deps.store, deps.policy, metrics));
+  app.route('/', healthRoutes(deps.store, deps.policy, metrics, deps.clusterHealth));
+  const requestLimiter =
+    deps.requestLimiter ?? createMemoryRequestLimiter(settings.rateLimitPerMinute, deps.clock);
 
   const limitedJson = jsonBody(settings.bodyLimitBytes);
+  const rateLimit = agentRateLimit(settings.rateLimitPerMinute, requestLimiter);
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
-    app.use(
-      path,
-      agentAuth(deps.agents),
-      agentRateLimit(settings.rateLimitPerMinute, deps.clock),
-      limitedJson,
-    );
+    app.use(path, agentAuth(deps.agents), rateLimit, limitedJson);
   }
   for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
     app.use(path, humanAuth(deps.users), limitedJson);

@@ -3,6 +3,7 @@ import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
 import { type SlackConfig, SlackEnvSchema, slackConfig } from './channels/slack/index.ts';
 import { type WebhookConfig, WebhookEnvSchema, webhookConfig } from './channels/webhooks/index.ts';
+import { postgresUrlOf } from './cluster/database-url.ts';
 import { type LeaseConfig, parseLeaseConfig } from './cluster/lease-config.ts';
 
 /**
@@ -33,6 +34,24 @@ const EnvSchema = z
     AGENT_OTP_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
     AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS: int(100, 3_600_000).default(5000),
     AGENT_OTP_SCOPE_ENFORCEMENT: z.enum(['lenient', 'strict']).default('lenient'),
+    REDIS_URL: z
+      .string()
+      .regex(/^(rediss?:\/\/\S+)?$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    AGENT_OTP_REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'letters, digits and : . _ - only (at most 64)')
+      .default('agent-otp:'),
+    AGENT_OTP_PG_CHANNEL: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL identifier: lower-case letters, digits and _')
+      .default('agent_otp_events'),
+    AGENT_OTP_INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only (at most 64)')
+      .optional(),
+    AGENT_OTP_EVENTS_RECHECK_MS: int(200, 60_000).default(2000),
+    AGENT_OTP_CLUSTER_HEARTBEAT_MS: int(100, 60_000).default(5000),
   })
   .extend(WebhookEnvSchema.shape)
   .extend(SlackEnvSchema.shape);
@@ -69,6 +88,20 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Slack approvals; null when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set (see docs/slack.md). */
   slack: SlackConfig | null;
+  /** Several instances: events, rate limits, login throttles and policy versions go through Redis. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key and channel this service uses (several deployments, one Redis). */
+  redisPrefix: string;
+  /** DATABASE_URL when it names PostgreSQL: events go over LISTEN/NOTIFY when Redis is absent. */
+  postgresEventsUrl: string | null;
+  /** The LISTEN/NOTIFY channel of those events. */
+  pgChannel: string;
+  /** This instance's name in the cluster (readiness, metrics, logs); generated when absent. */
+  instanceId: string | null;
+  /** While the events channel is down, waiters re-read this often. */
+  eventsRecheckMs: number;
+  /** How often this instance announces its policy version and reads the others'. */
+  clusterHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -116,5 +149,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     lease: parseLeaseConfig(env),
     webhooks: webhookConfig(e),
     slack,
+    redisUrl: e.REDIS_URL || null,
+    redisPrefix: e.AGENT_OTP_REDIS_PREFIX,
+    postgresEventsUrl: postgresUrlOf(env.DATABASE_URL),
+    pgChannel: e.AGENT_OTP_PG_CHANNEL,
+    instanceId: e.AGENT_OTP_INSTANCE_ID ?? null,
+    eventsRecheckMs: e.AGENT_OTP_EVENTS_RECHECK_MS,
+    clusterHeartbeatMs: e.AGENT_OTP_CLUSTER_HEARTBEAT_MS,
   };
 }

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of one app instance (its own registry, so tests can run several). */
 export function createMetrics() {
@@ -29,6 +29,22 @@ export function createMetrics() {
       name: 'agent_otp_token_uses_total',
       help: 'Token uses by outcome code',
       labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    policyVersionInfo: new Gauge({
+      name: 'agent_otp_policy_version_info',
+      help: 'The policy version this instance decides by (always 1)',
+      labelNames: ['version'] as const,
+      registers: [registry],
+    }),
+    clusterPolicyVersions: new Gauge({
+      name: 'agent_otp_cluster_policy_versions',
+      help: 'Distinct policy versions among the instances seen lately (1 when they agree)',
+      registers: [registry],
+    }),
+    clusterInstances: new Gauge({
+      name: 'agent_otp_cluster_instances',
+      help: 'Instances seen lately (this one included; 1 without Redis)',
       registers: [registry],
     }),
   };

@@ -3,7 +3,6 @@ import {
   createAgentService,
   createApprovalService,
   createCheckpointSigner,
-  createLocalEvents,
   createPermissionService,
   createSecretHasher,
   createUserService,
@@ -16,6 +15,7 @@ import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
 import { createSlackChannel } from './channels/slack/index.ts';
 import { createWebhookChannel } from './channels/webhooks/index.ts';
+import { createCluster } from './cluster/cluster.ts';
 import { createLeader } from './cluster/leader.ts';
 import { createLeaseBackend } from './cluster/lease.ts';
 import type { Config } from './config.ts';
@@ -32,6 +32,11 @@ export interface RuntimeOptions {
   store?: Store;
   /** Admin tools: an invalid policy file means deny-all instead of an error. */
   lenientPolicy?: boolean;
+  /**
+   * Announce this process's policy version to the other instances (default true). Admin
+   * commands pass false: they are no instance of the cluster, though their events still reach it.
+   */
+  announce?: boolean;
 }
 
 /**
@@ -55,7 +60,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     watch: config.watchPolicy,
     lenient: options.lenientPolicy,
   });
-  const events = createLocalEvents();
+  const metrics = createMetrics();
+  // Events, request limits and login throttles: in this process, or shared through Redis
+  // (or events over PostgreSQL LISTEN/NOTIFY) when several instances serve one database.
+  const cluster = createCluster(config, {
+    logger,
+    clock,
+    metrics,
+    policyVersion: () => policy.current().version,
+    announce: options.announce,
+  });
+  const events = cluster.events;
   const agents = createAgentService({ store, clock, hasher, events });
   const permissions = createPermissionService({
     store,
@@ -76,8 +91,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     hasher,
     serverSecret,
     sessionTtlSeconds: config.sessionTtlSeconds,
+    loginThrottle: cluster.loginThrottle,
   });
-  const metrics = createMetrics();
   // Checkpoints of the audit chain, signed under a key from the server secret and kept outside
   // the database (the server writes them; `audit verify` and the dashboard check them).
   const auditAnchor = {
@@ -126,6 +141,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     slackRoutes: slack.routes ?? undefined,
     trustedProxies: config.trustedProxies,
     auditAnchor,
+    requestLimiter: cluster.requestLimiter,
+    clusterHealth: cluster.health,
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -151,10 +168,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     app,
     urls,
     leader,
+    cluster,
     async close() {
       await leader.close();
       policy.close();
       await webhooks.dispatcher.stop();
+      await cluster.close();
       await store.close();
     },
   };

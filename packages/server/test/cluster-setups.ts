@@ -43,6 +43,8 @@ export interface ClusterSetup {
   skip: string | null;
   /** Whether singletons run under leases (one leader) rather than on every instance. */
   leases: boolean;
+  /** Whether a change on one instance wakes waiters on the others (Redis pub/sub or LISTEN/NOTIFY). */
+  crossEvents: boolean;
   prepare(): Promise<PreparedSetup>;
 }
 
@@ -82,6 +84,7 @@ export const CLUSTER_SETUPS: ClusterSetup[] = [
     name: 'shared SQLite file',
     skip: null,
     leases: false,
+    crossEvents: false,
     async prepare() {
       return {
         env: NO_SERVICES,
@@ -96,6 +99,7 @@ export const CLUSTER_SETUPS: ClusterSetup[] = [
     name: 'shared SQLite file + Redis leases',
     skip: redisSkip,
     leases: true,
+    crossEvents: true,
     async prepare() {
       const redis = await redisPart();
       return {
@@ -111,6 +115,7 @@ export const CLUSTER_SETUPS: ClusterSetup[] = [
     name: 'PostgreSQL',
     skip: postgresSkip,
     leases: true,
+    crossEvents: true,
     async prepare() {
       const database = await createOwnDatabase(envDatabase as string);
       return {
@@ -129,6 +134,7 @@ export const CLUSTER_SETUPS: ClusterSetup[] = [
     name: 'PostgreSQL + Redis',
     skip: postgresSkip ?? redisSkip,
     leases: true,
+    crossEvents: true,
     async prepare() {
       const database = await createOwnDatabase(envDatabase as string);
       const redis = await redisPart();

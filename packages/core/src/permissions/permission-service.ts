@@ -1,4 +1,4 @@
-import { waitForChange } from '../events.ts';
+import { waitForChange, watchPermission } from '../events.ts';
 import type { Page } from '../store.ts';
 import type { Agent, Permission, PermissionStatus } from '../types.ts';
 import { createPermissionContext } from './permission-context.ts';
@@ -43,7 +43,7 @@ export function createPermissionService(deps: PermissionServiceDeps) {
       // Subscribe before re-reading, so a decision between the two cannot be missed.
       const waitStarted = clock.now();
       let woken = false;
-      const stop = events.subscribe(id, () => {
+      const stop = watchPermission(events, id, () => {
         woken = true;
       });
       const changed = waitForChange(events, id, left, wait.signal);

@@ -21,6 +21,46 @@ export const LOGIN_LIMITS = {
 
 export type ThrottleKind = keyof typeof LOGIN_LIMITS;
 
+/** A key's failures are forgotten after this long without a failure. */
+export const LOGIN_WINDOW_MS = 15 * 60_000;
+
+/**
+ * The login throttle port: where failed logins are counted. The in-memory adapter below serves
+ * one instance; a shared adapter (Redis) makes several instances count against one budget.
+ * Methods may answer synchronously or with a promise; callers await them.
+ */
+export interface LoginThrottle {
+  /** Seconds until `key` may try again; 0 when it may now. */
+  retryAfter(key: string, limit: ThrottleLimit): number | Promise<number>;
+  /** Counts a failure against `key`. */
+  fail(key: string): void | Promise<void>;
+  /**
+   * Counts a refused attempt; returns the number of refusals to audit now, or null when this
+   * one is counted into the key's next report (one audit entry per key and window).
+   */
+  refused(key: string): number | null | Promise<number | null>;
+  /** Forgets `key`'s failures (a successful login). */
+  clear(key: string): void | Promise<void>;
+}
+
+/**
+ * The wait of a key with `failures` failures, the last at `lastFailure`: none for the first
+ * `limit.free` failures, then 1 s doubling up to `limit.capMs`, counted from the last failure.
+ */
+export function throttleWaitMs(failures: number, lastFailure: number, limit: ThrottleLimit, now: number) {
+  if (failures < limit.free) return 0;
+  const delay = Math.min(limit.capMs, 1000 * 2 ** Math.min(30, failures - limit.free));
+  return Math.max(0, lastFailure + delay - now);
+}
+
+/** The in-memory adapter answers at once. */
+export interface MemoryLoginThrottle extends LoginThrottle {
+  retryAfter(key: string, limit: ThrottleLimit): number;
+  fail(key: string): void;
+  refused(key: string): number | null;
+  clear(key: string): void;
+}
+
 interface KeyState {
   failures: number;
   lastFailure: number;
@@ -36,7 +76,11 @@ interface KeyState {
  * flood of keys. Refusals are counted per key so the caller can audit one entry per key and
  * window (with the count) instead of one per attempt.
  */
-export function createLoginThrottle(now: () => number, windowMs = 15 * 60_000, maxKeys = 100_000) {
+export function createLoginThrottle(
+  now: () => number,
+  windowMs = LOGIN_WINDOW_MS,
+  maxKeys = 100_000,
+): MemoryLoginThrottle {
   const keys = new Map<string, KeyState>();
 
   /** The key's state; failures are forgotten after a window without one. */
@@ -52,11 +96,8 @@ export function createLoginThrottle(now: () => number, windowMs = 15 * 60_000, m
     return state;
   }
 
-  const waitMs = (state: KeyState, limit: ThrottleLimit): number => {
-    if (state.failures < limit.free) return 0;
-    const delay = Math.min(limit.capMs, 1000 * 2 ** Math.min(30, state.failures - limit.free));
-    return Math.max(0, state.lastFailure + delay - now());
-  };
+  const waitMs = (state: KeyState, limit: ThrottleLimit): number =>
+    throttleWaitMs(state.failures, state.lastFailure, limit, now());
 
   /**
    * Bounded memory under a flood of keys: keys idle for a window go first, then the least

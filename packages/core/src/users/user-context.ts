@@ -4,6 +4,7 @@ import { isId, newId } from '../ids.ts';
 import type { SecretHasher } from '../secrets.ts';
 import type { Store } from '../store.ts';
 import type { Actor, AuditEventInput, JsonObject, User } from '../types.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 
 export interface UserServiceDeps {
   store: Store;
@@ -12,6 +13,8 @@ export interface UserServiceDeps {
   /** Keys the CSRF tokens derived from session ids. */
   serverSecret: Uint8Array;
   sessionTtlSeconds: number;
+  /** Where failed logins are counted; in memory of this instance when absent. */
+  loginThrottle?: LoginThrottle;
 }
 
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;

@@ -32,7 +32,7 @@ export interface LoginResult {
 /** Password login (throttled), browser sessions and their CSRF tokens. */
 export function createUserSessions(ctx: UserContext) {
   const { store, clock, hasher, event } = ctx;
-  const throttle = createLoginThrottle(() => clock.now());
+  const throttle = ctx.loginThrottle ?? createLoginThrottle(() => clock.now());
 
   /** The audit's account of a login attempt's name: a made-up one only short and sanitized. */
   async function auditName(name: string, known?: boolean): Promise<string> {
@@ -50,11 +50,11 @@ export function createUserSessions(ctx: UserContext) {
     const address = meta.ip ?? 'unknown';
     let worst: { kind: ThrottleKind; key: string; wait: number } | null = null;
     for (const [kind, key] of loginKeys(name, address)) {
-      const wait = throttle.retryAfter(key, LOGIN_LIMITS[kind]);
+      const wait = await throttle.retryAfter(key, LOGIN_LIMITS[kind]);
       if (wait > (worst?.wait ?? 0)) worst = { kind, key, wait };
     }
     if (!worst) return;
-    const attempts = throttle.refused(worst.key);
+    const attempts = await throttle.refused(worst.key);
     if (attempts !== null) {
       await store.appendAudit([
         event(
@@ -84,7 +84,7 @@ export function createUserSessions(ctx: UserContext) {
         { name: await auditName(name, user !== null), ip: meta.ip ?? null },
       ),
     ]);
-    for (const [, key] of loginKeys(name, meta.ip ?? 'unknown')) throttle.fail(key);
+    for (const [, key] of loginKeys(name, meta.ip ?? 'unknown')) await throttle.fail(key);
     throw new AgentOtpError('UNAUTHORIZED', 'wrong user name or password');
   }
 
@@ -124,7 +124,7 @@ export function createUserSessions(ctx: UserContext) {
     if (!user || !ok || user.status !== 'active') return refuseLogin(name, user, meta);
     // Only this address's count for this name: a success must not reset the address's or the
     // name's count, or a guesser holding one account could wipe its own record.
-    throttle.clear(pairKey(name, meta.ip ?? 'unknown'));
+    await throttle.clear(pairKey(name, meta.ip ?? 'unknown'));
     const result = await startSession(user, meta);
     // A password change that committed between the check above and this session would have
     // ended the sessions before this one existed: read the hash again now that it does, and
@@ -186,7 +186,7 @@ export function createUserSessions(ctx: UserContext) {
       await store.appendAudit([
         event('user.password_change_failed', self, { name: user.name, ip: meta.ip ?? null }),
       ]);
-      for (const [, key] of loginKeys(user.name, meta.ip ?? 'unknown')) throttle.fail(key);
+      for (const [, key] of loginKeys(user.name, meta.ip ?? 'unknown')) await throttle.fail(key);
       throw new AgentOtpError('FORBIDDEN', 'the current password is wrong', { field: 'currentPassword' });
     }
     checkPassword(input.newPassword, 'newPassword');

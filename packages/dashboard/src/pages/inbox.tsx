@@ -1,3 +1,4 @@
+import { watchAll } from '@agent-otp/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
@@ -86,7 +87,7 @@ export function inboxPages(app: DashApp, deps: DashboardDeps) {
     return streamSSE(c, async (stream) => {
       let wake: (() => void) | null = null;
       let changed = false;
-      const unsubscribe = deps.events.subscribeAll(() => {
+      const unsubscribe = watchAll(deps.events, () => {
         changed = true;
         wake?.();
       });

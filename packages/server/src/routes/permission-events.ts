@@ -3,6 +3,7 @@ import {
   type PermissionEvents,
   type PermissionService,
   TERMINAL_STATUSES,
+  watchPermission,
 } from '@agent-otp/core';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -29,7 +30,7 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
     // stream would otherwise sit on a stale pending state until the deadline).
     let wake: () => void = () => undefined;
     let changed = false;
-    const unsubscribe = events.subscribe(id, () => {
+    const unsubscribe = watchPermission(events, id, () => {
       changed = true;
       wake();
     });

@@ -1,0 +1,105 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { type ClusterEvents, createRelay } from './relayed-events.ts';
+
+/** NOTIFY carries at most 8000 bytes; a change is far smaller, but a bigger one is not sent. */
+const MAX_PAYLOAD = 7900;
+
+/**
+ * Permission events across instances over PostgreSQL LISTEN/NOTIFY, for clusters with
+ * PostgreSQL and no Redis. One dedicated connection listens and notifies (a pooled connection
+ * would lose its LISTEN when returned). NOTIFY is delivered only to sessions listening at that
+ * moment: while the connection is down waiters re-read every `recheckMs`, it reconnects with
+ * backoff, and an instance whose notifications were lost asks the others to re-read (resync).
+ */
+export function createPgEvents(options: {
+  url: string;
+  channel: string;
+  instanceId: string;
+  recheckMs: number;
+  logger: Logger;
+}): ClusterEvents {
+  const { channel, logger } = options;
+  let connection: pg.Client | null = null;
+  let closed = false;
+  let lostPublishes = false;
+  let lastError: string | null = null;
+  let retries = 0;
+
+  const notify = (raw: string) => {
+    if (Buffer.byteLength(raw) > MAX_PAYLOAD) return;
+    if (!connection || relay.isDown()) {
+      lostPublishes = true;
+      return;
+    }
+    connection.query('SELECT pg_notify($1, $2)', [channel, raw]).catch((error: Error) => {
+      lostPublishes = true;
+      logger.debug({ err: error.message }, 'permission event not sent with NOTIFY');
+    });
+  };
+  const relay = createRelay({ instanceId: options.instanceId, recheckMs: options.recheckMs, send: notify });
+
+  const lost = (client: pg.Client, error?: Error) => {
+    if (connection !== client || closed) return;
+    connection = null;
+    lastError = error?.message ?? 'connection ended';
+    if (!relay.isDown()) logger.error({ err: lastError }, 'postgres events connection lost; reconnecting');
+    relay.down();
+    client.end().catch(() => undefined);
+    if (!closed) setTimeout(connect, Math.min(100 * 2 ** retries++, 2000)).unref();
+  };
+
+  async function connect() {
+    if (closed) return;
+    const client = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: 2000,
+      // Names the connection in pg_stat_activity (PostgreSQL keeps the first 63 characters).
+      application_name: `agent-otp-events ${options.instanceId}`,
+    });
+    connection = client;
+    client.on('error', (error) => lost(client, error));
+    client.on('end', () => lost(client));
+    client.on('notification', (message) => {
+      if (message.channel === channel && message.payload) relay.receive(message.payload);
+    });
+    try {
+      await client.connect();
+      // The channel is validated as an identifier by the config; quoted all the same.
+      await client.query(`LISTEN "${channel}"`);
+    } catch (error) {
+      lost(client, error as Error);
+      return;
+    }
+    if (closed) return void client.end().catch(() => undefined);
+    if (relay.isDown() && retries > 0) logger.info('postgres events connection back');
+    retries = 0;
+    relay.up();
+    if (lostPublishes) {
+      lostPublishes = false;
+      notify(relay.resyncMessage());
+    }
+  }
+  relay.down();
+  void connect();
+
+  return {
+    ...relay.events,
+    health() {
+      return relay.isDown()
+        ? {
+            backend: 'postgres',
+            status: 'down',
+            reason: `postgres events channel down: ${lastError ?? 'connecting'}`,
+          }
+        : { backend: 'postgres', status: 'ok' };
+    },
+    async close() {
+      closed = true;
+      relay.stop();
+      const client = connection;
+      connection = null;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
