@@ -26,6 +26,7 @@ import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 import { sqlIdempotencyMethods } from './sql-idempotency.ts';
+import { sqlTelegramMethods } from './sql-telegram.ts';
 
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
@@ -100,6 +101,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     ...sqlApprovalMethods(driver),
     ...sqlDisableMethods(driver),
     ...sqlIdempotencyMethods(driver),
+    ...sqlTelegramMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },

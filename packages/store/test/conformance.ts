@@ -9,6 +9,7 @@ import type { MakeStore } from './conformance/fixtures.ts';
 import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
+import { telegramTests } from './conformance/telegram.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
 import { userTests } from './conformance/users.ts';
 
@@ -40,5 +41,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     auditTests(make);
     raceTests(make);
     idempotencyTests(make);
+    telegramTests(make);
   });
 }
