@@ -8,8 +8,9 @@ import type {
   Store,
   UserService,
 } from '@agent-otp/core';
-import { createDashboard } from '@agent-otp/dashboard';
+import { createDashboard, type DashboardDeps } from '@agent-otp/dashboard';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { agentAuth } from './http/agent-auth.ts';
@@ -42,6 +43,10 @@ export interface AppDeps {
   /** The audit chain's checkpoints, checked by the dashboard's chain status. */
   auditAnchor?: AuditAnchor;
   settings: { publicUrl: () => string; bodyLimitBytes: number; rateLimitPerMinute: number };
+  /** Routes of approval channels (a Telegram webhook…), mounted before the dashboard. */
+  channelRoutes?: readonly Hono[];
+  /** Telegram linking for the dashboard's account page. */
+  telegram?: DashboardDeps['telegram'];
   /** Reverse proxies whose X-Forwarded-For the dashboard's login believes (see config). */
   trustedProxies?: readonly string[];
 }
@@ -98,6 +103,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/api/docs', docsRoutes(OPENAPI_PATH));
+  for (const routes of deps.channelRoutes ?? []) app.route('/', routes);
   // The dashboard last: it answers every non-API path (HTML 404s included) and steps aside for /api.
   app.route('/', createDashboard(deps));
   return app;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
+import { parseTelegramEnv, type TelegramConfig } from './channels/telegram/index.ts';
 
 /**
  * Configuration, parsed once from the environment at start. A bad value stops the start with a
@@ -55,6 +56,8 @@ export interface Config {
   auditCheckpointIntervalMs: number;
   /** How `use` treats absent details for policy rules that set no `enforcement` of their own. */
   scopeEnforcement: 'lenient' | 'strict';
+  /** The Telegram approval channel; null when TELEGRAM_BOT_TOKEN is not set. */
+  telegram: TelegramConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -63,9 +66,10 @@ export class ConfigError extends Error {
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  const telegram = parseTelegramEnv(env);
+  if (!parsed.success || telegram.errors.length > 0) {
+    const lines = (parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${[...lines, ...telegram.errors].join('; ')}`);
   }
   const e = parsed.data;
   const trustedProxies = e.AGENT_OTP_TRUSTED_PROXIES.split(',')
@@ -97,5 +101,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditCheckpointFile: resolve(e.AGENT_OTP_AUDIT_CHECKPOINT_FILE ?? `${dataDir}/audit-checkpoints.jsonl`),
     auditCheckpointIntervalMs: e.AGENT_OTP_AUDIT_CHECKPOINT_INTERVAL_MS,
     scopeEnforcement: e.AGENT_OTP_SCOPE_ENFORCEMENT,
+    telegram: telegram.config,
   };
 }

@@ -14,6 +14,7 @@ import { createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
+import { createTelegramChannel, createTelegramLinks } from './channels/telegram/index.ts';
 import type { Config } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
@@ -73,6 +74,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     serverSecret,
     sessionTtlSeconds: config.sessionTtlSeconds,
   });
+  // Link codes work without the bot (the CLI makes them); the bot runs only with a token.
+  const telegramLinks = createTelegramLinks({ store, clock, hasher });
   const metrics = createMetrics();
   // Checkpoints of the audit chain, signed under a key from the server secret and kept outside
   // the database (the server writes them; `audit verify` and the dashboard check them).
@@ -82,6 +85,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   // The base of links in responses: configured, or set by startServer once the port is known.
   const urls = { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` };
+  const telegram = config.telegram
+    ? createTelegramChannel({
+        config: config.telegram,
+        store,
+        events,
+        approvals,
+        links: telegramLinks,
+        clock,
+        logger,
+        publicUrl: () => urls.publicUrl,
+      })
+    : null;
   const app = createApp({
     store,
     agents,
@@ -95,6 +110,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     clock,
     trustedProxies: config.trustedProxies,
     auditAnchor,
+    channelRoutes: telegram?.routes ? [telegram.routes] : [],
+    telegram: { links: telegramLinks, enabled: telegram !== null },
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -117,7 +134,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     auditAnchor,
     app,
     urls,
+    telegramLinks,
+    /** The Telegram channel when configured; startServer starts it (see its doc for clusters). */
+    telegram,
     async close() {
+      await telegram?.stop();
       policy.close();
       await store.close();
     },

@@ -63,6 +63,8 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     }
   }, config.sweepIntervalMs);
   sweeper.unref();
+  // Single instance: this process polls Telegram (or serves its webhook). See channel.ts for clusters.
+  runtime.telegram?.start();
   const checkpoints = startAuditCheckpoints({
     store: runtime.store,
     anchor: runtime.auditAnchor,
@@ -93,6 +95,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        await runtime.telegram?.stop();
         // In-flight requests get a grace period; held long-polls and event streams would keep
         // the process up for a minute, so after it every connection is closed.
         const grace = setTimeout(() => (server as Server).closeAllConnections(), 5000);
