@@ -70,9 +70,11 @@ export function createTelegramNotifier({
         const text = pendingText(permission, agent, votes, clock.now());
         const sent = await api.sendMessage(link.chatId, text, { reply_markup: keyboard(message.id, url) });
         await store.setTelegramMessageId(message.id, sent.message_id);
-        // Decided while the message was on its way: the final edit found no message id to edit.
+        // Voted on or decided while the message was on its way: those edits found no message
+        // id to edit, so bring this copy up to date now.
         const now = await store.getPermission(permission.id);
-        if (now && now.status !== 'pending') await refresh(permission.id);
+        const votesNow = await store.listApprovalVotes(permission.id);
+        if ((now && now.status !== 'pending') || votesNow.length !== votes.length) await refresh(permission.id);
       });
     }
   }
@@ -88,10 +90,13 @@ export function createTelegramNotifier({
     for (const message of messages) {
       const messageId = message.messageId as number;
       if (permission.status === 'pending') {
-        const text = pendingText(permission, agent, votes, clock.now());
-        queue.push(`editMessageText ${permissionId}`, () =>
-          api.editMessageText(message.chatId, messageId, text, { reply_markup: keyboard(message.id, url) }),
-        );
+        // Rendered when the queue gets to it: an older view must never overwrite the outcome.
+        queue.push(`editMessageText ${permissionId}`, async () => {
+          const current = await store.getPermission(permissionId);
+          if (!current || current.status !== 'pending') return;
+          const text = pendingText(current, agent, await store.listApprovalVotes(permissionId), clock.now());
+          await api.editMessageText(message.chatId, messageId, text, { reply_markup: keyboard(message.id, url) });
+        });
         continue;
       }
       // One instance edits each copy to the outcome, once.
