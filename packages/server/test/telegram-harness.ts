@@ -43,8 +43,10 @@ export interface Harness {
   agent: { id: string; apiKey: string };
   /** Creates a user and links a new Telegram person to them through /start CODE. */
   linkedUser(name: string, telegramId: number, role?: User['role']): Promise<LinkedUser>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers field by field
   request(body: Record<string, unknown>): Promise<{ status: number; body: any }>;
   /** GET /api/v1/permissions/:id?wait=N as the agent. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers field by field
   wait(id: string, seconds: number): Promise<{ status: number; body: any }>;
   /** The bot's latest message in a chat about this permission, once it has arrived. */
   messageFor(chatId: number, permissionId: string): Promise<TgMessage>;
@@ -78,6 +80,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       headers: { authorization: `Bearer ${agent.apiKey}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers field by field
     return { status: response.status, body: (await response.json()) as any };
   };
   return {
@@ -92,6 +95,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const person = tg.person(telegramId, name);
       tg.sendText(person, `/start ${code}`);
       await until(`${name}'s link`, () => rt.store.getTelegramLinkByChat(String(telegramId)));
+      await until(`the bot's reply to ${name}`, () =>
+        tg.messagesIn(telegramId).some((m) => m.text?.startsWith(`Linked to ${name}.`)),
+      );
       return { user, person };
     },
     request: (body) => api('POST', '/api/v1/permissions/request', body),

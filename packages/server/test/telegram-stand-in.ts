@@ -255,7 +255,13 @@ export async function startTelegramStandIn() {
       const id = String(nextQueryId++ * 1_000_003);
       openQueries.add(id);
       return pushUpdate({
-        callback_query: { id, from: from.user, message: structuredClone(message), chat_instance: `ci-${message.chat.id}`, data },
+        callback_query: {
+          id,
+          from: from.user,
+          message: structuredClone(message),
+          chat_instance: `ci-${message.chat.id}`,
+          data,
+        },
       });
     },
     /** Builds an update without queueing it (for webhook deliveries). */

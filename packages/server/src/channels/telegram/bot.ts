@@ -53,7 +53,7 @@ export function createTelegramBot({
 
   /** The active user this chat is linked to, or null. */
   async function linkedUser(ctx: Context): Promise<User | null> {
-    if (!ctx.chat || ctx.chat.type !== 'private' || !ctx.from || ctx.from.id !== ctx.chat.id) return null;
+    if (ctx.chat?.type !== 'private' || !ctx.from || ctx.from.id !== ctx.chat.id) return null;
     const link = await store.getTelegramLinkByChat(String(ctx.chat.id));
     if (!link) return null;
     const user = await store.getUser(link.userId);

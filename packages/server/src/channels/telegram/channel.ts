@@ -65,7 +65,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps) {
   };
 
   /** Webhook mode: learn who the bot is, then point Telegram at us, retrying until it works. */
-  let webhookSetup: Promise<void> | null = null;
+  let webhookStarted = false;
   let webhookStopped = false;
   async function setWebhook() {
     for (let attempt = 1; !webhookStopped; attempt++) {
@@ -106,8 +106,10 @@ export function createTelegramChannel(deps: TelegramChannelDeps) {
     /** Starts sending notifications and receiving updates (polling or webhook). */
     start() {
       notifier.start();
-      if (config.webhookUrl) webhookSetup ??= setWebhook();
-      else poller.start();
+      if (config.webhookUrl) {
+        if (!webhookStarted) void setWebhook();
+        webhookStarted = true;
+      } else poller.start();
     },
     async stop() {
       notifier.stop();

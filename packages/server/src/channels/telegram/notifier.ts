@@ -45,7 +45,7 @@ export function createTelegramNotifier({
 
   async function announce(permissionId: string): Promise<void> {
     const permission = await store.getPermission(permissionId);
-    if (!permission || permission.status !== 'pending') return;
+    if (permission?.status !== 'pending') return;
     const users = new Map((await store.listUsers()).map((u) => [u.id, u]));
     const recipients = (await store.listTelegramLinks()).filter((link) => {
       const user = users.get(link.userId);
@@ -74,7 +74,8 @@ export function createTelegramNotifier({
         // id to edit, so bring this copy up to date now.
         const now = await store.getPermission(permission.id);
         const votesNow = await store.listApprovalVotes(permission.id);
-        if ((now && now.status !== 'pending') || votesNow.length !== votes.length) await refresh(permission.id);
+        if ((now && now.status !== 'pending') || votesNow.length !== votes.length)
+          await refresh(permission.id);
       });
     }
   }
@@ -93,9 +94,11 @@ export function createTelegramNotifier({
         // Rendered when the queue gets to it: an older view must never overwrite the outcome.
         queue.push(`editMessageText ${permissionId}`, async () => {
           const current = await store.getPermission(permissionId);
-          if (!current || current.status !== 'pending') return;
+          if (current?.status !== 'pending') return;
           const text = pendingText(current, agent, await store.listApprovalVotes(permissionId), clock.now());
-          await api.editMessageText(message.chatId, messageId, text, { reply_markup: keyboard(message.id, url) });
+          await api.editMessageText(message.chatId, messageId, text, {
+            reply_markup: keyboard(message.id, url),
+          });
         });
         continue;
       }
