@@ -6,6 +6,7 @@ export * from './audit/checkpoint.ts';
 export * from './audit/checkpointer.ts';
 export * from './audit/export.ts';
 export * from './audit/verify.ts';
+export type * from './channels/telegram-store.ts';
 export * from './clock.ts';
 export * from './errors.ts';
 export * from './events.ts';

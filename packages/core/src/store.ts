@@ -1,3 +1,4 @@
+import type { TelegramStore } from './channels/telegram-store.ts';
 import type { SlackLink, SlackMessage } from './slack/types.ts';
 import type {
   Agent,
@@ -18,7 +19,7 @@ import type { AttemptResult, Webhook, WebhookAttempt, WebhookDelivery } from './
  * change does not happen). Methods documented as compare-and-set have exactly one winner among
  * any number of concurrent callers, on one server instance or many.
  */
-export interface Store {
+export interface Store extends TelegramStore {
   /** Creates tables or applies pending migrations; safe to call twice. */
   migrate(): Promise<void>;
   /** Cheap liveness check of the database connection. */

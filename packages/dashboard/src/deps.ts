@@ -1,4 +1,5 @@
 import type {
+  Actor,
   AgentService,
   ApprovalService,
   AuditAnchor,
@@ -8,6 +9,7 @@ import type {
   Policy,
   Session,
   Store,
+  TelegramLink,
   User,
   UserService,
   WebhookService,
@@ -25,6 +27,17 @@ export interface PolicyView {
 /** The few logger methods the dashboard uses (a pino logger fits). */
 export interface DashboardLogger {
   error(details: object, message: string): void;
+}
+
+/** Telegram linking, for the account page (the server's Telegram link service fits). */
+export interface TelegramAccount {
+  /** Whether this server runs the bot (TELEGRAM_BOT_TOKEN set). */
+  enabled: boolean;
+  links: {
+    createCode(user: User, actor: Actor): Promise<{ code: string; expiresAt: number }>;
+    unlink(user: User, actor: Actor): Promise<TelegramLink>;
+    get(userId: string): Promise<TelegramLink | null>;
+  };
 }
 
 /** The services the dashboard renders; the server's composition root passes its own. */
@@ -47,6 +60,8 @@ export interface DashboardDeps {
   auditAnchor?: AuditAnchor;
   /** Outgoing webhooks (the Webhooks page, admins only); the page is absent without them. */
   webhooks?: WebhookService;
+  /** Telegram linking; without it the account page has no Telegram section. */
+  telegram?: TelegramAccount;
   /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
   keepaliveMs?: number;
 }

@@ -9,7 +9,7 @@ import type {
   UserService,
   WebhookService,
 } from '@agent-otp/core';
-import { createDashboard } from '@agent-otp/dashboard';
+import { createDashboard, type DashboardDeps } from '@agent-otp/dashboard';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
@@ -53,6 +53,10 @@ export interface AppDeps {
   requestLimiter?: RequestLimiter;
   /** Readiness of what instances share (Redis, the events channel) and their policy versions. */
   clusterHealth?: () => Promise<ClusterHealth>;
+  /** Routes of approval channels (a Telegram webhook…), mounted before the dashboard. */
+  channelRoutes?: readonly Hono[];
+  /** Telegram linking for the dashboard's account page. */
+  telegram?: DashboardDeps['telegram'];
   /** Reverse proxies whose X-Forwarded-For the dashboard's login believes (see config). */
   trustedProxies?: readonly string[];
 }
@@ -108,6 +112,7 @@ export function createApp(deps: AppDeps) {
   });
   app.route('/api/docs', docsRoutes(OPENAPI_PATH));
   if (deps.slackRoutes) app.route('/', deps.slackRoutes);
+  for (const routes of deps.channelRoutes ?? []) app.route('/', routes);
   // The dashboard last: it answers every non-API path (HTML 404s included) and steps aside for /api.
   app.route('/', createDashboard(deps));
   return app;

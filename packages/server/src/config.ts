@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
 import { z } from 'zod';
 import { type SlackConfig, SlackEnvSchema, slackConfig } from './channels/slack/index.ts';
+import { parseTelegramEnv, type TelegramConfig } from './channels/telegram/index.ts';
 import { type WebhookConfig, WebhookEnvSchema, webhookConfig } from './channels/webhooks/index.ts';
 import { postgresUrlOf } from './cluster/database-url.ts';
 import { type LeaseConfig, parseLeaseConfig } from './cluster/lease-config.ts';
@@ -102,6 +103,8 @@ export interface Config {
   eventsRecheckMs: number;
   /** How often this instance announces its policy version and reads the others'. */
   clusterHeartbeatMs: number;
+  /** The Telegram approval channel; null when TELEGRAM_BOT_TOKEN is not set. */
+  telegram: TelegramConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -110,9 +113,10 @@ export class ConfigError extends Error {
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  const telegram = parseTelegramEnv(env);
+  if (!parsed.success || telegram.errors.length > 0) {
+    const lines = (parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${[...lines, ...telegram.errors].join('; ')}`);
   }
   const e = parsed.data;
   const trustedProxies = e.AGENT_OTP_TRUSTED_PROXIES.split(',')
@@ -156,5 +160,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     instanceId: e.AGENT_OTP_INSTANCE_ID ?? null,
     eventsRecheckMs: e.AGENT_OTP_EVENTS_RECHECK_MS,
     clusterHeartbeatMs: e.AGENT_OTP_CLUSTER_HEARTBEAT_MS,
+    telegram: telegram.config,
   };
 }

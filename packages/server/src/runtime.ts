@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
 import { createSlackChannel } from './channels/slack/index.ts';
+import { createTelegramChannel, createTelegramLinks } from './channels/telegram/index.ts';
 import { createWebhookChannel } from './channels/webhooks/index.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { createLeader } from './cluster/leader.ts';
@@ -93,6 +94,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     sessionTtlSeconds: config.sessionTtlSeconds,
     loginThrottle: cluster.loginThrottle,
   });
+  // Link codes work without the bot (the CLI makes them); the bot runs only with a token.
+  const telegramLinks = createTelegramLinks({ store, clock, hasher });
   // Checkpoints of the audit chain, signed under a key from the server secret and kept outside
   // the database (the server writes them; `audit verify` and the dashboard check them).
   const auditAnchor = {
@@ -126,6 +129,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   webhooks.dispatcher.start();
   // Slack: links always (the CLI links accounts); the notifier is started by the server.
   const slack = createSlackChannel({ store, events, approvals, clock, logger, links, config: config.slack });
+  const telegram = config.telegram
+    ? createTelegramChannel({
+        config: config.telegram,
+        store,
+        events,
+        approvals,
+        links: telegramLinks,
+        clock,
+        logger,
+        publicUrl: () => urls.publicUrl,
+      })
+    : null;
   const app = createApp({
     store,
     agents,
@@ -143,6 +158,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     auditAnchor,
     requestLimiter: cluster.requestLimiter,
     clusterHealth: cluster.health,
+    channelRoutes: telegram?.routes ? [telegram.routes] : [],
+    telegram: { links: telegramLinks, enabled: telegram !== null },
     settings: {
       publicUrl: () => urls.publicUrl,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -169,7 +186,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     urls,
     leader,
     cluster,
+    telegramLinks,
+    /** The Telegram channel when configured; startServer runs it under a leader lease. */
+    telegram,
     async close() {
+      await telegram?.stop();
       await leader.close();
       policy.close();
       await webhooks.dispatcher.stop();

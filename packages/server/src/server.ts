@@ -8,6 +8,7 @@ import {
   EXPIRY_SWEEPER,
   expirySweeperWork,
   SLACK_NOTIFIER,
+  TELEGRAM,
   WEBHOOK_DELIVERY,
 } from './cluster/singleton-jobs.ts';
 import type { Config } from './config.ts';
@@ -83,6 +84,14 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         stop: () => runtime.slack.notifier?.stop(),
       })
     : null;
+  // Telegram: one instance polls (or registers the webhook) and announces requests; taps arriving
+  // by webhook are served by every instance (the routes are mounted on each).
+  const telegram = runtime.telegram
+    ? runtime.leader.run(TELEGRAM, {
+        start: () => runtime.telegram?.start(),
+        stop: () => runtime.telegram?.stop(),
+      })
+    : null;
 
   logger.info(
     {
@@ -106,6 +115,7 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     close() {
       closing ??= (async () => {
         await sweeper.stop();
+        await telegram?.stop();
         // In-flight requests get a grace period; held long-polls and event streams would keep
         // the process up for a minute, so after it every connection is closed.
         const grace = setTimeout(() => (server as Server).closeAllConnections(), 5000);

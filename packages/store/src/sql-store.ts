@@ -27,6 +27,7 @@ import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 import { sqlIdempotencyMethods } from './sql-idempotency.ts';
 import { sqlSlackMethods } from './sql-slack.ts';
+import { sqlTelegramMethods } from './sql-telegram.ts';
 import { sqlWebhookMethods } from './sql-webhooks.ts';
 
 // The spend of one use, as one conditional write (see Store.consumeUse).
@@ -104,6 +105,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     ...sqlIdempotencyMethods(driver),
     ...sqlWebhookMethods(driver),
     ...sqlSlackMethods(driver),
+    ...sqlTelegramMethods(driver),
     async migrate() {
       await migrateToLatest(kysely);
     },

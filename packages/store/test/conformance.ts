@@ -10,6 +10,7 @@ import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
 import { slackTests } from './conformance/slack.ts';
+import { telegramTests } from './conformance/telegram.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
 import { userTests } from './conformance/users.ts';
 import { webhookTests } from './conformance/webhooks.ts';
@@ -44,5 +45,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     idempotencyTests(make);
     webhookTests(make);
     slackTests(make);
+    telegramTests(make);
   });
 }

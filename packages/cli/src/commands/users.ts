@@ -177,6 +177,44 @@ export function usersCommand(): Command {
       print(options.json === true, publicUser(user), () => `user ${user.name} (${user.id}) is active`);
     });
 
+  users
+    .command('link-telegram')
+    .description(
+      "Make a one-time code that links a user's Telegram chat: send /start CODE to the bot (works once, 10 minutes)",
+    )
+    .requiredOption('--name <name>', 'user name or id (usr_…)')
+    .option('--json', 'print JSON')
+    .action(async (options: { name: string; json?: boolean }) => {
+      const { user, code, expiresAt } = await withRuntime(async (rt) => {
+        const found = await rt.users.find(options.name);
+        return { user: found, ...(await rt.telegramLinks.createCode(found, cliActor())) };
+      });
+      print(options.json === true, { user: user.name, code, expiresAt: iso(expiresAt) }, () =>
+        [
+          `Send this to the bot in a private Telegram chat, as ${user.name}:`,
+          `  /start ${code}`,
+          `It works once, until ${iso(expiresAt)}.`,
+        ].join('\n'),
+      );
+    });
+
+  users
+    .command('unlink-telegram')
+    .description("Unlink a user's Telegram chat: it stops receiving requests and its buttons stop working")
+    .requiredOption('--name <name>', 'user name or id (usr_…)')
+    .option('--json', 'print JSON')
+    .action(async (options: { name: string; json?: boolean }) => {
+      const { user, link } = await withRuntime(async (rt) => {
+        const found = await rt.users.find(options.name);
+        return { user: found, link: await rt.telegramLinks.unlink(found, cliActor()) };
+      });
+      print(
+        options.json === true,
+        { user: user.name, chatId: link.chatId, unlinked: true },
+        () => `unlinked the Telegram chat ${link.chatLabel ?? link.chatId} from ${user.name}`,
+      );
+    });
+
   users.addCommand(userTokensCommand());
   addSlackLinkCommands(users);
   return users;

@@ -38,6 +38,14 @@ export type DecisionOutcome = {
 };
 
 /**
+ * Whether a user may approve or deny requests: the one rule every channel (dashboard, API,
+ * Telegram) applies. Being active is checked where the user authenticates.
+ */
+export function canDecide(user: Pick<User, 'role'>): boolean {
+  return user.role === 'admin' || user.role === 'approver';
+}
+
+/**
  * Human decisions on pending requests (SPEC §6). Each user votes once; a rule's quorum of
  * distinct approvers approves, one deny denies. The final transition is a compare-and-set, so
  * racing decisions have exactly one outcome.
@@ -46,7 +54,7 @@ export function createApprovalService({ store, clock, events, permissions }: App
   const actorOf = (user: User): Actor => ({ type: 'user', id: user.id });
 
   function requireDecider(user: User) {
-    if (user.role !== 'admin' && user.role !== 'approver') {
+    if (!canDecide(user)) {
       throw new AgentOtpError('FORBIDDEN', `a ${user.role} cannot approve or deny requests`);
     }
   }

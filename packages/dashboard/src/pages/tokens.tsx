@@ -5,6 +5,7 @@ import { formFields } from '../http/form.ts';
 import { page } from '../views/layout.tsx';
 import { ActionButton, Alert, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
 import { type PasswordNotice, PasswordSection, passwordPages } from './password.tsx';
+import { TelegramSection, telegramPages } from './telegram.tsx';
 
 /**
  * Personal API tokens (`uat_…`). A token acts as its user, so the web only ever creates one for
@@ -88,6 +89,7 @@ async function accountPage(
         </form>
         <TokenTable tokens={await deps.users.listTokens(me.id)} revokeBase="/account/tokens" csrf={csrf} />
       </section>
+      <TelegramSection deps={deps} me={me} csrf={csrf} />
       <PasswordSection csrf={csrf} notice={notice} />
     </>
   );
@@ -123,6 +125,7 @@ async function userTokensPage(deps: DashboardDeps, c: Context<DashEnv>) {
 export function tokenPages(app: DashApp, deps: DashboardDeps) {
   app.get('/account', (c) => accountPage(deps, c));
   passwordPages(app, deps, accountPage);
+  telegramPages(app, deps);
 
   app.post('/account/tokens', async (c) => {
     const me = c.get('user');

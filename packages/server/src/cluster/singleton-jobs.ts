@@ -8,6 +8,7 @@ export const EXPIRY_SWEEPER = 'expiry-sweeper';
 export const AUDIT_CHECKPOINTS = 'audit-checkpoints';
 export const WEBHOOK_DELIVERY = 'webhook-delivery';
 export const SLACK_NOTIFIER = 'slack-notifier';
+export const TELEGRAM = 'telegram';
 
 /**
  * Pending requests past their deadline and tokens past their lifetime become `expired` here, not
