@@ -93,9 +93,10 @@ describe('telegram: failures of the Bot API', () => {
       assert.equal(sends.length, 2, 'one refused, one accepted');
       const [first, second] = sends as unknown as [{ at: number }, { at: number }];
       assert.ok(second.at - first.at >= 1000, `retried after retry_after (${second.at - first.at} ms)`);
-      const stored = await h.server.runtime.store.listTelegramMessages(id);
-      assert.equal(stored.length, 1);
-      assert.ok(stored[0]?.messageId, 'the message id is stored for later edits');
+      // The id is stored once the accepted send's answer has been read, just after the stand-in saw it.
+      const storedId = async () => (await h.server.runtime.store.listTelegramMessages(id))[0]?.messageId;
+      await until('the message id is stored for later edits', storedId);
+      assert.equal((await h.server.runtime.store.listTelegramMessages(id)).length, 1);
     } finally {
       await h.close();
     }
