@@ -112,6 +112,17 @@ export function createSqlStore(driver: SqlDriver): Store {
       await driver.get('SELECT 1 AS ok');
     },
     close: () => driver.close(),
+    async claimSetting(key, value, now) {
+      // Not a transaction: ON CONFLICT waits for a concurrent insert of the key to commit, and
+      // the SELECT that follows is a new statement that sees whichever value won.
+      await driver.run(
+        'INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+        [key, value, now],
+      );
+      const row = await driver.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]);
+      if (!row) throw new AgentOtpError('INTERNAL_ERROR', `setting ${key} vanished after it was stored`);
+      return row.value;
+    },
 
     async createAgent(agent, audit) {
       await driver.transaction(async (tx) => {

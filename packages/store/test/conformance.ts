@@ -9,13 +9,14 @@ import type { MakeStore } from './conformance/fixtures.ts';
 import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
+import { settingTests } from './conformance/settings.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
 import { userTests } from './conformance/users.ts';
 
 export type { MakeStore } from './conformance/fixtures.ts';
 
 /**
- * The one suite every Store adapter must pass (SQLite now, PostgreSQL later): every port method,
+ * The one suite every Store adapter must pass (SQLite and PostgreSQL): every port method,
  * fail-closed auditing, and the races the compare-and-set methods promise to win exactly once.
  *
  * `makeStore` must give a NEW, EMPTY store on each call (a fresh `:memory:` database, file or
@@ -40,5 +41,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     auditTests(make);
     raceTests(make);
     idempotencyTests(make);
+    settingTests(make);
   });
 }
