@@ -10,9 +10,12 @@ import { type RunningServer, startServer } from './server.ts';
  * PostgreSQL database (named agent_otp_t_…, on the server the store's tests use), dropped by
  * `drop()`; otherwise `env` is empty and the app uses the SQLite file in its data directory.
  */
-export async function testDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+export async function testDatabase(
+  /** The test's own environment: when it names a DATABASE_URL already, that database is used. */
+  env: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   const kind = process.env.AGENT_OTP_TEST_STORE ?? 'sqlite';
-  if (kind === 'sqlite') return { env: {}, drop: async () => undefined };
+  if (kind === 'sqlite' || env.DATABASE_URL !== undefined) return { env: {}, drop: async () => undefined };
   if (kind !== 'postgres') throw new Error(`AGENT_OTP_TEST_STORE must be sqlite or postgres, not ${kind}`);
   // Loaded only here: test support, never part of a running server.
   const { createTestDatabase } = await import('@agent-otp/store/postgres-test-db');
@@ -37,7 +40,7 @@ export async function startTestServer(
   options: { policy?: string; env?: Record<string, string>; runtime?: RuntimeOptions } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-otp-test-'));
-  const database = await testDatabase();
+  const database = await testDatabase(options.env);
   if (options.policy !== undefined) writeFileSync(join(dataDir, 'policies.yaml'), options.policy);
   const config = parseConfig({
     PORT: '0',

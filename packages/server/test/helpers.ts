@@ -37,7 +37,7 @@ export async function createTestRuntime(options: { policy?: string; env?: Record
     },
   });
   const clock = createFixedClock(Date.UTC(2026, 5, 1, 12));
-  const database = await testDatabase();
+  const database = await testDatabase(options.env);
   const config = parseConfig({
     AGENT_OTP_DATA_DIR: dataDir,
     AGENT_OTP_POLICY_WATCH: 'false',
