@@ -1,3 +1,4 @@
+import { AgentOtpError } from '@agent-otp/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { SqlDriver, SqlExecutor, Database as Tables } from './sql-driver.ts';
@@ -73,6 +74,22 @@ export function toPostgresPlaceholders(sql: string): string {
 }
 
 /**
+ * PostgreSQL text cannot hold NUL, and a parameter with one fails the statement (SQLSTATE 22021)
+ * where SQLite would simply find nothing. Such a value never came from this product (ids, names
+ * and hashes have none), so it is refused as invalid input rather than surfacing as a 500.
+ */
+function rejectNul(params: readonly unknown[]): void {
+  for (const param of params) {
+    if (typeof param === 'string' && param.includes('\u0000')) {
+      throw new AgentOtpError(
+        'VALIDATION_ERROR',
+        'a value contains a NUL character, which is never valid here',
+      );
+    }
+  }
+}
+
+/**
  * PostgreSQL through one `pg` Pool, shared by the hand-written statements and by Kysely (for
  * migrations and dynamic queries). Transactions run on one pooled client under READ COMMITTED;
  * the statements that must lock rows or the audit chain do so themselves (dialect-sql.ts).
@@ -108,8 +125,10 @@ export function createPostgresDriver(url: string, options: PostgresOptions = {})
   };
 
   const on = (client: pg.Pool | pg.PoolClient): SqlExecutor => {
-    const query = async <T>(sql: string, params: readonly unknown[] = []) =>
-      client.query<T & pg.QueryResultRow>(text(sql), params as unknown[]);
+    const query = async <T>(sql: string, params: readonly unknown[] = []) => {
+      rejectNul(params);
+      return client.query<T & pg.QueryResultRow>(text(sql), params as unknown[]);
+    };
     return {
       dialect: 'postgres',
       get: async <T>(sql: string, params?: readonly unknown[]) => (await query<T>(sql, params)).rows[0],

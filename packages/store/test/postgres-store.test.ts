@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createPostgresDriver, createPostgresStore } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
 import { parseInt8, toPostgresPlaceholders } from '../src/postgres-driver.ts';
-import { addAgent, makeEvent, TEST_TIMEOUT_MS, verifyChain } from './conformance/fixtures.ts';
+import { addAgent, hasCode, makeEvent, TEST_TIMEOUT_MS, verifyChain } from './conformance/fixtures.ts';
 import { severalConnectionTests } from './conformance/several-connections.ts';
 import { runStoreConformance } from './conformance.ts';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from './postgres-test-db.ts';
@@ -120,6 +120,21 @@ if (skip) {
         assert.equal((await verifyChain(store)).ok, true);
       } finally {
         await driver.close();
+        await store.close();
+      }
+    });
+
+    it('a value with a NUL character is VALIDATION_ERROR, not a database error', {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      const store = await freshStore();
+      try {
+        await store.migrate();
+        for (const lookup of [store.getAgentByName('a\u0000b'), store.getUserByName('\u0000')]) {
+          await assert.rejects(lookup, hasCode('VALIDATION_ERROR'));
+        }
+        assert.equal((await store.listAgents()).length, 0, 'the pool is still usable');
+      } finally {
         await store.close();
       }
     });
