@@ -31,7 +31,7 @@ export async function withRuntime<T>(
   const config = await loadConfig();
   // Opening a store creates it. For a command that only reads, a mistyped --data-dir would then
   // report "no agents" or an intact empty audit chain instead of the mistake.
-  if (options.readOnly && !existsSync(config.databaseFile)) {
+  if (options.readOnly && config.database.kind === 'sqlite' && !existsSync(config.databaseFile)) {
     throw new CliError(
       `no database at ${config.databaseFile}: check --data-dir / AGENT_OTP_DATA_DIR (the server creates it on first start)`,
     );

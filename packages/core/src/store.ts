@@ -25,6 +25,12 @@ export interface Store extends TelegramStore {
   /** Cheap liveness check of the database connection. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Stores `value` under `key` unless the key already has one, and returns the value that is
+   * stored: `value` for the first caller, the earlier value for every later one. Compare-and-set:
+   * of concurrent first calls with different values, exactly one value is kept and returned to all.
+   */
+  claimSetting(key: string, value: string, now: number): Promise<string>;
 
   // Agents
   /** Inserts an agent. Fails with CONFLICT when the name is taken. */

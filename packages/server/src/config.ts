@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { createProxyTrust } from '@agent-otp/dashboard';
+import { POSTGRES_DEFAULTS, type PostgresOptions } from '@agent-otp/store';
 import { z } from 'zod';
 import { type SlackConfig, SlackEnvSchema, slackConfig } from './channels/slack/index.ts';
 import { parseTelegramEnv, type TelegramConfig } from './channels/telegram/index.ts';
 import { type WebhookConfig, WebhookEnvSchema, webhookConfig } from './channels/webhooks/index.ts';
-import { postgresUrlOf } from './cluster/database-url.ts';
 import { type LeaseConfig, parseLeaseConfig } from './cluster/lease-config.ts';
 
 /**
@@ -53,16 +53,40 @@ const EnvSchema = z
       .optional(),
     AGENT_OTP_EVENTS_RECHECK_MS: int(200, 60_000).default(2000),
     AGENT_OTP_CLUSTER_HEARTBEAT_MS: int(100, 60_000).default(5000),
+    // Empty counts as unset: container setups often pass every variable, set or not.
+    DATABASE_URL: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value)),
+    AGENT_OTP_SERVER_SECRET_FILE: z.string().min(1).optional(),
+    AGENT_OTP_PG_POOL_MAX: int(1, 1000).default(POSTGRES_DEFAULTS.maxConnections),
+    AGENT_OTP_PG_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(POSTGRES_DEFAULTS.statementTimeoutMs),
+    AGENT_OTP_PG_IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(POSTGRES_DEFAULTS.idleTimeoutMs),
+    AGENT_OTP_PG_CONNECT_TIMEOUT_MS: int(100, 600_000).default(POSTGRES_DEFAULTS.connectTimeoutMs),
   })
   .extend(WebhookEnvSchema.shape)
   .extend(SlackEnvSchema.shape);
+
+/** Where the data lives: the SQLite file in the data directory, or a PostgreSQL database. */
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | {
+      kind: 'postgres';
+      /** Holds the password, if any: never log it. */
+      url: string;
+      pool: Required<Omit<PostgresOptions, 'onPoolError'>>;
+    };
 
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
   policyFile: string;
+  /** The SQLite file (used when `database.kind` is sqlite; the CLI checks it exists). */
   databaseFile: string;
+  database: DatabaseConfig;
+  /** The secret that keys every API-key and token hash; the same file on every instance of one database. */
+  serverSecretFile: string;
   /** Where the dashboard is reached, for approvalUrl links; null = the address the server listens on. */
   publicUrl: string | null;
   logLevel: string;
@@ -130,12 +154,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const slack = slackConfig(e);
   if (typeof slack === 'string') throw new ConfigError(`invalid configuration: ${slack}`);
   const dataDir = resolve(e.AGENT_OTP_DATA_DIR);
+  const databaseFile = `${dataDir}/agent-otp.db`;
+  const database = databaseConfig(e, databaseFile);
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir,
     policyFile: resolve(e.AGENT_OTP_POLICY_FILE ?? `${dataDir}/policies.yaml`),
-    databaseFile: `${dataDir}/agent-otp.db`,
+    databaseFile,
+    database,
+    serverSecretFile: resolve(e.AGENT_OTP_SERVER_SECRET_FILE ?? `${dataDir}/server-secret`),
     publicUrl: e.AGENT_OTP_PUBLIC_URL?.replace(/\/$/, '') ?? null,
     logLevel: e.AGENT_OTP_LOG_LEVEL,
     bodyLimitBytes: e.AGENT_OTP_BODY_LIMIT,
@@ -155,11 +183,41 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     slack,
     redisUrl: e.REDIS_URL || null,
     redisPrefix: e.AGENT_OTP_REDIS_PREFIX,
-    postgresEventsUrl: postgresUrlOf(env.DATABASE_URL),
+    postgresEventsUrl: database.kind === 'postgres' ? database.url : null,
     pgChannel: e.AGENT_OTP_PG_CHANNEL,
     instanceId: e.AGENT_OTP_INSTANCE_ID ?? null,
     eventsRecheckMs: e.AGENT_OTP_EVENTS_RECHECK_MS,
     clusterHeartbeatMs: e.AGENT_OTP_CLUSTER_HEARTBEAT_MS,
     telegram: telegram.config,
+  };
+}
+
+/** DATABASE_URL selects PostgreSQL; anything else that is set is a mistake, not a fallback. */
+function databaseConfig(e: z.infer<typeof EnvSchema>, file: string): DatabaseConfig {
+  const url = e.DATABASE_URL;
+  if (url === undefined) return { kind: 'sqlite', file };
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  // The value is not echoed: it may hold the database password.
+  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_URL: must be a postgres:// or postgresql:// URL ' +
+        '(leave it unset to use the SQLite file in the data directory)',
+    );
+  }
+  return {
+    kind: 'postgres',
+    url,
+    pool: {
+      maxConnections: e.AGENT_OTP_PG_POOL_MAX,
+      statementTimeoutMs: e.AGENT_OTP_PG_STATEMENT_TIMEOUT_MS,
+      idleTimeoutMs: e.AGENT_OTP_PG_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: e.AGENT_OTP_PG_CONNECT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: POSTGRES_DEFAULTS.idleInTransactionTimeoutMs,
+    },
   };
 }

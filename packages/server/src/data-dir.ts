@@ -14,11 +14,16 @@ export interface DataDirSetup {
 
 /**
  * Prepares the data directory on first start: the directory itself (0700), a 256-bit server
- * secret (0600) that keys every token and API key hash, and a policies.yaml with the example
+ * secret (0600, `<dataDir>/server-secret` unless configured elsewhere) that keys every token and
+ * API key hash, and a policies.yaml with the example
  * policies. Existing files are never overwritten, but a directory or secret left open to other
  * users (an older install, a copied backup) is narrowed to those modes.
  */
-export function prepareDataDir(dataDir: string, policyFile: string): DataDirSetup {
+export function prepareDataDir(
+  dataDir: string,
+  policyFile: string,
+  secretFile = join(dataDir, 'server-secret'),
+): DataDirSetup {
   const created: string[] = [];
   if (!existsSync(dataDir)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -27,8 +32,9 @@ export function prepareDataDir(dataDir: string, policyFile: string): DataDirSetu
   const tightened: ModeChange[] = [];
   const dirChange = tightenMode(dataDir, 0o700);
   if (dirChange) tightened.push(dirChange);
-  const secretFile = join(dataDir, 'server-secret');
   if (!existsSync(secretFile)) {
+    // A secret file outside the data directory (shared by several instances) gets its own 0700 parent.
+    mkdirSync(dirname(secretFile), { recursive: true, mode: 0o700 });
     writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
     created.push(secretFile);
   }

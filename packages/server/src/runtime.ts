@@ -9,7 +9,7 @@ import {
   type Store,
   systemClock,
 } from '@agent-otp/core';
-import { createSqliteStore } from '@agent-otp/store';
+import { createPostgresStore, createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
@@ -25,6 +25,7 @@ import { type ModeChange, secureDatabaseFiles } from './file-modes.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createPolicySource } from './policy-source.ts';
+import { requireSharedSecret } from './server-secret.ts';
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -47,15 +48,25 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, options: RuntimeOptions = {}) {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const { serverSecret, created, tightened } = prepareDataDir(config.dataDir, config.policyFile);
+  const { serverSecret, created, tightened } = prepareDataDir(
+    config.dataDir,
+    config.policyFile,
+    config.serverSecretFile,
+  );
   for (const path of created) logger.info({ path }, 'first start: created');
   const narrowed = (changes: ModeChange[]) => {
     for (const change of changes) logger.warn(change, 'narrowed permissions open to other users');
   };
   narrowed(tightened);
-  if (!options.store) narrowed(secureDatabaseFiles(config.databaseFile));
-  const store = options.store ?? createSqliteStore(config.databaseFile);
-  await store.migrate();
+  if (!options.store && config.database.kind === 'sqlite') narrowed(secureDatabaseFiles(config.databaseFile));
+  const store = options.store ?? openStore(config, logger);
+  try {
+    await store.migrate();
+    await requireSharedSecret(store, serverSecret, config.serverSecretFile, clock.now());
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const hasher = createSecretHasher(serverSecret);
   const policy = createPolicySource(config.policyFile, logger, {
     watch: config.watchPolicy,
@@ -198,6 +209,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await store.close();
     },
   };
+}
+
+/** The configured store: PostgreSQL when DATABASE_URL names one, else the SQLite file. */
+function openStore(config: Config, logger: Logger): Store {
+  const { database } = config;
+  if (database.kind === 'sqlite') return createSqliteStore(database.file);
+  return createPostgresStore(database.url, {
+    ...database.pool,
+    onPoolError: (error) => logger.warn({ err: error.message }, 'a pooled database connection failed'),
+  });
 }
 
 export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

@@ -5,6 +5,24 @@ import { parseConfig } from './config.ts';
 import type { RuntimeOptions } from './runtime.ts';
 import { type RunningServer, startServer } from './server.ts';
 
+/**
+ * The database of one test app. With AGENT_OTP_TEST_STORE=postgres each test app gets a new
+ * PostgreSQL database (named agent_otp_t_…, on the server the store's tests use), dropped by
+ * `drop()`; otherwise `env` is empty and the app uses the SQLite file in its data directory.
+ */
+export async function testDatabase(
+  /** The test's own environment: when it names a DATABASE_URL already, that database is used. */
+  env: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const kind = process.env.AGENT_OTP_TEST_STORE ?? 'sqlite';
+  if (kind === 'sqlite' || env.DATABASE_URL !== undefined) return { env: {}, drop: async () => undefined };
+  if (kind !== 'postgres') throw new Error(`AGENT_OTP_TEST_STORE must be sqlite or postgres, not ${kind}`);
+  // Loaded only here: test support, never part of a running server.
+  const { createTestDatabase } = await import('@agent-otp/store/postgres-test-db');
+  const db = await createTestDatabase();
+  return { env: { DATABASE_URL: db.url }, drop: () => db.drop() };
+}
+
 /** The password of the `admin` user of a test server (unless `env` sets another). */
 export const TEST_ADMIN_PASSWORD = 'test-admin-password';
 
@@ -22,6 +40,7 @@ export async function startTestServer(
   options: { policy?: string; env?: Record<string, string>; runtime?: RuntimeOptions } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-otp-test-'));
+  const database = await testDatabase(options.env);
   if (options.policy !== undefined) writeFileSync(join(dataDir, 'policies.yaml'), options.policy);
   const config = parseConfig({
     PORT: '0',
@@ -31,9 +50,16 @@ export async function startTestServer(
     AGENT_OTP_POLICY_WATCH: 'false',
     // A known admin password, so first start prints none (tests log in with it when they need to).
     AGENT_OTP_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    ...database.env,
     ...options.env,
   });
-  const server = await startServer(config, options.runtime);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, options.runtime);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
   return {
     ...server,
     dataDir,
@@ -43,6 +69,7 @@ export async function startTestServer(
     },
     async close() {
       await server.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

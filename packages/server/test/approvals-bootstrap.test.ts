@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AgentOtpError } from '@agent-otp/core';
-import { startTestServer } from '../src/testing.ts';
+import { startTestServer, testDatabase } from '../src/testing.ts';
 import { createTestRuntime } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -12,9 +12,11 @@ const PASSWORD = 'correct horse battery';
 describe('first start creates the admin user', () => {
   it('with AGENT_OTP_ADMIN_PASSWORD: admin can log in; a second start on the same data dir creates no other', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'agent-otp-bootstrap-'));
+    // The same database for both starts (a new PostgreSQL one under AGENT_OTP_TEST_STORE=postgres).
+    const database = await testDatabase();
     try {
       const first = await startTestServer({
-        env: { AGENT_OTP_DATA_DIR: dataDir, AGENT_OTP_ADMIN_PASSWORD: PASSWORD },
+        env: { AGENT_OTP_DATA_DIR: dataDir, AGENT_OTP_ADMIN_PASSWORD: PASSWORD, ...database.env },
       });
       let adminId: string;
       try {
@@ -43,7 +45,11 @@ describe('first start creates the admin user', () => {
       }
 
       const second = await startTestServer({
-        env: { AGENT_OTP_DATA_DIR: dataDir, AGENT_OTP_ADMIN_PASSWORD: 'another long password' },
+        env: {
+          AGENT_OTP_DATA_DIR: dataDir,
+          AGENT_OTP_ADMIN_PASSWORD: 'another long password',
+          ...database.env,
+        },
       });
       try {
         const users = await second.runtime.users.list();
@@ -61,6 +67,7 @@ describe('first start creates the admin user', () => {
         await second.close();
       }
     } finally {
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createFixedClock } from '@agent-otp/core';
-import { createLogger, createRuntime, parseConfig, type Runtime } from '../src/index.ts';
+import { createLogger, createRuntime, parseConfig, type Runtime, testDatabase } from '../src/index.ts';
 
 export interface TestRuntime {
   runtime: Runtime;
@@ -22,7 +22,10 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-/** A real runtime (SQLite file in a temp dir, real policy file) driven in process with a fixed clock. */
+/**
+ * A real runtime (SQLite file in a temp dir, or a fresh PostgreSQL database with
+ * AGENT_OTP_TEST_STORE=postgres; real policy file) driven in process with a fixed clock.
+ */
 export async function createTestRuntime(options: { policy?: string; env?: Record<string, string> } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-otp-api-'));
   if (options.policy !== undefined) writeFileSync(join(dataDir, 'policies.yaml'), options.policy);
@@ -34,13 +37,21 @@ export async function createTestRuntime(options: { policy?: string; env?: Record
     },
   });
   const clock = createFixedClock(Date.UTC(2026, 5, 1, 12));
+  const database = await testDatabase(options.env);
   const config = parseConfig({
     AGENT_OTP_DATA_DIR: dataDir,
     AGENT_OTP_POLICY_WATCH: 'false',
     AGENT_OTP_PUBLIC_URL: 'https://otp.example.com',
+    ...database.env,
     ...options.env,
   });
-  const runtime = await createRuntime(config, { clock, logger: createLogger('debug', sink) });
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(config, { clock, logger: createLogger('debug', sink) });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
   const test: TestRuntime = {
     runtime,
     clock,
@@ -70,6 +81,7 @@ export async function createTestRuntime(options: { policy?: string; env?: Record
     },
     async close() {
       await runtime.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@ import {
   redactSecrets,
   redactText,
 } from '@agent-otp/core';
+import { lockAuditChain } from './dialect-sql.ts';
 import type { SqlExecutor } from './sql-driver.ts';
 
 const HEAD_SQL = 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1';
@@ -40,6 +41,7 @@ function asStored(event: AuditEventInput): AuditEventInput {
  */
 export async function appendAuditEntries(tx: SqlExecutor, events: readonly AuditEventInput[]): Promise<void> {
   if (events.length === 0) return;
+  await lockAuditChain(tx);
   const row = await tx.get<{ seq: number | string; hash: string }>(HEAD_SQL);
   let head = row ? { seq: Number(row.seq), hash: row.hash } : null;
   for (const event of events) {

@@ -1,5 +1,6 @@
 import { AgentOtpError, type AuditEventInput, type Permission } from '@agent-otp/core';
 import { appendAuditEntries } from './audit-append.ts';
+import { dialectSql } from './dialect-sql.ts';
 import { PERMISSION_COLUMNS, permissionValues } from './rows.ts';
 import type { SqlExecutor } from './sql-driver.ts';
 
@@ -9,15 +10,10 @@ const INSERT_PERMISSION = `INSERT INTO permissions (${PERMISSION_COLUMNS}) VALUE
   .map(() => '?')
   .join(', ')})`;
 
-// Every request runs this, so it is a read, not a no-op UPDATE (which SQLite would write to the
-// WAL each time). SQLite serialises write transactions (BEGIN IMMEDIATE), so the read sees a
-// committed disable or runs wholly before it. A PostgreSQL driver must add FOR SHARE: requests
-// of one agent then proceed in parallel while a disable's UPDATE of the row waits for them.
-const LOCK_ACTIVE_AGENT = "SELECT id FROM agents WHERE id = ? AND status = 'active'";
-
 /** Fails with AGENT_DISABLED unless the agent is active in this transaction (see Store.insertPermission). */
 export async function requireActiveAgent(tx: SqlExecutor, agentId: string): Promise<void> {
-  if (!(await tx.get(LOCK_ACTIVE_AGENT, [agentId]))) {
+  // A read that holds the agent row on PostgreSQL (FOR SHARE), so a racing disable waits.
+  if (!(await tx.get(dialectSql(tx.dialect).lockActiveAgent, [agentId]))) {
     throw new AgentOtpError('AGENT_DISABLED', `agent ${agentId} is not active`);
   }
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Dialect } from './dialect-sql.ts';
 import type { SessionRow, UserRow, UserTokenRow, VoteRow } from './human-rows.ts';
 import type { AgentRow, AuditRow, PermissionRow } from './rows.ts';
 
@@ -18,6 +19,8 @@ export interface Database {
  * to. Drivers translate `?` for their database.
  */
 export interface SqlExecutor {
+  /** Which database runs the SQL: picks the few statements that differ (dialect-sql.ts). */
+  readonly dialect: Dialect;
   get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
@@ -29,7 +32,6 @@ export interface SqlExecutor {
  * `all` and `run`, which drivers prepare once and reuse.
  */
 export interface SqlDriver extends SqlExecutor {
-  readonly dialect: 'sqlite' | 'postgres';
   readonly kysely: Kysely<Database>;
   /**
    * Runs `fn` in one transaction that holds the write lock from its first statement (SQLite

@@ -9,6 +9,7 @@ import {
 } from '@agent-otp/core';
 import { appendAuditEntries } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { dialectSql } from './dialect-sql.ts';
 import { migrateToLatest } from './migrate.ts';
 import { insertPermissionRow, requireActiveAgent } from './permission-insert.ts';
 import {
@@ -48,7 +49,7 @@ const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
   ttlSeconds: 'ttl_seconds',
 };
 
-/** The Store port over any SqlDriver (SQLite now; PostgreSQL implements the same driver). */
+/** The Store port over any SqlDriver (SQLite or PostgreSQL). */
 export function createSqlStore(driver: SqlDriver): Store {
   const { kysely } = driver;
 
@@ -77,6 +78,8 @@ export function createSqlStore(driver: SqlDriver): Store {
     audit: AuditEventInput[],
     condition: string,
     conditionParams: readonly unknown[],
+    /** The condition reads another table: lock the row first (see dialect-sql.ts). */
+    lockFirst = false,
   ) => {
     const fields = Object.entries(patch).filter(([, value]) => value !== undefined) as [
       keyof PermissionPatch,
@@ -90,7 +93,9 @@ export function createSqlStore(driver: SqlDriver): Store {
       `UPDATE permissions SET ${set ? `${set}, ` : ''}updated_at = ? ` +
       `WHERE id = ? AND ${condition} RETURNING ${PERMISSION_COLUMNS}`;
     const now = audit[0]?.at ?? Date.now();
+    const lock = lockFirst ? dialectSql(driver.dialect).lockPermission : null;
     return driver.transaction(async (tx) => {
+      if (lock) await tx.get(lock, [id]);
       const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...conditionParams]);
       if (!row) return null;
       await appendAuditEntries(tx, audit);
@@ -113,6 +118,17 @@ export function createSqlStore(driver: SqlDriver): Store {
       await driver.get('SELECT 1 AS ok');
     },
     close: () => driver.close(),
+    async claimSetting(key, value, now) {
+      // Not a transaction: ON CONFLICT waits for a concurrent insert of the key to commit, and
+      // the SELECT that follows is a new statement that sees whichever value won.
+      await driver.run(
+        'INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+        [key, value, now],
+      );
+      const row = await driver.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]);
+      if (!row) throw new AgentOtpError('INTERNAL_ERROR', `setting ${key} vanished after it was stored`);
+      return row.value;
+    },
 
     async createAgent(agent, audit) {
       await driver.transaction(async (tx) => {
@@ -204,6 +220,7 @@ export function createSqlStore(driver: SqlDriver): Store {
         audit,
         "status = 'pending' AND NOT EXISTS (SELECT 1 FROM approval_votes v WHERE v.permission_id = permissions.id AND v.decision = 'deny')",
         [],
+        true,
       );
     },
     consumeUse(id, tokenHash, now, audit) {

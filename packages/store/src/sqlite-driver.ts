@@ -42,6 +42,7 @@ export function createSqliteDriver(file: string): SqlDriver {
   };
 
   const direct: SqlExecutor = {
+    dialect: 'sqlite',
     get: async <T>(sql: string, params: readonly unknown[] = []) =>
       prepare(sql).get(...params) as T | undefined,
     all: async <T>(sql: string, params: readonly unknown[] = []) => prepare(sql).all(...params) as T[],

@@ -9,6 +9,7 @@ import type { MakeStore } from './conformance/fixtures.ts';
 import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
 import { raceTests } from './conformance/races.ts';
+import { settingTests } from './conformance/settings.ts';
 import { slackTests } from './conformance/slack.ts';
 import { telegramTests } from './conformance/telegram.ts';
 import { consumeTests, transitionTests } from './conformance/transitions.ts';
@@ -18,7 +19,7 @@ import { webhookTests } from './conformance/webhooks.ts';
 export type { MakeStore } from './conformance/fixtures.ts';
 
 /**
- * The one suite every Store adapter must pass (SQLite now, PostgreSQL later): every port method,
+ * The one suite every Store adapter must pass (SQLite and PostgreSQL): every port method,
  * fail-closed auditing, and the races the compare-and-set methods promise to win exactly once.
  *
  * `makeStore` must give a NEW, EMPTY store on each call (a fresh `:memory:` database, file or
@@ -46,5 +47,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     webhookTests(make);
     slackTests(make);
     telegramTests(make);
+    settingTests(make);
   });
 }

@@ -8,21 +8,8 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteStore } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
-import {
-  addAgent,
-  addPending,
-  addPermission,
-  addUser,
-  allAudit,
-  eventFor,
-  makeApproved,
-  makeEvent,
-  makePermission,
-  makeVote,
-  T0,
-  TEST_TIMEOUT_MS,
-  verifyChain,
-} from './conformance/fixtures.ts';
+import { addAgent, allAudit, makeEvent, T0, TEST_TIMEOUT_MS, verifyChain } from './conformance/fixtures.ts';
+import { severalConnectionTests } from './conformance/several-connections.ts';
 import { runStoreConformance } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-otp-store-'));
@@ -41,125 +28,12 @@ async function openShared(count: number): Promise<{ file: string; stores: Store[
   return { file, stores };
 }
 
-async function closeAll(stores: Store[]): Promise<void> {
-  for (const store of stores) await store.close();
-}
+severalConnectionTests(
+  'sqlite file: several connections on one file',
+  async (count) => (await openShared(count)).stores,
+);
 
-describe('sqlite file: several connections on one file', () => {
-  it('two connections racing 100 spends of a 5-use token: exactly five succeed', {
-    timeout: TEST_TIMEOUT_MS,
-  }, async () => {
-    const { stores } = await openShared(2);
-    const [a, b] = stores as [Store, Store];
-    try {
-      const agent = await addAgent(a);
-      const p = await addPermission(a, makeApproved(agent.id, { tokenHash: 'h', usesRemaining: 5 }));
-      const results = await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
-          (i % 2 ? a : b).consumeUse(p.id, 'h', T0 + 1, [eventFor(p, 'permission.used', { i })]),
-        ),
-      );
-      assert.equal(results.filter((r) => r !== null).length, 5);
-      assert.equal((await b.getPermission(p.id))?.status, 'used');
-      assert.equal((await a.listAudit({ event: 'permission.used', limit: 500 })).length, 5);
-      assert.equal((await verifyChain(b)).ok, true);
-    } finally {
-      await closeAll(stores);
-    }
-  });
-
-  it('two connections racing 100 token deliveries: exactly one claims it', {
-    timeout: TEST_TIMEOUT_MS,
-  }, async () => {
-    const { stores } = await openShared(2);
-    const [a, b] = stores as [Store, Store];
-    try {
-      const agent = await addAgent(a);
-      const p = await addPermission(a, makeApproved(agent.id, { tokenHash: null }));
-      const results = await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
-          (i % 2 ? a : b).claimTokenDelivery(p.id, `hash-${i}`, T0 + 1, [
-            eventFor(p, 'token.delivered', { i }),
-          ]),
-        ),
-      );
-      const winners = results.filter((r) => r !== null);
-      assert.equal(winners.length, 1);
-      assert.equal((await b.getPermission(p.id))?.tokenHash, winners[0]?.tokenHash);
-      assert.equal((await a.listAudit({ event: 'token.delivered', limit: 500 })).length, 1);
-      assert.equal((await verifyChain(b)).ok, true);
-    } finally {
-      await closeAll(stores);
-    }
-  });
-
-  it('two connections racing 100 requests with one idempotency key: one permission', {
-    timeout: TEST_TIMEOUT_MS,
-  }, async () => {
-    const { stores } = await openShared(2);
-    const [a, b] = stores as [Store, Store];
-    try {
-      const agent = await addAgent(a);
-      const claim = { agentId: agent.id, key: 'k', requestHash: 'h', createdAt: T0, expiresAt: T0 + 1000 };
-      const results = await Promise.all(
-        Array.from({ length: 100 }, (_, i) => {
-          const p = makePermission(agent.id);
-          return (i % 2 ? a : b).insertPermissionIdempotent(p, [eventFor(p, 'permission.requested')], claim);
-        }),
-      );
-      assert.equal(results.filter((r) => r.created).length, 1);
-      assert.equal(new Set(results.map((r) => r.permission.id)).size, 1);
-      assert.equal((await b.listPermissions({ agentId: agent.id, limit: 200 })).items.length, 1);
-      assert.equal((await verifyChain(a)).ok, true);
-    } finally {
-      await closeAll(stores);
-    }
-  });
-
-  it("two connections racing one user's votes: one recorded", { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { stores } = await openShared(2);
-    const [a, b] = stores as [Store, Store];
-    try {
-      const p = await addPending(a);
-      const ana = await addUser(b);
-      const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          (i % 2 ? a : b).addApprovalVote(makeVote(p.id, ana), T0 + 1, [eventFor(p, 'approval.vote', { i })]),
-        ),
-      );
-      assert.equal(results.filter((r) => r === 'recorded').length, 1);
-      assert.equal((await a.listApprovalVotes(p.id)).length, 1);
-      assert.equal((await b.listAudit({ event: 'approval.vote', limit: 500 })).length, 1);
-    } finally {
-      await closeAll(stores);
-    }
-  });
-
-  it('three connections racing decisions and appends keep one unforked chain', {
-    timeout: TEST_TIMEOUT_MS,
-  }, async () => {
-    const { stores } = await openShared(3);
-    try {
-      const agent = await addAgent(stores[0] as Store);
-      const p = await addPermission(stores[0] as Store, makePermission(agent.id));
-      const work = Array.from({ length: 60 }, (_, i) => {
-        const store = stores[i % 3] as Store;
-        if (i % 4 !== 0) return store.appendAudit([makeEvent({ details: { i } })]).then(() => null);
-        const status = i % 8 === 0 ? 'approved' : 'denied';
-        return store.transitionPermission(p.id, ['pending'], { status }, [
-          eventFor(p, `permission.${status}`),
-        ]);
-      });
-      const results = await Promise.all(work);
-      assert.equal(results.filter((r) => r !== null).length, 1);
-      const result = await verifyChain(stores[2] as Store);
-      assert.equal(result.ok, true);
-      assert.equal(result.entries, 2 + 45 + 1, 'agent + request, 45 appends, one decision');
-    } finally {
-      await closeAll(stores);
-    }
-  });
-
+describe('sqlite file: reopening', () => {
   it('data and applied migrations survive closing and reopening the file', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {

@@ -3,6 +3,7 @@ import * as initial from './001-initial.ts';
 import * as approvalsUsers from './002-approvals-users.ts';
 import * as scopeEnforcement from './003-scope-enforcement.ts';
 import * as idempotencyKeys from './004-idempotency-keys.ts';
+import * as settings from './005-settings.ts';
 import * as telegram from './007-telegram.ts';
 import * as webhooksSlack from './008-webhooks-slack.ts';
 
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '002-approvals-users': approvalsUsers,
   '003-scope-enforcement': scopeEnforcement,
   '004-idempotency-keys': idempotencyKeys,
+  '005-settings': settings,
   '007-telegram': telegram,
   '008-webhooks-slack': webhooksSlack,
 };
