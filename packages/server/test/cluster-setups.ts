@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { postgresSkipReason, probePostgres } from '@agent-otp/store/postgres-test-db';
 import { advisoryKey, NAMESPACE } from '../src/cluster/lease-postgres.ts';
 import {
   createOwnDatabase,
@@ -49,9 +50,14 @@ export interface ClusterSetup {
 }
 
 const envRedis = process.env.REDIS_URL?.trim() || null;
-const envDatabase = /^postgres(ql)?:/i.test(process.env.DATABASE_URL ?? '')
+// The PostgreSQL server the setups create their databases on: DATABASE_URL when the tests are run
+// with one, else the one the store's tests use (AGENT_OTP_TEST_POSTGRES_URL or 127.0.0.1:5432).
+const givenDatabase = /^postgres(ql)?:/i.test(process.env.DATABASE_URL ?? '')
   ? (process.env.DATABASE_URL as string)
   : null;
+const postgresSkip = givenDatabase ? null : await postgresSkipReason('the PostgreSQL cluster setups');
+const probe = await probePostgres();
+const envDatabase = givenDatabase ?? (probe.ok ? probe.adminUrl : null);
 const NO_SERVICES = { REDIS_URL: undefined, DATABASE_URL: undefined, AGENT_OTP_REDIS_PREFIX: undefined };
 
 async function redisPart(): Promise<{
@@ -75,9 +81,6 @@ async function redisPart(): Promise<{
 }
 
 const redisSkip = envRedis || redisServerAvailable() ? null : 'needs REDIS_URL or a redis-server binary';
-const postgresSkip = envDatabase
-  ? null
-  : 'set DATABASE_URL=postgres://… (a server where the tests may create and drop a database) to run it';
 
 export const CLUSTER_SETUPS: ClusterSetup[] = [
   {
