@@ -3,6 +3,7 @@ import * as initial from './001-initial.ts';
 import * as approvalsUsers from './002-approvals-users.ts';
 import * as scopeEnforcement from './003-scope-enforcement.ts';
 import * as idempotencyKeys from './004-idempotency-keys.ts';
+import * as auditStripes from './006-audit-stripes.ts';
 
 /**
  * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '002-approvals-users': approvalsUsers,
   '003-scope-enforcement': scopeEnforcement,
   '004-idempotency-keys': idempotencyKeys,
+  '006-audit-stripes': auditStripes,
 };
