@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { hashAuditEntry, type Store } from '@agent-otp/core';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { createSqliteStore } from '../src/index.ts';
+import { createSqliteDriver, createSqliteStore } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
 import {
   addAgent,
@@ -31,7 +31,19 @@ let files = 0;
 const newFile = () => join(dir, `store-${++files}.sqlite`);
 
 runStoreConformance('sqlite :memory:', async () => createSqliteStore(':memory:'));
-runStoreConformance('sqlite file (WAL)', async () => createSqliteStore(newFile()));
+runStoreConformance(
+  'sqlite file (WAL)',
+  async () => createSqliteStore(newFile()),
+  async () => {
+    const file = newFile();
+    const raw = createSqliteDriver(file);
+    return {
+      connect: async (options) => createSqliteStore(file, options),
+      sql: raw,
+      destroy: () => raw.close(),
+    };
+  },
+);
 
 /** Opens `count` stores on one new file, like that many processes sharing it. */
 async function openShared(count: number): Promise<{ file: string; stores: Store[] }> {
@@ -215,65 +227,6 @@ describe('sqlite file: upgrading an existing database', () => {
       assert.equal(permission?.enforcement, 'lenient');
       assert.equal(permission?.status, 'approved');
     } finally {
-      await store.close();
-    }
-  });
-});
-
-describe('sqlite file: the audit chain detects tampering', () => {
-  /** A store on a new file with `count` audit entries, and a raw connection to tamper with. */
-  async function tamperable(count: number) {
-    const file = newFile();
-    const store = createSqliteStore(file);
-    await store.migrate();
-    await store.appendAudit(Array.from({ length: count }, (_, i) => makeEvent({ details: { amount: i } })));
-    assert.equal((await verifyChain(store)).ok, true);
-    return { store, raw: new Database(file) };
-  }
-
-  it('an edited details column breaks the chain at that entry', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { store, raw } = await tamperable(5);
-    try {
-      raw.prepare('UPDATE audit_log SET details = ? WHERE seq = 3').run(JSON.stringify({ amount: 1000 }));
-      const result = await verifyChain(store);
-      assert.equal(result.ok, false);
-      assert.equal(!result.ok && result.brokenAtSeq, 3);
-      assert.equal(result.entries, 2);
-    } finally {
-      raw.close();
-      await store.close();
-    }
-  });
-
-  it('an edit with a recomputed hash breaks the link to the next entry', {
-    timeout: TEST_TIMEOUT_MS,
-  }, async () => {
-    const { store, raw } = await tamperable(5);
-    try {
-      const entries = await allAudit(store);
-      const target = entries[2];
-      assert.ok(target);
-      const { seq, prevHash, hash: _hash, ...input } = target;
-      const forged = { ...input, details: { amount: 1000 } };
-      raw
-        .prepare('UPDATE audit_log SET details = ?, hash = ? WHERE seq = ?')
-        .run(JSON.stringify(forged.details), hashAuditEntry(forged, seq, prevHash), seq);
-      const result = await verifyChain(store);
-      assert.equal(!result.ok && result.brokenAtSeq, 4);
-    } finally {
-      raw.close();
-      await store.close();
-    }
-  });
-
-  it('a deleted entry is reported missing', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { store, raw } = await tamperable(5);
-    try {
-      raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();
-      const result = await verifyChain(store);
-      assert.equal(!result.ok && result.brokenAtSeq, 2);
-    } finally {
-      raw.close();
       await store.close();
     }
   });
