@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { createHmac, hkdfSync } from 'node:crypto';
+import { describe, it } from 'node:test';
 import { canonicalJson } from '../src/audit/canonical-json.ts';
 import { chainAuditEntry, emptyStripeHead } from '../src/audit/chain.ts';
 import type { StripeTip } from '../src/audit/chain-verifier.ts';
@@ -53,7 +53,11 @@ function memoryChain(count: number) {
       for (let i = fromSeq - 1; i < entries.length; i += 1) {
         const prev = entries[i - 1];
         const old = entries[i] as AuditEntry;
-        entries[i] = chainAuditEntry({ ...old, details: { note: 'forged' } }, prev ?? emptyStripeHead(0), old.seq);
+        entries[i] = chainAuditEntry(
+          { ...old, details: { note: 'forged' } },
+          prev ?? emptyStripeHead(0),
+          old.seq,
+        );
       }
     },
   };
@@ -105,7 +109,10 @@ describe('checkpoint signer', () => {
       JSON.stringify({ ...checkpoint, at: 1001 }),
       JSON.stringify({ ...checkpoint, mac: `${checkpoint.mac.slice(0, 63)}0` }),
       JSON.stringify(
-        createCheckpointSigner(Buffer.alloc(32, 8)).sign([{ stripe: 0, stripeSeq: 12, seq: 12, hash: 'a'.repeat(64) }], 1000),
+        createCheckpointSigner(Buffer.alloc(32, 8)).sign(
+          [{ stripe: 0, stripeSeq: 12, seq: 12, hash: 'a'.repeat(64) }],
+          1000,
+        ),
       ),
       JSON.stringify({ ...checkpoint, extra: 1 }),
       JSON.stringify({ ...checkpoint, seq: '12' }),
@@ -121,7 +128,9 @@ describe('checkpoint signer', () => {
     // The former form: {seq, hash, at, mac}, the MAC over {seq, hash, at} under the same key.
     const key = Buffer.from(hkdfSync('sha256', SECRET, '', 'agent-otp audit checkpoint v1', 32));
     const hash = 'c'.repeat(64);
-    const mac = createHmac('sha256', key).update(canonicalJson({ seq: 9, hash, at: 77 })).digest('hex');
+    const mac = createHmac('sha256', key)
+      .update(canonicalJson({ seq: 9, hash, at: 77 }))
+      .digest('hex');
     const legacy = { seq: 9, hash, at: 77, mac };
     assert.deepEqual(signer.parse(JSON.stringify(legacy)), {
       v: 2,

@@ -13,7 +13,8 @@ import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
 
 // Locks the stripe's head row (a no-op write: SQLite already holds its one write lock, PostgreSQL
 // takes the row lock and, once it has it, returns the newest committed head) and reads it.
-const LOCK_HEAD_SQL = 'UPDATE audit_heads SET stripe_seq = stripe_seq WHERE stripe = ? RETURNING stripe_seq, hash';
+const LOCK_HEAD_SQL =
+  'UPDATE audit_heads SET stripe_seq = stripe_seq WHERE stripe = ? RETURNING stripe_seq, hash';
 const SET_HEAD_SQL = 'UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = ?';
 const ALL_HEADS_SQL = 'SELECT stripe, stripe_seq, hash FROM audit_heads ORDER BY stripe';
 const STRIPE_COUNT_SQL = 'SELECT COUNT(*) AS n FROM audit_heads';
@@ -50,11 +51,13 @@ function asStored(event: AuditEventInput): AuditEventInput {
   };
 }
 
-/** FNV-1a: a cheap, stable spread of ids over the stripes. */
+/** FNV-1a with a final avalanche (murmur3's fmix32): FNV's low bits alone spread poorly. */
 function spread(text: string, stripes: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % stripes;
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return ((hash ^ (hash >>> 16)) >>> 0) % stripes;
 }
 
 /**
@@ -85,7 +88,10 @@ export interface AuditWriter {
  * With more than one stripe, a cross-anchor entry now and then records every stripe's head,
  * so a stripe cut short or rewritten shows against the others.
  */
-export function createAuditWriter(driver: Pick<SqlDriver, 'dialect'>, options: AuditWriterOptions): AuditWriter {
+export function createAuditWriter(
+  driver: Pick<SqlDriver, 'dialect'>,
+  options: AuditWriterOptions,
+): AuditWriter {
   /** The stripe count, read once: stripes are only ever added (by migrate), never removed. */
   let stripes: number | null = null;
   const nextSeqSql = NEXT_SEQ_SQL[driver.dialect];
@@ -132,7 +138,10 @@ export function createAuditWriter(driver: Pick<SqlDriver, 'dialect'>, options: A
         await insert(tx, entry);
         head = entry;
       }
-      if (stripes > 1 && Math.floor(head.stripeSeq / options.anchorEvery) > Math.floor(start / options.anchorEvery)) {
+      if (
+        stripes > 1 &&
+        Math.floor(head.stripeSeq / options.anchorEvery) > Math.floor(start / options.anchorEvery)
+      ) {
         head = await appendAnchor(tx, head, await nextSeq(), (events.at(-1) ?? first).at);
       }
       await tx.run(SET_HEAD_SQL, [head.stripeSeq, head.hash, stripe]);

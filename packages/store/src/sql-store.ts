@@ -1,8 +1,8 @@
 import {
   AgentOtpError,
-  GENESIS_HASH,
   type AuditEventInput,
   type AuditQuery,
+  GENESIS_HASH,
   type PermissionPatch,
   type PermissionQuery,
   type PermissionStatus,
@@ -256,7 +256,9 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
 
     appendAudit: (entries) => driver.transaction((tx) => writer.append(tx, entries)),
     async auditHeads() {
-      const rows = await driver.all<AuditHeadRow>('SELECT stripe, stripe_seq, hash FROM audit_heads ORDER BY stripe');
+      const rows = await driver.all<AuditHeadRow>(
+        'SELECT stripe, stripe_seq, hash FROM audit_heads ORDER BY stripe',
+      );
       return rows.map(toAuditHead);
     },
     async listAudit(query: AuditQuery) {

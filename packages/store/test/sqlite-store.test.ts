@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { hashAuditEntry, type Store } from '@agent-otp/core';
+import {
+  canonicalJson,
+  createCheckpointSigner,
+  GENESIS_HASH,
+  hashLegacyAuditEntry,
+  type Store,
+  verifyAuditLog,
+} from '@agent-otp/core';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { createSqliteDriver, createSqliteStore } from '../src/index.ts';
@@ -226,6 +234,94 @@ describe('sqlite file: upgrading an existing database', () => {
       const permission = await store.getPermission('perm_old000000000');
       assert.equal(permission?.enforcement, 'lenient');
       assert.equal(permission?.status, 'approved');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an audit log written before stripes becomes stripe 0, its hashes and checkpoints still verifying', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const file = newFile();
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '006'));
+    const migrated = await new Migrator({
+      db: old,
+      provider: { getMigrations: async () => before },
+    }).migrateToLatest();
+    assert.equal(migrated.error, undefined);
+    await old.destroy();
+    // Entries as the previous release wrote them: one chain, the hash over seq and content.
+    const raw = new Database(file);
+    const legacy: { seq: number; hash: string }[] = [];
+    for (let seq = 1; seq <= 5; seq += 1) {
+      const event = makeEvent({ at: T0 + seq, details: { seq } });
+      const prevHash = legacy.at(-1)?.hash ?? GENESIS_HASH;
+      const hash = hashLegacyAuditEntry(event, seq, prevHash);
+      raw
+        .prepare(
+          'INSERT INTO audit_log (seq, id, at, event, actor_type, actor_id, agent_id, permission_id, policy_version, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          seq,
+          event.id,
+          event.at,
+          event.event,
+          event.actor.type,
+          event.actor.id,
+          null,
+          null,
+          null,
+          JSON.stringify(event.details),
+          prevHash,
+          hash,
+        );
+      legacy.push({ seq, hash });
+    }
+    raw.close();
+    // …and its checkpoint of entry 5, in the former line format.
+    const secret = Buffer.alloc(32, 3);
+    const key = Buffer.from(hkdfSync('sha256', secret, '', 'agent-otp audit checkpoint v1', 32));
+    const head = legacy[4] as { seq: number; hash: string };
+    const signed = { seq: 5, hash: head.hash, at: T0 };
+    const line = JSON.stringify({
+      ...signed,
+      mac: createHmac('sha256', key).update(canonicalJson(signed)).digest('hex'),
+    });
+    const anchor = {
+      signer: createCheckpointSigner(secret),
+      log: { location: 'legacy.jsonl', read: async () => [line], append: async () => undefined },
+    };
+
+    const store = createSqliteStore(file, { auditStripes: 4, auditAnchorEvery: 4 });
+    try {
+      await store.migrate();
+      const upgraded = await allAudit(store);
+      assert.deepEqual(
+        upgraded.map((e) => [e.seq, e.stripe, e.stripeSeq, e.hash]),
+        legacy.map((e) => [e.seq, 0, e.seq, e.hash]),
+        'stripe 0, place = seq, hashes untouched',
+      );
+      assert.deepEqual(await store.auditHeads(), [
+        { stripe: 0, stripeSeq: 5, hash: head.hash },
+        ...[1, 2, 3].map((stripe) => ({ stripe, stripeSeq: 0, hash: GENESIS_HASH })),
+      ]);
+      // One transaction per event: each goes to its permission's stripe.
+      for (let i = 0; i < 30; i += 1) await store.appendAudit([makeEvent({ permissionId: `perm_up${i}xxxxxxxxxx` })]);
+      const verdict = await verifyAuditLog(store, anchor);
+      assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
+      assert.equal(verdict.anchor.status, 'anchored', 'the former checkpoint still anchors stripe 0');
+      assert.ok(
+        (await allAudit(store)).some((e) => e.stripe === 0 && e.stripeSeq > 5),
+        'stripe 0 goes on',
+      );
+      // An old entry edited is still caught.
+      const tamper = new Database(file);
+      tamper.prepare('UPDATE audit_log SET details = ? WHERE seq = 2').run('{"seq":20}');
+      tamper.close();
+      const broken = await verifyAuditLog(store, anchor);
+      assert.equal(broken.ok, false);
+      assert.equal(!broken.ok && broken.brokenAtSeq, 2);
     } finally {
       await store.close();
     }

@@ -84,7 +84,8 @@ export function anchorHeads(entry: AuditEntry): AuditStripeHead[] | null {
   for (const head of heads) {
     if (typeof head !== 'object' || head === null || Array.isArray(head)) return null;
     const { stripe, stripeSeq, hash } = head as Record<string, unknown>;
-    if (!Number.isSafeInteger(stripe) || !Number.isSafeInteger(stripeSeq) || typeof hash !== 'string') return null;
+    if (!Number.isSafeInteger(stripe) || !Number.isSafeInteger(stripeSeq) || typeof hash !== 'string')
+      return null;
     parsed.push({ stripe: stripe as number, stripeSeq: stripeSeq as number, hash });
   }
   return parsed;

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { StripeTip } from './chain-verifier.ts';
 import { canonicalJson } from './canonical-json.ts';
+import type { StripeTip } from './chain-verifier.ts';
 
 /**
  * A checkpoint says "every stripe of the audit log had these heads at time `at`", signed with a
@@ -76,7 +76,11 @@ export function createCheckpointSigner(serverSecret: Uint8Array): CheckpointSign
   // The two forms sign different key sets ({seq, hash, at} and {v, heads, at}), so a MAC of one
   // can never pass as the other.
   const macOf = (heads: readonly StripeTip[], at: number) =>
-    mac({ v: 2, at, heads: heads.map((h) => ({ stripe: h.stripe, stripeSeq: h.stripeSeq, seq: h.seq, hash: h.hash })) });
+    mac({
+      v: 2,
+      at,
+      heads: heads.map((h) => ({ stripe: h.stripe, stripeSeq: h.stripeSeq, seq: h.seq, hash: h.hash })),
+    });
   const macMatches = (expectedHex: string, actualHex: string) =>
     timingSafeEqual(Buffer.from(expectedHex, 'hex'), Buffer.from(actualHex, 'hex'));
   const forged = {
@@ -147,7 +151,12 @@ function parseHeads(value: unknown): StripeTip[] | null {
     if (typeof h.hash !== 'string' || !HEX64.test(h.hash)) return null;
     const previous = heads.at(-1);
     if (previous && previous.stripe >= (h.stripe as number)) return null;
-    heads.push({ stripe: h.stripe as number, stripeSeq: h.stripeSeq as number, seq: h.seq as number, hash: h.hash });
+    heads.push({
+      stripe: h.stripe as number,
+      stripeSeq: h.stripeSeq as number,
+      seq: h.seq as number,
+      hash: h.hash,
+    });
   }
   return heads;
 }

@@ -66,7 +66,11 @@ export function createAuditCheckpointer(options: CheckpointerOptions) {
     }
     const verifier = createStripeVerifier(stripe, tip);
     for (;;) {
-      const page = await store.listAudit({ stripe, afterStripeSeq: verifier.tip().stripeSeq, limit: pageSize });
+      const page = await store.listAudit({
+        stripe,
+        afterStripeSeq: verifier.tip().stripeSeq,
+        limit: pageSize,
+      });
       for (const entry of page) {
         const broken = verifier.add(entry);
         if (broken) return broken;
@@ -95,7 +99,8 @@ export function createAuditCheckpointer(options: CheckpointerOptions) {
     const signed = last ? checkpointEntries(last) : 0;
     if (covered === 0 || covered === signed) return { status: 'current' };
     const now = clock.now();
-    const due = force || !last || covered - signed >= options.everyEntries || now - last.at >= options.intervalMs;
+    const due =
+      force || !last || covered - signed >= options.everyEntries || now - last.at >= options.intervalMs;
     if (!due) return { status: 'not_due' };
     const checkpoint = anchor.signer.sign(heads, now);
     await anchor.log.append(JSON.stringify(checkpoint));

@@ -73,7 +73,12 @@ function anchorStatus(set: CheckpointSet | null, location: string | null): Ancho
 /** Every signed checkpoint's heads as claims the chain must meet. */
 const checkpointClaims = (set: CheckpointSet | null): AuditClaim[] =>
   (set?.checkpoints ?? []).flatMap((c) =>
-    c.heads.map((h) => ({ stripe: h.stripe, stripeSeq: h.stripeSeq, hash: h.hash, by: `the checkpoint of ${iso(c.at)} signed` })),
+    c.heads.map((h) => ({
+      stripe: h.stripe,
+      stripeSeq: h.stripeSeq,
+      hash: h.hash,
+      by: `the checkpoint of ${iso(c.at)} signed`,
+    })),
   );
 
 /**
@@ -137,7 +142,11 @@ export async function verifyAuditLog(
   if (broken) return { ...broken, anchor: status };
   const bad = set?.invalid[0];
   if (set && bad) {
-    return fail('checkpoint', null, `checkpoint file ${set.location} line ${bad.line} is not a valid checkpoint: ${bad.reason}`);
+    return fail(
+      'checkpoint',
+      null,
+      `checkpoint file ${set.location} line ${bad.line} is not a valid checkpoint: ${bad.reason}`,
+    );
   }
   const verdict = verifier.result();
   if (!verdict.ok) return { ...verdict, anchor: status };
@@ -149,7 +158,11 @@ export async function verifyAuditLog(
     );
   }
   for (const claim of verdict.deferred) {
-    const [entry] = await store.listAudit({ stripe: claim.stripe, afterStripeSeq: claim.stripeSeq - 1, limit: 1 });
+    const [entry] = await store.listAudit({
+      stripe: claim.stripe,
+      afterStripeSeq: claim.stripeSeq - 1,
+      limit: 1,
+    });
     if (entry?.stripeSeq === claim.stripeSeq && entry.hash !== claim.hash) {
       return fail(
         'rewritten',

@@ -304,7 +304,9 @@ export function auditPages(app: DashApp, deps: DashboardDeps) {
         <>
           {' '}
           · anchored at entry {result.anchor.seq} (<Time ms={result.anchor.at} />)
-          {result.anchor.stripes > 1 ? `, covering ${result.anchor.entries} entries in ${result.anchor.stripes} stripes` : ''}
+          {result.anchor.stripes > 1
+            ? `, covering ${result.anchor.entries} entries in ${result.anchor.stripes} stripes`
+            : ''}
         </>
       ) : (
         <> · not anchored (no signed checkpoint yet)</>

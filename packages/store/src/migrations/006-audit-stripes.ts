@@ -46,7 +46,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   );
   if (!sqlite) {
     await sql`CREATE SEQUENCE audit_log_seq`.execute(db);
-    await sql`SELECT setval('audit_log_seq', (SELECT COALESCE(MAX(seq), 0) FROM audit_log) + 1, false)`.execute(db);
+    await sql`SELECT setval('audit_log_seq', (SELECT COALESCE(MAX(seq), 0) FROM audit_log) + 1, false)`.execute(
+      db,
+    );
   }
 }
 

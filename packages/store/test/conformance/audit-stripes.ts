@@ -15,7 +15,15 @@ import {
   verifyAuditLog,
 } from '@agent-otp/core';
 import type { SqlExecutor } from '../../src/index.ts';
-import { addAgent, addPermission, allAudit, eventFor, makeEvent, makePermission, TEST_TIMEOUT_MS } from './fixtures.ts';
+import {
+  addAgent,
+  addPermission,
+  allAudit,
+  eventFor,
+  makeEvent,
+  makePermission,
+  TEST_TIMEOUT_MS,
+} from './fixtures.ts';
 
 export interface StripeOptions {
   auditStripes: number;
@@ -65,7 +73,10 @@ const spreadEvents = (n: number, from = 0) =>
  */
 export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
   /** A test on a new database; `open` opens (and migrates) connections that are closed after. */
-  const test = (name: string, fn: (db: StripedDatabase, open: (o: StripeOptions) => Promise<Store>) => Promise<void>) =>
+  const test = (
+    name: string,
+    fn: (db: StripedDatabase, open: (o: StripeOptions) => Promise<Store>) => Promise<void>,
+  ) =>
     it(name, { timeout: TEST_TIMEOUT_MS * 2 }, async () => {
       const db = await makeDatabase();
       const opened: Store[] = [];
@@ -127,7 +138,9 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
         const store = stores[i % 3] as Store;
         if (i % 5 !== 0) return store.appendAudit(spreadEvents((i % 3) + 1, i * 10)).then(() => null);
         const status = i % 10 === 0 ? 'approved' : 'denied';
-        return store.transitionPermission(p.id, ['pending'], { status }, [eventFor(p, `permission.${status}`)]);
+        return store.transitionPermission(p.id, ['pending'], { status }, [
+          eventFor(p, `permission.${status}`),
+        ]);
       });
       const results = await Promise.all(work);
       assert.equal(results.filter((r) => r !== null).length, 1, 'one decision wins');
@@ -175,8 +188,15 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
       // alone is consistent again; only the checkpoint outside the database still knows.
       for (const head of await store.auditHeads()) {
         if (head.stripeSeq === 0) continue;
-        await db.sql.run('DELETE FROM audit_log WHERE stripe = ? AND stripe_seq = ?', [head.stripe, head.stripeSeq]);
-        const [before] = await store.listAudit({ stripe: head.stripe, afterStripeSeq: head.stripeSeq - 2, limit: 1 });
+        await db.sql.run('DELETE FROM audit_log WHERE stripe = ? AND stripe_seq = ?', [
+          head.stripe,
+          head.stripeSeq,
+        ]);
+        const [before] = await store.listAudit({
+          stripe: head.stripe,
+          afterStripeSeq: head.stripeSeq - 2,
+          limit: 1,
+        });
         await db.sql.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = ?', [
           head.stripeSeq - 1,
           before?.hash ?? '0'.repeat(64),
@@ -236,15 +256,24 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
           await db.sql.run('DELETE FROM audit_log WHERE seq = ?', [target.seq]);
           const result = failure(await verifyAuditLog(store, null));
           assert.equal(result.brokenAtSeq, after.seq);
-          assert.match(result.reason, new RegExp(`entry ${target.stripeSeq} of stripe ${target.stripe} is missing`));
+          assert.match(
+            result.reason,
+            new RegExp(`entry ${target.stripeSeq} of stripe ${target.stripe} is missing`),
+          );
         });
 
         test('the tail of one stripe cut off is reported truncated by its head row', async (db, open) => {
           const { store, stripe, target } = await tamperable(open);
-          await db.sql.run('DELETE FROM audit_log WHERE stripe = ? AND stripe_seq >= ?', [stripe, target.stripeSeq]);
+          await db.sql.run('DELETE FROM audit_log WHERE stripe = ? AND stripe_seq >= ?', [
+            stripe,
+            target.stripeSeq,
+          ]);
           const result = failure(await verifyAuditLog(store, null));
           assert.equal(result.problem, 'truncated');
-          assert.match(result.reason, new RegExp(`the chain of stripe ${stripe} ends at entry ${target.stripeSeq - 1}`));
+          assert.match(
+            result.reason,
+            new RegExp(`the chain of stripe ${stripe} ends at entry ${target.stripeSeq - 1}`),
+          );
         });
 
         test('entries swapped in the order (their seq exchanged) are detected', async (db, open) => {
@@ -265,8 +294,13 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
             const anchor = entries.filter((e) => e.event === ANCHOR_EVENT).at(-1) as AuditEntry;
             const claim = anchorHeads(anchor)?.find((h) => h.stripe !== anchor.stripe && h.stripeSeq >= 2);
             assert.ok(claim, 'the anchor records another non-empty stripe');
-            await db.sql.run('DELETE FROM audit_log WHERE stripe = ? AND stripe_seq >= ?', [claim.stripe, claim.stripeSeq]);
-            const kept = entries.find((e) => e.stripe === claim.stripe && e.stripeSeq === claim.stripeSeq - 1);
+            await db.sql.run('DELETE FROM audit_log WHERE stripe = ? AND stripe_seq >= ?', [
+              claim.stripe,
+              claim.stripeSeq,
+            ]);
+            const kept = entries.find(
+              (e) => e.stripe === claim.stripe && e.stripeSeq === claim.stripeSeq - 1,
+            );
             await db.sql.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = ?', [
               claim.stripeSeq - 1,
               kept?.hash,
@@ -274,7 +308,10 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
             ]);
             const result = failure(await verifyAuditLog(store, null));
             assert.equal(result.problem, 'truncated');
-            assert.match(result.reason, new RegExp(`the cross-anchor at entry \\d+ recorded entry ${claim.stripeSeq}`));
+            assert.match(
+              result.reason,
+              new RegExp(`the cross-anchor at entry \\d+ recorded entry ${claim.stripeSeq}`),
+            );
           });
         }
       });

@@ -29,7 +29,11 @@ export function auditTests(makeStore: MakeStore): void {
         const before = heads.get(stripe);
         assert.equal(stripeSeq, (before?.stripeSeq ?? 0) + 1, 'the next place in its stripe');
         assert.equal(prevHash, before?.hash ?? GENESIS_HASH, 'linked to the entry before it in its stripe');
-        assert.equal(hash, hashAuditEntry(input, { seq, stripe, stripeSeq }, prevHash), 'the hash covers the place');
+        assert.equal(
+          hash,
+          hashAuditEntry(input, { seq, stripe, stripeSeq }, prevHash),
+          'the hash covers the place',
+        );
         heads.set(stripe, entry);
       });
       const verdict = await verifyChain(store);

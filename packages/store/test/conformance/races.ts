@@ -169,7 +169,8 @@ export function raceTests(makeStore: MakeStore): void {
       assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
       // Every stripe is one chain 1, 2, 3…: no place taken twice (a fork) and none skipped.
       const places = new Map<number, number[]>();
-      for (const e of await allAudit(store, 100)) places.set(e.stripe, [...(places.get(e.stripe) ?? []), e.stripeSeq]);
+      for (const e of await allAudit(store, 100))
+        places.set(e.stripe, [...(places.get(e.stripe) ?? []), e.stripeSeq]);
       for (const [stripe, seqs] of places) {
         assert.deepEqual(
           seqs,
