@@ -155,7 +155,9 @@ export function createChainVerifier(initialClaims: readonly AuditClaim[] = []) {
     result(): ChainVerification {
       if (failure) return failure;
       for (const [stripe, state] of [...stripes].sort(([a], [b]) => a - b)) {
-        const newest = state.pending.at(-1);
+        const top = state.pending.at(-1)?.stripeSeq;
+        // Of the claims on the furthest entry, the first given: a signed checkpoint before a head row.
+        const newest = state.pending.find((p) => p.stripeSeq === top);
         if (!newest) continue;
         const tip = state.verifier.tip();
         const missing = newest.stripeSeq - tip.stripeSeq;
