@@ -167,7 +167,10 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
       assert.equal(check.result().ok, true, 'the forged chain links up: only the checkpoint can tell');
       // The attacker fixes the head row too, so the log alone is consistent.
       const last = forged.at(-1) as AuditEntry;
-      await db.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = 0', [last.stripeSeq, last.hash]);
+      await db.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = 0', [
+        last.stripeSeq,
+        last.hash,
+      ]);
     });
     const { human, json } = await verify(dataDir);
     assert.equal(human.code, 1);

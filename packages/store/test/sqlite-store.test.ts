@@ -307,7 +307,8 @@ describe('sqlite file: upgrading an existing database', () => {
         ...[1, 2, 3].map((stripe) => ({ stripe, stripeSeq: 0, hash: GENESIS_HASH })),
       ]);
       // One transaction per event: each goes to its permission's stripe.
-      for (let i = 0; i < 30; i += 1) await store.appendAudit([makeEvent({ permissionId: `perm_up${i}xxxxxxxxxx` })]);
+      for (let i = 0; i < 30; i += 1)
+        await store.appendAudit([makeEvent({ permissionId: `perm_up${i}xxxxxxxxxx` })]);
       const verdict = await verifyAuditLog(store, anchor);
       assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
       assert.equal(verdict.anchor.status, 'anchored', 'the former checkpoint still anchors stripe 0');

@@ -123,6 +123,19 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
         }
       }
       assert.equal((await store.auditHeads()).length, 4);
+      // One stripe reads in its own order, and pages by its places.
+      const [busiest, chain] = [...stripes].sort((x, y) => y[1].length - x[1].length)[0] as [
+        number,
+        AuditEntry[],
+      ];
+      assert.deepEqual(
+        (await store.listAudit({ stripe: busiest, afterStripeSeq: 1, limit: 2 })).map((e) => e.stripeSeq),
+        [2, 3],
+      );
+      assert.deepEqual(
+        (await store.listAudit({ stripe: busiest, order: 'desc', limit: 1 })).map((e) => e.hash),
+        [chain.at(-1)?.hash],
+      );
       const verdict = await verifyAuditLog(store, null);
       assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
       assert.equal(verdict.entries, entries.length);
@@ -285,6 +298,55 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
           const result = failure(await verifyAuditLog(store, null));
           assert.equal(result.problem, 'chain');
           assert.equal(result.brokenAtSeq, target.seq);
+        });
+
+        test('a head row moved back without cutting the entries after it is detected', async (db, open) => {
+          const { store, stripe, target } = await tamperable(open);
+          await db.sql.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = ?', [
+            target.stripeSeq,
+            target.hash,
+            stripe,
+          ]);
+          const result = failure(await verifyAuditLog(store, null));
+          assert.match(
+            result.reason,
+            new RegExp(`stripe ${stripe} has entries after the head its audit_heads row records`),
+          );
+        });
+
+        test('an entry inserted in a stripe the head table does not have is detected', async (db, open) => {
+          const { store, entries } = await tamperable(open);
+          const last = entries.at(-1) as AuditEntry;
+          const forged = {
+            ...last,
+            id: 'aud_forgedxxxxxxxxxx',
+            seq: last.seq + 1,
+            stripe: 9,
+            stripeSeq: 1,
+            prevHash: '0'.repeat(64),
+          };
+          await db.sql.run(
+            'INSERT INTO audit_log (seq, stripe, stripe_seq, id, at, event, actor_type, actor_id, agent_id, permission_id, policy_version, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [
+              forged.seq,
+              9,
+              1,
+              forged.id,
+              forged.at,
+              forged.event,
+              forged.actor.type,
+              forged.actor.id,
+              forged.agentId,
+              forged.permissionId,
+              forged.policyVersion,
+              JSON.stringify(forged.details),
+              forged.prevHash,
+              hashAuditEntry(forged, forged, forged.prevHash),
+            ],
+          );
+          const result = failure(await verifyAuditLog(store, null));
+          assert.equal(result.brokenAtSeq, forged.seq);
+          assert.match(result.reason, /stripe 9, which the audit_heads table does not have/);
         });
 
         if (stripes > 1) {
