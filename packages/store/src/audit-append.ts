@@ -129,8 +129,8 @@ export function createAuditWriter(
       // Taken under the stripe's lock, so seq grows along each stripe on every database.
       let seq = 0;
       const nextSeq = async () => {
-        if (driver.dialect === 'sqlite' && seq > 0) return (seq += 1);
-        seq = Number((await tx.get<{ seq: Int }>(nextSeqSql))?.seq);
+        if (driver.dialect === 'sqlite' && seq > 0) seq += 1;
+        else seq = Number((await tx.get<{ seq: Int }>(nextSeqSql))?.seq);
         return seq;
       };
       for (const event of events) {
