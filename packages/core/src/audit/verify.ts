@@ -148,6 +148,20 @@ export async function verifyAuditLog(
       `checkpoint file ${set.location} line ${bad.line} is not a valid checkpoint: ${bad.reason}`,
     );
   }
+  if (beyond.size > 0) {
+    // Entries past a head are new only if the head has moved over them since; a head row that
+    // still stops short of them was edited, or they were inserted behind the writers' backs.
+    const now = new Map((await store.auditHeads()).map((h) => [h.stripe, h.stripeSeq]));
+    for (const [stripe, highest] of beyond) {
+      if ((now.get(stripe) ?? 0) < highest) {
+        return fail(
+          'chain',
+          null,
+          `stripe ${stripe} has entries after the head its audit_heads row records (entry ${bound.get(stripe)}): the row was edited or entries were inserted`,
+        );
+      }
+    }
+  }
   const verdict = verifier.result();
   if (!verdict.ok) return { ...verdict, anchor: status };
   if (unknownStripe) {
@@ -169,20 +183,6 @@ export async function verifyAuditLog(
         entry.seq,
         `entry ${entry.seq} (entry ${claim.stripeSeq} of stripe ${claim.stripe}) is not the one ${claim.by}: the chain was rewritten`,
       );
-    }
-  }
-  if (beyond.size > 0) {
-    // Entries past a head are new only if the head has moved over them since; a head row that
-    // still stops short of them was edited, or they were inserted behind the writers' backs.
-    const now = new Map((await store.auditHeads()).map((h) => [h.stripe, h.stripeSeq]));
-    for (const [stripe, highest] of beyond) {
-      if ((now.get(stripe) ?? 0) < highest) {
-        return fail(
-          'chain',
-          null,
-          `stripe ${stripe} has entries after the head its audit_heads row records (entry ${bound.get(stripe)}): the row was edited or entries were inserted`,
-        );
-      }
     }
   }
   return {
