@@ -166,6 +166,39 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
       assert.equal(entries.filter((e) => e.event !== ANCHOR_EVENT).length, appended);
     });
 
+    test('verify and the checkpointer running while three connections append never raise a false alarm', async (_db, open) => {
+      const stores = [await open(FOUR), await open(FOUR), await open(FOUR)];
+      const log = memoryLog();
+      const anchor: AuditAnchor = { log, signer: createCheckpointSigner(secret) };
+      const reader = stores[0] as Store;
+      const checkpointer = createAuditCheckpointer({
+        store: reader,
+        anchor,
+        clock: createFixedClock(),
+        everyEntries: 1,
+        intervalMs: 1,
+      });
+      let writing = true;
+      const writers = stores.map(async (store, w) => {
+        for (let i = 0; i < 40; i += 1) await store.appendAudit(spreadEvents((i % 2) + 1, w * 1000 + i * 10));
+      });
+      const checks = (async () => {
+        const verdicts: AuditVerification[] = [];
+        while (writing) {
+          const outcome = await checkpointer.run({ force: true });
+          assert.notEqual(outcome.status, 'diverged', JSON.stringify(outcome));
+          verdicts.push(await verifyAuditLog(reader, anchor, 7));
+        }
+        return verdicts;
+      })();
+      await Promise.all(writers);
+      writing = false;
+      const verdicts = await checks;
+      verdicts.push(await verifyAuditLog(reader, anchor, 7));
+      for (const verdict of verdicts) assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
+      assert.ok(verdicts.length > 1, 'checked while writing');
+    });
+
     test('the stripe count is stored: a connection asking for fewer changes nothing, more adds stripes', async (_db, open) => {
       const four = await open(FOUR);
       await four.appendAudit(spreadEvents(12));
