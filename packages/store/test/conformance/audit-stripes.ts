@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   ANCHOR_EVENT,
   type AuditAnchor,
@@ -179,21 +180,27 @@ export function auditStripeTests(makeDatabase: MakeStripedDatabase): void {
         intervalMs: 1,
       });
       let writing = true;
-      const writers = stores.map(async (store, w) => {
-        for (let i = 0; i < 40; i += 1) await store.appendAudit(spreadEvents((i % 2) + 1, w * 1000 + i * 10));
+      // However the writers end, the checks stop with them (a failed writer must not leave them looping).
+      const writers = Promise.all(
+        stores.map(async (store, w) => {
+          for (let i = 0; i < 40; i += 1)
+            await store.appendAudit(spreadEvents((i % 2) + 1, w * 1000 + i * 10));
+        }),
+      ).finally(() => {
+        writing = false;
       });
       const checks = (async () => {
         const verdicts: AuditVerification[] = [];
-        while (writing) {
+        while (writing && verdicts.length < 50) {
           const outcome = await checkpointer.run({ force: true });
           assert.notEqual(outcome.status, 'diverged', JSON.stringify(outcome));
           verdicts.push(await verifyAuditLog(reader, anchor, 7));
+          // SQLite reads resolve without a turn of the event loop; its writers commit on the next.
+          await nextTurn();
         }
         return verdicts;
       })();
-      await Promise.all(writers);
-      writing = false;
-      const verdicts = await checks;
+      const [verdicts] = await Promise.all([checks, writers]);
       verdicts.push(await verifyAuditLog(reader, anchor, 7));
       for (const verdict of verdicts) assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
       assert.ok(verdicts.length > 1, 'checked while writing');
