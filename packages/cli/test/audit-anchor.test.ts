@@ -7,6 +7,7 @@ import {
   chainAuditEntry,
   createChainVerifier,
   createCheckpointSigner,
+  emptyStripeHead,
   newId,
 } from '@agent-otp/core';
 import { parseConfig, startServer } from '@agent-otp/server';
@@ -111,7 +112,7 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
     assert.match(
       human.stderr,
       new RegExp(
-        `^agent-otp: audit chain BROKEN at entry ${ENTRIES - 4}: truncated: the chain ends at entry ${ENTRIES - 5} ` +
+        `^agent-otp: audit chain BROKEN at entry ${ENTRIES - 4}: truncated: the chain of stripe 0 ends at entry ${ENTRIES - 5} ` +
           `but the checkpoint of .* signed entry ${ENTRIES}: the newest 5 entries were removed\\n$`,
       ),
     );
@@ -133,7 +134,8 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
       for (const entry of [...original, { ...(original.at(-1) as AuditEntry), id: newId('audit') }]) {
         const next = chainAuditEntry(
           { ...entry, details: { ...entry.details, forged: true } },
-          prev && { seq: prev.seq, hash: prev.hash },
+          prev ?? emptyStripeHead(0),
+          (prev?.seq ?? 0) + 1,
         );
         forged.push(next);
         prev = next;
@@ -141,9 +143,11 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
       await db.run('DELETE FROM audit_log');
       for (const e of forged) {
         await db.run(
-          'INSERT INTO audit_log (seq, id, at, event, actor_type, actor_id, agent_id, permission_id, policy_version, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO audit_log (seq, stripe, stripe_seq, id, at, event, actor_type, actor_id, agent_id, permission_id, policy_version, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [
             e.seq,
+            e.stripe,
+            e.stripeSeq,
             e.id,
             e.at,
             e.event,
@@ -161,6 +165,12 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
       const check = createChainVerifier();
       for (const e of forged) check.add(e);
       assert.equal(check.result().ok, true, 'the forged chain links up: only the checkpoint can tell');
+      // The attacker fixes the head row too, so the log alone is consistent.
+      const last = forged.at(-1) as AuditEntry;
+      await db.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = 0', [
+        last.stripeSeq,
+        last.hash,
+      ]);
     });
     const { human, json } = await verify(dataDir);
     assert.equal(human.code, 1);
@@ -168,7 +178,7 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
     // server may have signed an early head at start as well as the head at shutdown).
     assert.match(
       human.stderr,
-      /^agent-otp: audit chain BROKEN at entry (\d+): entry \1 is not the one the checkpoint of .* signed: the chain was rewritten\n$/,
+      /^agent-otp: audit chain BROKEN at entry (\d+): entry \1 \(entry \1 of stripe 0\) is not the one the checkpoint of .* signed: the chain was rewritten\n$/,
     );
     assert.equal(json.body.problem, 'rewritten');
   });
@@ -189,7 +199,7 @@ describe('finding 13: audit verify checks the chain against signed checkpoints',
     );
     assert.equal(tampered.json.body.problem, 'checkpoint');
 
-    const foreign = createCheckpointSigner(Buffer.alloc(32, 1)).sign(head, Date.now());
+    const foreign = createCheckpointSigner(Buffer.alloc(32, 1)).sign([head], Date.now());
     writeFileSync(file, `${[...lines, JSON.stringify(foreign)].join('\n')}\n`);
     assert.equal((await verify(dataDir)).json.body.problem, 'checkpoint');
   });

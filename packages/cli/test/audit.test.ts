@@ -55,6 +55,8 @@ test('audit verify: intact chain, entry count and head hash; says plainly when n
     ok: true,
     entries: ENTRIES,
     headHash: head.hash,
+    stripes: 1,
+    appendedDuringCheck: 0,
     anchor: { status: 'not_anchored', location: checkpoints },
   });
 });
@@ -97,11 +99,11 @@ test('audit export: every entry as JSONL (stdout) and CSV (file)', async () => {
   const [header, first, second] = text.split('\r\n');
   assert.equal(
     header,
-    'seq,id,at,event,actor_type,actor_id,agent_id,permission_id,policy_version,details,prev_hash,hash',
+    'seq,id,at,event,actor_type,actor_id,agent_id,permission_id,policy_version,details,prev_hash,hash,stripe,stripe_seq',
   );
   assert.match(
     first ?? '',
-    /^1,aud_[^,]+,20\d\d-[^,]+Z,agent\.created,user,cli:test,agt_[^,]+,,,"\{""name"":""audited-bot"",""keyPrefix"":""ak_[^"]+"",""mintedBy"":\{""type"":""user"",""id"":""cli:test""\}\}",0{64},[0-9a-f]{64}$/,
+    /^1,aud_[^,]+,20\d\d-[^,]+Z,agent\.created,user,cli:test,agt_[^,]+,,,"\{""name"":""audited-bot"",""keyPrefix"":""ak_[^"]+"",""mintedBy"":\{""type"":""user"",""id"":""cli:test""\}\}",0{64},[0-9a-f]{64},0,1$/,
   );
   assert.ok(second?.includes(`"{""i"":0,""note"":""a, \\""quoted\\""\\nline""}"`), second);
   assert.equal(text.split('\r\n').length, ENTRIES + 2, 'header, rows, trailing empty line');

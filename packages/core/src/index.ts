@@ -2,6 +2,7 @@ export * from './agents/agent-service.ts';
 export * from './approvals/approval-service.ts';
 export * from './audit/canonical-json.ts';
 export * from './audit/chain.ts';
+export * from './audit/chain-verifier.ts';
 export * from './audit/checkpoint.ts';
 export * from './audit/checkpointer.ts';
 export * from './audit/export.ts';

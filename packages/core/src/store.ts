@@ -5,6 +5,7 @@ import type {
   ApprovalVote,
   AuditEntry,
   AuditEventInput,
+  AuditStripeHead,
   Permission,
   PermissionStatus,
   Session,
@@ -204,7 +205,7 @@ export interface Store extends TelegramStore {
   // Audit
   /** Appends entries (events that change no state: verify, refused use, logins…). */
   appendAudit(entries: AuditEventInput[]): Promise<void>;
-  /** Entries in chain order, filtered; `afterSeq` pages forward. */
+  /** Entries in `seq` order (or one stripe's chain order with `stripe`), filtered; `afterSeq` pages forward. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 
   // Outgoing webhooks and their delivery queue
@@ -264,6 +265,8 @@ export interface Store extends TelegramStore {
   /** Records a sent approval message; a second one for the same permission and account is ignored. */
   saveSlackMessage(message: SlackMessage): Promise<void>;
   listSlackMessages(permissionId: string): Promise<SlackMessage[]>;
+  /** The head of every stripe of the audit log (its stripe count is the number of rows). */
+  auditHeads(): Promise<AuditStripeHead[]>;
 }
 
 /** An idempotency key as stored: scoped to its agent, with the fingerprint of the request it named. */
@@ -346,4 +349,10 @@ export interface AuditQuery {
   event?: string;
   since?: number;
   until?: number;
+  /**
+   * Only this stripe's entries, ordered by `stripeSeq` (its chain order); `afterStripeSeq` pages
+   * through it. Within a stripe that order is also `seq` order.
+   */
+  stripe?: number;
+  afterStripeSeq?: number;
 }

@@ -102,9 +102,24 @@ export interface AuditEventInput {
   details: JsonObject;
 }
 
+/**
+ * A stored entry. The log is K hash chains ("stripes", see docs/architecture.md): `stripe` and
+ * `stripeSeq` place the entry in its chain (1, 2, 3… per stripe) and `prevHash` is the hash of the
+ * entry before it in that stripe; `seq` orders all entries of every stripe for listing and paging.
+ */
 export interface AuditEntry extends AuditEventInput {
   seq: number;
+  stripe: number;
+  stripeSeq: number;
   prevHash: string;
+  hash: string;
+}
+
+/** The newest entry of one stripe, as the store's `audit_heads` table records it. */
+export interface AuditStripeHead {
+  stripe: number;
+  /** 0 (with the genesis hash) while the stripe is empty. */
+  stripeSeq: number;
   hash: string;
 }
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { chainAuditEntry } from '../src/audit/chain.ts';
+import { canonicalJson } from '../src/audit/canonical-json.ts';
+import { chainAuditEntry, emptyStripeHead } from '../src/audit/chain.ts';
+import type { StripeTip } from '../src/audit/chain-verifier.ts';
 import { type AuditAnchor, type CheckpointLog, createCheckpointSigner } from '../src/audit/checkpoint.ts';
 import { createAuditCheckpointer } from '../src/audit/checkpointer.ts';
 import { verifyAuditLog } from '../src/audit/verify.ts';
@@ -30,7 +33,7 @@ function memoryChain(count: number) {
         policyVersion: null,
         details: { note },
       };
-      entries.push(chainAuditEntry(event, last ? { seq: last.seq, hash: last.hash } : null));
+      entries.push(chainAuditEntry(event, last ?? emptyStripeHead(0), entries.length + 1));
     }
   };
   append(count);
@@ -38,7 +41,12 @@ function memoryChain(count: number) {
     entries,
     append,
     store: {
-      listAudit: async (q: AuditQuery) => entries.filter((e) => e.seq > (q.afterSeq ?? 0)).slice(0, q.limit),
+      listAudit: async (q: AuditQuery) =>
+        entries
+          .filter((e) => e.seq > (q.afterSeq ?? 0) && e.stripeSeq > (q.afterStripeSeq ?? 0))
+          .slice(0, q.limit),
+      // The head row follows the entries: what an attacker who fixes the head table leaves.
+      auditHeads: async () => [entries.at(-1) ?? emptyStripeHead(0)].map(tipOf),
     },
     /** Re-chains every entry from `fromSeq` with new details: internally consistent, but not the original. */
     rewrite(fromSeq: number) {
@@ -47,12 +55,20 @@ function memoryChain(count: number) {
         const old = entries[i] as AuditEntry;
         entries[i] = chainAuditEntry(
           { ...old, details: { note: 'forged' } },
-          prev ? { seq: prev.seq, hash: prev.hash } : null,
+          prev ?? emptyStripeHead(0),
+          old.seq,
         );
       }
     },
   };
 }
+
+const tipOf = (e: { stripe: number; stripeSeq: number; hash: string; seq?: number }): StripeTip => ({
+  stripe: e.stripe,
+  stripeSeq: e.stripeSeq,
+  seq: e.seq ?? 0,
+  hash: e.hash,
+});
 
 function memoryLog(initial: string[] | null = null): CheckpointLog & { lines: string[] | null } {
   const log = {
@@ -85,7 +101,7 @@ function checkpointerFor(
 
 describe('checkpoint signer', () => {
   it('accepts what it signed and refuses any change, junk, or another secret’s signature', () => {
-    const checkpoint = signer.sign({ seq: 12, hash: 'a'.repeat(64) }, 1000);
+    const checkpoint = signer.sign([{ stripe: 0, stripeSeq: 12, seq: 12, hash: 'a'.repeat(64) }], 1000);
     assert.deepEqual(signer.parse(JSON.stringify(checkpoint)), checkpoint);
     const lines = [
       JSON.stringify({ ...checkpoint, seq: 11 }),
@@ -93,21 +109,49 @@ describe('checkpoint signer', () => {
       JSON.stringify({ ...checkpoint, at: 1001 }),
       JSON.stringify({ ...checkpoint, mac: `${checkpoint.mac.slice(0, 63)}0` }),
       JSON.stringify(
-        createCheckpointSigner(Buffer.alloc(32, 8)).sign({ seq: 12, hash: 'a'.repeat(64) }, 1000),
+        createCheckpointSigner(Buffer.alloc(32, 8)).sign(
+          [{ stripe: 0, stripeSeq: 12, seq: 12, hash: 'a'.repeat(64) }],
+          1000,
+        ),
       ),
       JSON.stringify({ ...checkpoint, extra: 1 }),
       JSON.stringify({ ...checkpoint, seq: '12' }),
       '{"seq":',
       '[]',
+      JSON.stringify({ ...checkpoint, heads: [] }),
+      JSON.stringify({ ...checkpoint, heads: [...checkpoint.heads, ...checkpoint.heads] }),
     ];
     for (const line of lines) assert.ok('invalid' in signer.parse(line), line);
+  });
+
+  it('still reads a checkpoint line written before the log had stripes, as the head of stripe 0', () => {
+    // The former form: {seq, hash, at, mac}, the MAC over {seq, hash, at} under the same key.
+    const key = Buffer.from(hkdfSync('sha256', SECRET, '', 'agent-otp audit checkpoint v1', 32));
+    const hash = 'c'.repeat(64);
+    const mac = createHmac('sha256', key)
+      .update(canonicalJson({ seq: 9, hash, at: 77 }))
+      .digest('hex');
+    const legacy = { seq: 9, hash, at: 77, mac };
+    assert.deepEqual(signer.parse(JSON.stringify(legacy)), {
+      v: 2,
+      seq: 9,
+      hash,
+      heads: [{ stripe: 0, stripeSeq: 9, seq: 9, hash }],
+      at: 77,
+      mac,
+    });
+    assert.ok('invalid' in signer.parse(JSON.stringify({ ...legacy, seq: 10 })));
+    // A legacy MAC does not pass as the new form's, nor the other way round.
+    const signed = signer.sign([{ stripe: 0, stripeSeq: 9, seq: 9, hash }], 77);
+    assert.ok('invalid' in signer.parse(JSON.stringify({ ...signed, mac })));
+    assert.ok('invalid' in signer.parse(JSON.stringify({ ...legacy, mac: signed.mac })));
   });
 });
 
 describe('verifyAuditLog with checkpoints', () => {
   it('reports an intact chain as anchored at the newest checkpoint, or as not anchored', async () => {
     const chain = memoryChain(20);
-    const log = memoryLog([JSON.stringify(signer.sign(chain.entries[14] as AuditEntry, 5))]);
+    const log = memoryLog([JSON.stringify(signer.sign([tipOf(chain.entries[14] as AuditEntry)], 5))]);
     const anchored = await verifyAuditLog(chain.store, anchorOf(log), 7);
     assert.equal(anchored.ok, true);
     assert.deepEqual(anchored.anchor, {
@@ -115,6 +159,8 @@ describe('verifyAuditLog with checkpoints', () => {
       location: log.location,
       seq: 15,
       hash: chain.entries[14]?.hash,
+      entries: 15,
+      stripes: 1,
       at: 5,
       checkpoints: 1,
     });
@@ -125,7 +171,7 @@ describe('verifyAuditLog with checkpoints', () => {
 
   it('detects the newest entries cut off, counting them', async () => {
     const chain = memoryChain(20);
-    const log = memoryLog([JSON.stringify(signer.sign(chain.entries[19] as AuditEntry, 5))]);
+    const log = memoryLog([JSON.stringify(signer.sign([tipOf(chain.entries[19] as AuditEntry)], 5))]);
     chain.entries.splice(15);
     const result = await verifyAuditLog(chain.store, anchorOf(log), 7);
     assert.equal(result.ok, false);
@@ -135,15 +181,15 @@ describe('verifyAuditLog with checkpoints', () => {
     assert.equal(result.brokenAtSeq, 16);
     assert.match(
       result.reason,
-      /chain ends at entry 15 .* signed entry 20: the newest 5 entries were removed/,
+      /the chain of stripe 0 ends at entry 15 but the checkpoint of .* signed entry 20: the newest 5 entries were removed/,
     );
   });
 
   it('detects a chain rewritten with recomputed hashes, even when it grew longer', async () => {
     const chain = memoryChain(20);
     const log = memoryLog([
-      JSON.stringify(signer.sign(chain.entries[9] as AuditEntry, 5)),
-      JSON.stringify(signer.sign(chain.entries[19] as AuditEntry, 6)),
+      JSON.stringify(signer.sign([tipOf(chain.entries[9] as AuditEntry)], 5)),
+      JSON.stringify(signer.sign([tipOf(chain.entries[19] as AuditEntry)], 6)),
     ]);
     chain.rewrite(12);
     chain.append(5, 'forged');
@@ -155,7 +201,7 @@ describe('verifyAuditLog with checkpoints', () => {
 
   it('refuses a checkpoint file holding a line that is not a valid checkpoint', async () => {
     const chain = memoryChain(5);
-    const good = signer.sign(chain.entries[4] as AuditEntry, 5);
+    const good = signer.sign([tipOf(chain.entries[4] as AuditEntry)], 5);
     const log = memoryLog([JSON.stringify(good), JSON.stringify({ ...good, seq: 3 })]);
     const result = await verifyAuditLog(chain.store, anchorOf(log));
     assert.ok(!result.ok);

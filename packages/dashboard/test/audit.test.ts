@@ -73,7 +73,7 @@ describe('dashboard audit and overview', () => {
     const rows = csv.text.trim().split('\r\n');
     assert.equal(
       rows[0],
-      'seq,id,at,event,actor_type,actor_id,agent_id,permission_id,policy_version,details,prev_hash,hash',
+      'seq,id,at,event,actor_type,actor_id,agent_id,permission_id,policy_version,details,prev_hash,hash,stripe,stripe_seq',
     );
     assert.equal(rows.length, 3, 'header + the auto-approval + the human approval');
     assert.ok(rows.slice(1).every((row) => row.includes(',permission.approved,')));

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 
 /** A checkpoint is due after this many new entries, or after the configured interval. */
 const EVERY_ENTRIES = 1000;
-/** How often the head is looked at (at most): two indexed reads when nothing happened. */
+/** How often the heads are looked at (at most): a few indexed reads per stripe when nothing happened. */
 const POLL_MS = 1000;
 
 /**
@@ -111,7 +111,10 @@ export function startAuditCheckpoints(deps: {
     }
     divergence = null;
     if (outcome.status === 'written')
-      logger.debug({ seq: outcome.checkpoint.seq }, 'audit checkpoint written');
+      logger.debug(
+        { seq: outcome.checkpoint.seq, stripes: outcome.checkpoint.heads.length },
+        'audit checkpoint written',
+      );
   };
 
   let busy: Promise<void> | null = null;
@@ -142,7 +145,10 @@ export function startAuditCheckpoints(deps: {
         const outcome = await checkpointer.run({ force: true });
         report(outcome);
         if (outcome.status === 'written') {
-          logger.info({ seq: outcome.checkpoint.seq }, 'audit checkpoint written at shutdown');
+          logger.info(
+            { seq: outcome.checkpoint.seq, stripes: outcome.checkpoint.heads.length },
+            'audit checkpoint written at shutdown',
+          );
         }
         return outcome;
       } catch (error) {

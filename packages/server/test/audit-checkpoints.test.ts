@@ -139,9 +139,16 @@ describe('finding 13: the server signs checkpoints of the audit head', () => {
       const seq = anchored.seq;
       assert.ok(await until(() => t.checkpoints().at(-1)?.seq === seq));
       const db = createSqliteDriver(join(t.dataDir, 'agent-otp.db'));
-      await db.run('DELETE FROM audit_log WHERE seq > ?', [(anchored as AuditEntry).seq - 3]);
+      const keep = (anchored as AuditEntry).seq - 3;
+      const [kept] = await t.server.runtime.store.listAudit({ afterSeq: keep - 1, limit: 1 });
+      await db.run('DELETE FROM audit_log WHERE seq > ?', [keep]);
+      // The head row moved back too, as someone covering the cut would.
+      await db.run('UPDATE audit_heads SET stripe_seq = ?, hash = ? WHERE stripe = 0', [
+        kept?.stripeSeq,
+        kept?.hash,
+      ]);
       await db.close();
-      // New entries take the cut seqs: the chain grows back past the checkpoint, differently.
+      // New entries take the cut places: the chain grows back past the checkpoint, differently.
       await t.traffic();
       assert.ok(await until(() => t.logs().includes('does not continue its last checkpoint')));
       await sleep(300);

@@ -1,12 +1,10 @@
-import type { SqlExecutor } from './sql-driver.ts';
-
 export type Dialect = 'sqlite' | 'postgres';
 
 /**
  * The only statements that differ between the databases; everything else in this package is
  * portable SQL. SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so it needs no
  * row or advisory locks; PostgreSQL runs them concurrently under READ COMMITTED and needs each
- * lock named here.
+ * lock named here (the audit log's stripe locks are portable: see audit-append.ts).
  */
 const STATEMENTS = {
   sqlite: {
@@ -14,7 +12,6 @@ const STATEMENTS = {
     // wholly before it (and a no-op UPDATE would be written to the WAL on every request).
     lockActiveAgent: "SELECT id FROM agents WHERE id = ? AND status = 'active'",
     lockPermission: null,
-    lockAuditChain: null,
   },
   postgres: {
     // FOR SHARE: requests of one agent proceed in parallel while a disable's UPDATE of the row
@@ -24,21 +21,9 @@ const STATEMENTS = {
     // votes): once the lock is held, the next statement's snapshot sees what the lock holder
     // committed, which a re-check of the UPDATE itself would not (it re-reads only the row).
     lockPermission: 'SELECT id FROM permissions WHERE id = ? FOR UPDATE',
-    // One chain, one writer at a time: held until COMMIT, taken right before the head is read.
-    lockAuditChain: 'SELECT pg_advisory_xact_lock(7420117400350005)',
   },
 } as const satisfies Record<Dialect, Record<string, string | null>>;
 
 export function dialectSql(dialect: Dialect) {
   return STATEMENTS[dialect];
-}
-
-/**
- * Serialises audit appends across connections (PostgreSQL): without it two transactions would
- * read the same head and one would fail on the `seq` primary key. A no-op on SQLite, where the
- * transaction already holds the database's write lock.
- */
-export async function lockAuditChain(tx: SqlExecutor): Promise<void> {
-  const sql = STATEMENTS[tx.dialect].lockAuditChain;
-  if (sql) await tx.run(sql);
 }

@@ -1,5 +1,5 @@
 import { AgentOtpError, type AuditEventInput, type Permission } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import { dialectSql } from './dialect-sql.ts';
 import { PERMISSION_COLUMNS, permissionValues } from './rows.ts';
 import type { SqlExecutor } from './sql-driver.ts';
@@ -23,7 +23,8 @@ export async function insertPermissionRow(
   tx: SqlExecutor,
   permission: Permission,
   audit: AuditEventInput[],
+  writer: AuditWriter,
 ): Promise<void> {
   await tx.run(INSERT_PERMISSION, permissionValues(permission));
-  await appendAuditEntries(tx, audit);
+  await writer.append(tx, audit);
 }

@@ -2,6 +2,7 @@ import type {
   Agent,
   AgentStatus,
   AuditEntry,
+  AuditStripeHead,
   Permission,
   PermissionStatus,
   PolicyDecision,
@@ -49,6 +50,8 @@ export interface PermissionRow {
 
 export interface AuditRow {
   seq: Int;
+  stripe: Int;
+  stripe_seq: Int;
   id: string;
   at: Int;
   event: string;
@@ -139,6 +142,8 @@ export const PERMISSION_COLUMNS =
 export function toAuditEntry(row: AuditRow): AuditEntry {
   return {
     seq: num(row.seq),
+    stripe: num(row.stripe),
+    stripeSeq: num(row.stripe_seq),
     id: row.id,
     at: num(row.at),
     event: row.event,
@@ -151,3 +156,15 @@ export function toAuditEntry(row: AuditRow): AuditEntry {
     hash: row.hash,
   };
 }
+
+export interface AuditHeadRow {
+  stripe: Int;
+  stripe_seq: Int;
+  hash: string;
+}
+
+export const toAuditHead = (row: AuditHeadRow): AuditStripeHead => ({
+  stripe: num(row.stripe),
+  stripeSeq: num(row.stripe_seq),
+  hash: row.hash,
+});

@@ -1,5 +1,5 @@
 import type { Store } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import { toVote, VOTE_COLUMNS, type VoteRow } from './human-rows.ts';
 import { PERMISSION_COLUMNS, type PermissionRow, toPermission } from './rows.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -17,7 +17,7 @@ const INSERT_VOTE =
   'ON CONFLICT (permission_id, user_id) DO NOTHING';
 
 /** Approval votes and the one-time hand-over of a human-approved token. */
-export function sqlApprovalMethods(driver: SqlDriver): ApprovalMethods {
+export function sqlApprovalMethods(driver: SqlDriver, writer: AuditWriter): ApprovalMethods {
   return {
     addApprovalVote(vote, now, audit) {
       return driver.transaction(async (tx) => {
@@ -38,7 +38,7 @@ export function sqlApprovalMethods(driver: SqlDriver): ApprovalMethods {
           vote.createdAt,
         ]);
         if (inserted.changes === 0) return 'duplicate' as const;
-        await appendAuditEntries(tx, audit);
+        await writer.append(tx, audit);
         return 'recorded' as const;
       });
     },
@@ -53,7 +53,7 @@ export function sqlApprovalMethods(driver: SqlDriver): ApprovalMethods {
       return driver.transaction(async (tx) => {
         const row = await tx.get<PermissionRow>(CLAIM_DELIVERY, [tokenHash, now, id]);
         if (!row) return null;
-        await appendAuditEntries(tx, audit);
+        await writer.append(tx, audit);
         return toPermission(row);
       });
     },

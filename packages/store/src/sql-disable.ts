@@ -1,5 +1,5 @@
 import type { Store } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import {
   toUser,
   toUserToken,
@@ -34,7 +34,7 @@ const REVOKE_TOKENS = `UPDATE user_tokens SET revoked_at = ? WHERE user_id = ? A
  * Disabling ends credentials for good (Store.disableAgent, Store.disableUser): the status change,
  * the credentials it ends and their audit entries commit in one transaction, or none of it does.
  */
-export function sqlDisableMethods(driver: SqlDriver): DisableMethods {
+export function sqlDisableMethods(driver: SqlDriver, writer: AuditWriter): DisableMethods {
   return {
     disableAgent(id, now, reason, audit) {
       return driver.transaction(async (tx) => {
@@ -51,7 +51,7 @@ export function sqlDisableMethods(driver: SqlDriver): DisableMethods {
           .map(toPermission)
           .sort(byId);
         const ended = { agent: toAgent(row), revoked, cancelled };
-        await appendAuditEntries(tx, audit(ended));
+        await writer.append(tx, audit(ended));
         return ended;
       });
     },
@@ -62,7 +62,7 @@ export function sqlDisableMethods(driver: SqlDriver): DisableMethods {
           [keyHash, keyPrefix, now, id],
         );
         if (!row) return null;
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
         return toAgent(row);
       });
     },
@@ -78,7 +78,7 @@ export function sqlDisableMethods(driver: SqlDriver): DisableMethods {
           .map(toUserToken)
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
         const ended = { user: toUser(row), sessionsEnded: sessions.changes, tokensRevoked };
-        await appendAuditEntries(tx, audit(ended));
+        await writer.append(tx, audit(ended));
         return ended;
       });
     },

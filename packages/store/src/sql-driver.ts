@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from './dialect-sql.ts';
 import type { SessionRow, UserRow, UserTokenRow, VoteRow } from './human-rows.ts';
-import type { AgentRow, AuditRow, PermissionRow } from './rows.ts';
+import type { AgentRow, AuditHeadRow, AuditRow, PermissionRow } from './rows.ts';
 
 /** Tables as Kysely sees them, for the dynamic queries it builds. */
 export interface Database {
   agents: AgentRow;
   permissions: PermissionRow;
   audit_log: AuditRow;
+  audit_heads: AuditHeadRow;
   users: UserRow;
   user_tokens: UserTokenRow;
   sessions: SessionRow;
@@ -35,7 +36,7 @@ export interface SqlDriver extends SqlExecutor {
   readonly kysely: Kysely<Database>;
   /**
    * Runs `fn` in one transaction that holds the write lock from its first statement (SQLite
-   * BEGIN IMMEDIATE; PostgreSQL takes row locks and the audit-chain lock). Commits when `fn`
+   * BEGIN IMMEDIATE; PostgreSQL takes row locks, among them the audit stripe's head row). Commits when `fn`
    * resolves, rolls back when it throws.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;

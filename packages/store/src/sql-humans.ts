@@ -1,5 +1,5 @@
 import { AgentOtpError, type Store } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import {
   SESSION_COLUMNS,
   type SessionRow,
@@ -46,7 +46,7 @@ async function requireActiveUser(tx: SqlExecutor, userId: string): Promise<void>
 const USER_PATCH = { status: 'status', role: 'role', passwordHash: 'password_hash' } as const;
 
 /** Users, their personal API tokens and browser sessions. */
-export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
+export function sqlHumanMethods(driver: SqlDriver, writer: AuditWriter): HumanMethods {
   const userBy = async (column: 'id' | 'name', value: string) => {
     const row = await driver.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE ${column} = ?`, [value]);
     return row ? toUser(row) : null;
@@ -73,7 +73,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
           }
           throw error;
         }
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
     getUser: (id) => userBy('id', id),
@@ -95,7 +95,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
           id,
         ]);
         if (!row) return null;
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
         return toUser(row);
       });
     },
@@ -112,7 +112,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
             ? await tx.run('DELETE FROM sessions WHERE user_id = ?', [id])
             : await tx.run('DELETE FROM sessions WHERE user_id = ? AND id <> ?', [id, keepSessionId]);
         const sessionsEnded = sessions.changes;
-        await appendAuditEntries(tx, audit({ sessionsEnded }));
+        await writer.append(tx, audit({ sessionsEnded }));
         return { user: toUser(row), sessionsEnded };
       });
     },
@@ -128,7 +128,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
           token.createdAt,
           token.revokedAt,
         ]);
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
     async getUserTokenByHash(tokenHash) {
@@ -152,7 +152,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
           [now, id],
         );
         if (!row) return null;
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
         return toUserToken(row);
       });
     },
@@ -167,7 +167,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
           session.createdAt,
           session.expiresAt,
         ]);
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
     async getSessionByHash(tokenHash) {
@@ -180,7 +180,7 @@ export function sqlHumanMethods(driver: SqlDriver): HumanMethods {
     async deleteSession(id, audit) {
       await driver.transaction(async (tx) => {
         await tx.run('DELETE FROM sessions WHERE id = ?', [id]);
-        if (audit) await appendAuditEntries(tx, [audit]);
+        if (audit) await writer.append(tx, [audit]);
       });
     },
     async deleteExpiredSessions(now) {

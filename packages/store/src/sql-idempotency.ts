@@ -1,4 +1,5 @@
 import { AgentOtpError, type Store } from '@agent-otp/core';
+import type { AuditWriter } from './audit-append.ts';
 import { insertPermissionRow, requireActiveAgent } from './permission-insert.ts';
 import { PERMISSION_COLUMNS, type PermissionRow, toPermission } from './rows.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -19,7 +20,7 @@ const EXISTING = `SELECT k.request_hash AS request_hash, ${PERMISSION_COLUMNS.sp
   )} FROM idempotency_keys k JOIN permissions p ON p.id = k.permission_id WHERE k.agent_id = ? AND k.key = ?`;
 
 /** Idempotent permission requests (see Store.insertPermissionIdempotent). */
-export function sqlIdempotencyMethods(driver: SqlDriver): IdempotencyMethods {
+export function sqlIdempotencyMethods(driver: SqlDriver, writer: AuditWriter): IdempotencyMethods {
   return {
     insertPermissionIdempotent(permission, audit, key) {
       return driver.transaction(async (tx) => {
@@ -42,7 +43,7 @@ export function sqlIdempotencyMethods(driver: SqlDriver): IdempotencyMethods {
           if (!row) throw new AgentOtpError('INTERNAL_ERROR', 'idempotency key without its permission');
           return { created: false as const, permission: toPermission(row), requestHash: row.request_hash };
         }
-        await insertPermissionRow(tx, permission, audit);
+        await insertPermissionRow(tx, permission, audit, writer);
         return { created: true as const, permission };
       });
     },

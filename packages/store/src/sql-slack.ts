@@ -1,5 +1,5 @@
 import { AgentOtpError, type SlackLink, type SlackMessage, type Store } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 type SlackMethods = Pick<
@@ -41,7 +41,7 @@ const toMessage = (r: MessageRow): SlackMessage => ({
 });
 
 /** Slack links and approval messages (see the Store port). */
-export function sqlSlackMethods(driver: SqlDriver): SlackMethods {
+export function sqlSlackMethods(driver: SqlDriver, writer: AuditWriter): SlackMethods {
   return {
     linkSlackUser(link, audit) {
       return driver.transaction(async (tx) => {
@@ -60,14 +60,14 @@ export function sqlSlackMethods(driver: SqlDriver): SlackMethods {
           }
           throw error;
         }
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
     unlinkSlackUser(userId, audit) {
       return driver.transaction(async (tx) => {
         const { changes } = await tx.run('DELETE FROM slack_links WHERE user_id = ?', [userId]);
         if (changes === 0) return false;
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
         return true;
       });
     },

@@ -2,12 +2,13 @@ import {
   AgentOtpError,
   type AuditEventInput,
   type AuditQuery,
+  GENESIS_HASH,
   type PermissionPatch,
   type PermissionQuery,
   type PermissionStatus,
   type Store,
 } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import { createAuditWriter } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dialectSql } from './dialect-sql.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -15,11 +16,13 @@ import { insertPermissionRow, requireActiveAgent } from './permission-insert.ts'
 import {
   AGENT_COLUMNS,
   type AgentRow,
+  type AuditHeadRow,
   type AuditRow,
   PERMISSION_COLUMNS,
   type PermissionRow,
   toAgent,
   toAuditEntry,
+  toAuditHead,
   toPermission,
 } from './rows.ts';
 import { sqlApprovalMethods } from './sql-approvals.ts';
@@ -30,6 +33,19 @@ import { sqlIdempotencyMethods } from './sql-idempotency.ts';
 import { sqlSlackMethods } from './sql-slack.ts';
 import { sqlTelegramMethods } from './sql-telegram.ts';
 import { sqlWebhookMethods } from './sql-webhooks.ts';
+
+/**
+ * Adds the head rows of missing stripes, up to `count` (each starts empty, at the genesis). Safe
+ * to run from several processes at once; never removes a stripe.
+ */
+async function addAuditStripes(driver: SqlDriver, count: number): Promise<void> {
+  for (let stripe = 1; stripe < count; stripe += 1) {
+    await driver.run(
+      'INSERT INTO audit_heads (stripe, stripe_seq, hash) VALUES (?, 0, ?) ON CONFLICT (stripe) DO NOTHING',
+      [stripe, GENESIS_HASH],
+    );
+  }
+}
 
 // The spend of one use, as one conditional write (see Store.consumeUse).
 const CONSUME_USE =
@@ -49,9 +65,30 @@ const PATCH_COLUMNS: Record<keyof PermissionPatch, string> = {
   ttlSeconds: 'ttl_seconds',
 };
 
-/** The Store port over any SqlDriver (SQLite or PostgreSQL). */
-export function createSqlStore(driver: SqlDriver): Store {
+export interface SqlStoreOptions {
+  /**
+   * How many hash chains (stripes) the audit log has at least: writers on different stripes do
+   * not wait for each other. Default 1 on SQLite (one writer at a time anyway) and 16 on
+   * PostgreSQL. `migrate()` adds missing stripes; a log never loses stripes, so a lower number
+   * than the database has changes nothing.
+   */
+  auditStripes?: number;
+  /** A cross-anchor entry each time a stripe passes a multiple of this many entries (default 128). */
+  auditAnchorEvery?: number;
+}
+
+const MAX_AUDIT_STRIPES = 256;
+
+/** The Store port over any SqlDriver (SQLite now; PostgreSQL implements the same driver). */
+export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Store {
   const { kysely } = driver;
+  const stripes = options.auditStripes ?? (driver.dialect === 'postgres' ? 16 : 1);
+  const anchorEvery = options.auditAnchorEvery ?? 128;
+  if (!Number.isInteger(stripes) || stripes < 1 || stripes > MAX_AUDIT_STRIPES)
+    throw new Error(`auditStripes must be an integer from 1 to ${MAX_AUDIT_STRIPES}, got ${stripes}`);
+  if (!Number.isInteger(anchorEvery) || anchorEvery < 1)
+    throw new Error(`auditAnchorEvery must be a positive integer, got ${anchorEvery}`);
+  const writer = createAuditWriter(driver, { anchorEvery });
 
   const agentBy = async (column: 'id' | 'name' | 'key_hash', value: string) => {
     const row = await driver.get<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE ${column} = ?`, [
@@ -67,7 +104,7 @@ export function createSqlStore(driver: SqlDriver): Store {
         id,
       ]);
       if (!row) return null;
-      await appendAuditEntries(tx, [audit]);
+      await writer.append(tx, [audit]);
       return toAgent(row);
     });
 
@@ -98,21 +135,22 @@ export function createSqlStore(driver: SqlDriver): Store {
       if (lock) await tx.get(lock, [id]);
       const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...conditionParams]);
       if (!row) return null;
-      await appendAuditEntries(tx, audit);
+      await writer.append(tx, audit);
       return toPermission(row);
     });
   };
 
   return {
-    ...sqlHumanMethods(driver),
-    ...sqlApprovalMethods(driver),
-    ...sqlDisableMethods(driver),
-    ...sqlIdempotencyMethods(driver),
-    ...sqlWebhookMethods(driver),
-    ...sqlSlackMethods(driver),
-    ...sqlTelegramMethods(driver),
+    ...sqlHumanMethods(driver, writer),
+    ...sqlApprovalMethods(driver, writer),
+    ...sqlDisableMethods(driver, writer),
+    ...sqlIdempotencyMethods(driver, writer),
+    ...sqlWebhookMethods(driver, writer),
+    ...sqlSlackMethods(driver, writer),
+    ...sqlTelegramMethods(driver, writer),
     async migrate() {
       await migrateToLatest(kysely);
+      await addAuditStripes(driver, stripes);
     },
     async ping() {
       await driver.get('SELECT 1 AS ok');
@@ -152,7 +190,7 @@ export function createSqlStore(driver: SqlDriver): Store {
           }
           throw error;
         }
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
     getAgent: (id) => agentBy('id', id),
@@ -170,7 +208,7 @@ export function createSqlStore(driver: SqlDriver): Store {
         // Checked in the same transaction (and, on PostgreSQL, holding the agent row): a request
         // racing a disable either lands first, and the disable then ends it, or is refused here.
         await requireActiveAgent(tx, permission.agentId);
-        await insertPermissionRow(tx, permission, audit);
+        await insertPermissionRow(tx, permission, audit, writer);
       });
     },
     async getPermission(id) {
@@ -227,7 +265,7 @@ export function createSqlStore(driver: SqlDriver): Store {
       return driver.transaction(async (tx) => {
         const row = await tx.get<PermissionRow>(CONSUME_USE, [now, id, tokenHash, now]);
         if (!row) return null;
-        await appendAuditEntries(tx, audit);
+        await writer.append(tx, audit);
         return toPermission(row);
       });
     },
@@ -239,9 +277,17 @@ export function createSqlStore(driver: SqlDriver): Store {
       return rows.map(toPermission);
     },
 
-    appendAudit: (entries) => driver.transaction((tx) => appendAuditEntries(tx, entries)),
+    appendAudit: (entries) => driver.transaction((tx) => writer.append(tx, entries)),
+    async auditHeads() {
+      const rows = await driver.all<AuditHeadRow>(
+        'SELECT stripe, stripe_seq, hash FROM audit_heads ORDER BY stripe',
+      );
+      return rows.map(toAuditHead);
+    },
     async listAudit(query: AuditQuery) {
       let q = kysely.selectFrom('audit_log').selectAll();
+      if (query.stripe !== undefined) q = q.where('stripe', '=', query.stripe);
+      if (query.afterStripeSeq !== undefined) q = q.where('stripe_seq', '>', query.afterStripeSeq);
       if (query.afterSeq !== undefined) q = q.where('seq', '>', query.afterSeq);
       if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
       if (query.agentId) q = q.where('agent_id', '=', query.agentId);
@@ -250,7 +296,8 @@ export function createSqlStore(driver: SqlDriver): Store {
       if (query.since !== undefined) q = q.where('at', '>=', query.since);
       if (query.until !== undefined) q = q.where('at', '<', query.until);
       const compiled = q
-        .orderBy('seq', query.order === 'desc' ? 'desc' : 'asc')
+        // One stripe reads in its chain order (the unique index on stripe, stripe_seq).
+        .orderBy(query.stripe === undefined ? 'seq' : 'stripe_seq', query.order === 'desc' ? 'desc' : 'asc')
         .limit(query.limit)
         .compile();
       return (await driver.all<AuditRow>(compiled.sql, compiled.parameters)).map(toAuditEntry);

@@ -1,5 +1,5 @@
 import type { Store, TelegramLink, TelegramMessage } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import { toUser, USER_COLUMNS, type UserRow } from './human-rows.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
@@ -63,7 +63,7 @@ const REDEEM_CODE =
 const ACTIVE_USER = `UPDATE users SET updated_at = updated_at WHERE id = ? AND status = 'active' RETURNING ${USER_COLUMNS}`;
 
 /** Linked Telegram chats, their one-time codes and the approval messages sent to them. */
-export function sqlTelegramMethods(driver: SqlDriver): TelegramMethods {
+export function sqlTelegramMethods(driver: SqlDriver, writer: AuditWriter): TelegramMethods {
   const linkBy = async (column: 'chat_id' | 'user_id', value: string) => {
     const row = await driver.get<LinkRow>(`SELECT ${LINK_COLUMNS} FROM telegram_links WHERE ${column} = ?`, [
       value,
@@ -80,7 +80,7 @@ export function sqlTelegramMethods(driver: SqlDriver): TelegramMethods {
           'INSERT INTO telegram_link_codes (code_hash, user_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, NULL)',
           [code.codeHash, code.userId, code.createdAt, code.expiresAt],
         );
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
 
@@ -110,7 +110,7 @@ export function sqlTelegramMethods(driver: SqlDriver): TelegramMethods {
             'INSERT INTO telegram_links (user_id, chat_id, chat_label, linked_at) VALUES (?, ?, ?, ?)',
             [link.userId, link.chatId, link.chatLabel, link.linkedAt],
           );
-          await appendAuditEntries(tx, audit(toUser(userRow), previous ? toLink(previous) : null));
+          await writer.append(tx, audit(toUser(userRow), previous ? toLink(previous) : null));
           return link;
         })
         .catch((error: unknown) => {
@@ -136,7 +136,7 @@ export function sqlTelegramMethods(driver: SqlDriver): TelegramMethods {
         );
         if (!row) return null;
         const link = toLink(row);
-        await appendAuditEntries(tx, audit(link));
+        await writer.append(tx, audit(link));
         return link;
       });
     },

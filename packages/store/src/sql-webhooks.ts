@@ -1,5 +1,5 @@
 import type { Store, Webhook, WebhookAttempt, WebhookDelivery, WebhookEventType } from '@agent-otp/core';
-import { appendAuditEntries } from './audit-append.ts';
+import type { AuditWriter } from './audit-append.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 type WebhookMethods = Pick<
@@ -102,7 +102,7 @@ const toAttempt = (r: AttemptRow): WebhookAttempt => ({
 });
 
 /** Outgoing webhooks and their delivery queue (see the Store port). */
-export function sqlWebhookMethods(driver: SqlDriver): WebhookMethods {
+export function sqlWebhookMethods(driver: SqlDriver, writer: AuditWriter): WebhookMethods {
   return {
     createWebhook(webhook, audit) {
       return driver.transaction(async (tx) => {
@@ -114,7 +114,7 @@ export function sqlWebhookMethods(driver: SqlDriver): WebhookMethods {
           webhook.createdAt,
           webhook.createdBy,
         ]);
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
       });
     },
     async getWebhook(id) {
@@ -138,7 +138,7 @@ export function sqlWebhookMethods(driver: SqlDriver): WebhookMethods {
         await tx.run('DELETE FROM webhook_deliveries WHERE webhook_id = ?', [id]);
         const { changes } = await tx.run('DELETE FROM webhooks WHERE id = ?', [id]);
         if (changes === 0) return false;
-        await appendAuditEntries(tx, [audit]);
+        await writer.append(tx, [audit]);
         return true;
       });
     },

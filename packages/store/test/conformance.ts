@@ -4,6 +4,7 @@ import { agentTests, lifecycleTests } from './conformance/agents.ts';
 import { deliveryTests, voteTests } from './conformance/approvals.ts';
 import { atomicityTests } from './conformance/atomicity.ts';
 import { auditTests } from './conformance/audit.ts';
+import { auditStripeTests, type MakeStripedDatabase } from './conformance/audit-stripes.ts';
 import { disableTests } from './conformance/disable.ts';
 import type { MakeStore } from './conformance/fixtures.ts';
 import { idempotencyTests } from './conformance/idempotency.ts';
@@ -16,6 +17,7 @@ import { consumeTests, transitionTests } from './conformance/transitions.ts';
 import { userTests } from './conformance/users.ts';
 import { webhookTests } from './conformance/webhooks.ts';
 
+export type { MakeStripedDatabase, StripedDatabase } from './conformance/audit-stripes.ts';
 export type { MakeStore } from './conformance/fixtures.ts';
 
 /**
@@ -23,12 +25,18 @@ export type { MakeStore } from './conformance/fixtures.ts';
  * fail-closed auditing, and the races the compare-and-set methods promise to win exactly once.
  *
  * `makeStore` must give a NEW, EMPTY store on each call (a fresh `:memory:` database, file or
- * schema); the suite migrates it, uses it for one test and closes it.
+ * schema); the suite migrates it, uses it for one test and closes it. `makeStripedDatabase`, when
+ * given, must give a NEW, EMPTY database that can be opened by several connections with a chosen
+ * audit stripe count and tampered with by raw SQL: the audit stripe and tampering tests use it.
  *
  * @example
  * runStoreConformance('sqlite :memory:', async () => createSqliteStore(':memory:'));
  */
-export function runStoreConformance(name: string, makeStore: () => Promise<Store>): void {
+export function runStoreConformance(
+  name: string,
+  makeStore: () => Promise<Store>,
+  makeStripedDatabase?: MakeStripedDatabase,
+): void {
   const make: MakeStore = makeStore;
   describe(`Store conformance: ${name}`, () => {
     lifecycleTests(make);
@@ -42,6 +50,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     disableTests(make);
     atomicityTests(make);
     auditTests(make);
+    if (makeStripedDatabase) auditStripeTests(makeStripedDatabase);
     raceTests(make);
     idempotencyTests(make);
     webhookTests(make);

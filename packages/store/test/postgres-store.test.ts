@@ -36,7 +36,18 @@ if (skip) {
     return closingDrops(createPostgresStore(db.url), db);
   };
 
-  runStoreConformance('postgres', freshStore);
+  runStoreConformance('postgres', freshStore, async () => {
+    const db = await createTestDatabase();
+    const raw = createPostgresDriver(db.url);
+    return {
+      connect: async (options) => createPostgresStore(db.url, options),
+      sql: raw,
+      async destroy() {
+        await raw.close();
+        await db.drop();
+      },
+    };
+  });
 
   severalConnectionTests('postgres: several pools on one database', async (count) => {
     const db = await createTestDatabase();

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { hashAuditEntry, type Store } from '@agent-otp/core';
+import {
+  canonicalJson,
+  createCheckpointSigner,
+  GENESIS_HASH,
+  hashLegacyAuditEntry,
+  type Store,
+  verifyAuditLog,
+} from '@agent-otp/core';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { createSqliteStore } from '../src/index.ts';
+import { createSqliteDriver, createSqliteStore } from '../src/index.ts';
 import { migrations } from '../src/migrations/index.ts';
 import { addAgent, allAudit, makeEvent, T0, TEST_TIMEOUT_MS, verifyChain } from './conformance/fixtures.ts';
 import { severalConnectionTests } from './conformance/several-connections.ts';
@@ -18,7 +26,19 @@ let files = 0;
 const newFile = () => join(dir, `store-${++files}.sqlite`);
 
 runStoreConformance('sqlite :memory:', async () => createSqliteStore(':memory:'));
-runStoreConformance('sqlite file (WAL)', async () => createSqliteStore(newFile()));
+runStoreConformance(
+  'sqlite file (WAL)',
+  async () => createSqliteStore(newFile()),
+  async () => {
+    const file = newFile();
+    const raw = createSqliteDriver(file);
+    return {
+      connect: async (options) => createSqliteStore(file, options),
+      sql: raw,
+      destroy: () => raw.close(),
+    };
+  },
+);
 
 /** Opens `count` stores on one new file, like that many processes sharing it. */
 async function openShared(count: number): Promise<{ file: string; stores: Store[] }> {
@@ -92,62 +112,92 @@ describe('sqlite file: upgrading an existing database', () => {
       await store.close();
     }
   });
-});
 
-describe('sqlite file: the audit chain detects tampering', () => {
-  /** A store on a new file with `count` audit entries, and a raw connection to tamper with. */
-  async function tamperable(count: number) {
-    const file = newFile();
-    const store = createSqliteStore(file);
-    await store.migrate();
-    await store.appendAudit(Array.from({ length: count }, (_, i) => makeEvent({ details: { amount: i } })));
-    assert.equal((await verifyChain(store)).ok, true);
-    return { store, raw: new Database(file) };
-  }
-
-  it('an edited details column breaks the chain at that entry', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { store, raw } = await tamperable(5);
-    try {
-      raw.prepare('UPDATE audit_log SET details = ? WHERE seq = 3').run(JSON.stringify({ amount: 1000 }));
-      const result = await verifyChain(store);
-      assert.equal(result.ok, false);
-      assert.equal(!result.ok && result.brokenAtSeq, 3);
-      assert.equal(result.entries, 2);
-    } finally {
-      raw.close();
-      await store.close();
-    }
-  });
-
-  it('an edit with a recomputed hash breaks the link to the next entry', {
+  it('an audit log written before stripes becomes stripe 0, its hashes and checkpoints still verifying', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
-    const { store, raw } = await tamperable(5);
-    try {
-      const entries = await allAudit(store);
-      const target = entries[2];
-      assert.ok(target);
-      const { seq, prevHash, hash: _hash, ...input } = target;
-      const forged = { ...input, details: { amount: 1000 } };
+    const file = newFile();
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '006'));
+    const migrated = await new Migrator({
+      db: old,
+      provider: { getMigrations: async () => before },
+    }).migrateToLatest();
+    assert.equal(migrated.error, undefined);
+    await old.destroy();
+    // Entries as the previous release wrote them: one chain, the hash over seq and content.
+    const raw = new Database(file);
+    const legacy: { seq: number; hash: string }[] = [];
+    for (let seq = 1; seq <= 5; seq += 1) {
+      const event = makeEvent({ at: T0 + seq, details: { seq } });
+      const prevHash = legacy.at(-1)?.hash ?? GENESIS_HASH;
+      const hash = hashLegacyAuditEntry(event, seq, prevHash);
       raw
-        .prepare('UPDATE audit_log SET details = ?, hash = ? WHERE seq = ?')
-        .run(JSON.stringify(forged.details), hashAuditEntry(forged, seq, prevHash), seq);
-      const result = await verifyChain(store);
-      assert.equal(!result.ok && result.brokenAtSeq, 4);
-    } finally {
-      raw.close();
-      await store.close();
+        .prepare(
+          'INSERT INTO audit_log (seq, id, at, event, actor_type, actor_id, agent_id, permission_id, policy_version, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          seq,
+          event.id,
+          event.at,
+          event.event,
+          event.actor.type,
+          event.actor.id,
+          null,
+          null,
+          null,
+          JSON.stringify(event.details),
+          prevHash,
+          hash,
+        );
+      legacy.push({ seq, hash });
     }
-  });
+    raw.close();
+    // …and its checkpoint of entry 5, in the former line format.
+    const secret = Buffer.alloc(32, 3);
+    const key = Buffer.from(hkdfSync('sha256', secret, '', 'agent-otp audit checkpoint v1', 32));
+    const head = legacy[4] as { seq: number; hash: string };
+    const signed = { seq: 5, hash: head.hash, at: T0 };
+    const line = JSON.stringify({
+      ...signed,
+      mac: createHmac('sha256', key).update(canonicalJson(signed)).digest('hex'),
+    });
+    const anchor = {
+      signer: createCheckpointSigner(secret),
+      log: { location: 'legacy.jsonl', read: async () => [line], append: async () => undefined },
+    };
 
-  it('a deleted entry is reported missing', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { store, raw } = await tamperable(5);
+    const store = createSqliteStore(file, { auditStripes: 4, auditAnchorEvery: 4 });
     try {
-      raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();
-      const result = await verifyChain(store);
-      assert.equal(!result.ok && result.brokenAtSeq, 2);
+      await store.migrate();
+      const upgraded = await allAudit(store);
+      assert.deepEqual(
+        upgraded.map((e) => [e.seq, e.stripe, e.stripeSeq, e.hash]),
+        legacy.map((e) => [e.seq, 0, e.seq, e.hash]),
+        'stripe 0, place = seq, hashes untouched',
+      );
+      assert.deepEqual(await store.auditHeads(), [
+        { stripe: 0, stripeSeq: 5, hash: head.hash },
+        ...[1, 2, 3].map((stripe) => ({ stripe, stripeSeq: 0, hash: GENESIS_HASH })),
+      ]);
+      // One transaction per event: each goes to its permission's stripe.
+      for (let i = 0; i < 30; i += 1)
+        await store.appendAudit([makeEvent({ permissionId: `perm_up${i}xxxxxxxxxx` })]);
+      const verdict = await verifyAuditLog(store, anchor);
+      assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
+      assert.equal(verdict.anchor.status, 'anchored', 'the former checkpoint still anchors stripe 0');
+      assert.ok(
+        (await allAudit(store)).some((e) => e.stripe === 0 && e.stripeSeq > 5),
+        'stripe 0 goes on',
+      );
+      // An old entry edited is still caught.
+      const tamper = new Database(file);
+      tamper.prepare('UPDATE audit_log SET details = ? WHERE seq = 2').run('{"seq":20}');
+      tamper.close();
+      const broken = await verifyAuditLog(store, anchor);
+      assert.equal(broken.ok, false);
+      assert.equal(!broken.ok && broken.brokenAtSeq, 2);
     } finally {
-      raw.close();
       await store.close();
     }
   });

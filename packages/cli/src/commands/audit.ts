@@ -57,9 +57,18 @@ function anchorLine(result: AuditVerification & { ok: true }): string {
   if (anchor.status === 'not_anchored') {
     return `not anchored: no checkpoint in ${anchor.location ?? '(none configured)'}, so removing the newest entries would go unnoticed (the server writes checkpoints while it runs)`;
   }
-  const behind = result.entries - anchor.seq;
+  const behind = result.entries - anchor.entries;
   const newer = behind > 0 ? `; ${behind} newer ${behind === 1 ? 'entry' : 'entries'} not yet anchored` : '';
-  return `anchored at entry ${anchor.seq} by a signed checkpoint of ${iso(anchor.at)} (${anchor.location})${newer}`;
+  // With several stripes the checkpoint signs each one's head: say how much that covers.
+  const covers = anchor.stripes > 1 ? ` covering ${anchor.entries} entries in ${anchor.stripes} stripes` : '';
+  return `anchored at entry ${anchor.seq} by a signed checkpoint of ${iso(anchor.at)}${covers} (${anchor.location})${newer}`;
+}
+
+/** Only when there is more than one chain, so the single-chain line reads as it always has. */
+function stripesNote(result: AuditVerification & { ok: true }): string {
+  const during = result.appendedDuringCheck;
+  const stripes = result.stripes > 1 ? ` in ${result.stripes} stripes, cross-anchored` : '';
+  return during > 0 ? `${stripes} (${during} appended during the check, not checked)` : stripes;
 }
 
 export function auditCommand(): Command {
@@ -81,7 +90,7 @@ export function auditCommand(): Command {
           false,
           result,
           () =>
-            `audit chain intact: ${result.entries} entries, head ${result.headHash}\n${anchorLine(result)}`,
+            `audit chain intact: ${result.entries} entries${stripesNote(result)}, head ${result.headHash}\n${anchorLine(result)}`,
         );
       } else {
         const where = result.brokenAtSeq === null ? '' : ` at entry ${result.brokenAtSeq}`;

@@ -4,7 +4,7 @@ import type { AuditEntry } from '../types.ts';
  * The audit export formats, shared by the CLI and the dashboard.
  * JSONL: each entry exactly as hashed (`at` in epoch milliseconds), so an export can be
  * re-verified offline, plus `time`, the same instant in ISO 8601 for people.
- * CSV: RFC 4180, one row per entry, times in ISO 8601, details as JSON.
+ * CSV: RFC 4180, one row per entry, times in ISO 8601, details as JSON, the stripe position last.
  */
 export const AUDIT_CSV_COLUMNS = [
   'seq',
@@ -19,6 +19,9 @@ export const AUDIT_CSV_COLUMNS = [
   'details',
   'prev_hash',
   'hash',
+  // Last, so readers of the columns above are not shifted: the entry's place in its stripe.
+  'stripe',
+  'stripe_seq',
 ] as const;
 
 export const auditCsvHeader = (): string => `${AUDIT_CSV_COLUMNS.join(',')}\r\n`;
@@ -44,6 +47,8 @@ export function auditCsvRow(e: AuditEntry): string {
     JSON.stringify(e.details),
     e.prevHash,
     e.hash,
+    e.stripe,
+    e.stripeSeq,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

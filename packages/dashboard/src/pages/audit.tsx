@@ -47,6 +47,8 @@ const KNOWN_EVENTS = [
   'user.password_reset',
   'user.token_created',
   'user.token_revoked',
+  // Written by the store itself when the log has several stripes (see docs/architecture.md).
+  'audit.anchor',
 ];
 
 const queryString = (filters: AuditFilters, extra: Record<string, string> = {}) =>
@@ -296,13 +298,17 @@ export function auditPages(app: DashApp, deps: DashboardDeps) {
   app.get('/audit/export.jsonl', (c) => exportResponse(deps, c, 'jsonl'));
   app.get('/audit/export.csv', (c) => exportResponse(deps, c, 'csv'));
   app.get('/audit/verify', async (c) => {
-    // The same check as `agent-otp audit verify`: links, hashes and the signed checkpoints.
+    // The same check as `agent-otp audit verify`: every stripe's links and hashes, the
+    // cross-anchors, the head rows and the signed checkpoints.
     const result = await verifyAuditLog(deps.store, deps.auditAnchor ?? null);
     const anchor =
       result.anchor.status === 'anchored' ? (
         <>
           {' '}
           · anchored at entry {result.anchor.seq} (<Time ms={result.anchor.at} />)
+          {result.anchor.stripes > 1
+            ? `, covering ${result.anchor.entries} entries in ${result.anchor.stripes} stripes`
+            : ''}
         </>
       ) : (
         <> · not anchored (no signed checkpoint yet)</>
@@ -311,7 +317,8 @@ export function auditPages(app: DashApp, deps: DashboardDeps) {
       c,
       result.ok ? (
         <span class="small" title={`head hash ${result.headHash}`}>
-          <Badge status="intact" /> chain intact · {result.entries} entries · head{' '}
+          <Badge status="intact" /> chain intact · {result.entries} entries
+          {result.stripes > 1 ? ` in ${result.stripes} cross-anchored stripes` : ''} · head{' '}
           <span class="mono">{result.headHash.slice(0, 16)}…</span>
           {anchor}
         </span>

@@ -4,6 +4,7 @@ import * as approvalsUsers from './002-approvals-users.ts';
 import * as scopeEnforcement from './003-scope-enforcement.ts';
 import * as idempotencyKeys from './004-idempotency-keys.ts';
 import * as settings from './005-settings.ts';
+import * as auditStripes from './006-audit-stripes.ts';
 import * as telegram from './007-telegram.ts';
 import * as webhooksSlack from './008-webhooks-slack.ts';
 
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '003-scope-enforcement': scopeEnforcement,
   '004-idempotency-keys': idempotencyKeys,
   '005-settings': settings,
+  '006-audit-stripes': auditStripes,
   '007-telegram': telegram,
   '008-webhooks-slack': webhooksSlack,
 };

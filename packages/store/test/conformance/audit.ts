@@ -6,7 +6,7 @@ import { allAudit, type MakeStore, makeAgent, makeEvent, storeTest, T0, verifyCh
 export function auditTests(makeStore: MakeStore): void {
   const test = storeTest(makeStore);
   describe('audit log', () => {
-    test('appendAudit chains entries: seq 1..n, each linked to the one before', async (store) => {
+    test('appendAudit chains entries: seq 1..n, each linked to the one before in its stripe', async (store) => {
       const events = Array.from({ length: 7 }, (_, i) =>
         makeEvent({
           at: T0 + i,
@@ -22,14 +22,32 @@ export function auditTests(makeStore: MakeStore): void {
         entries.map((e) => e.seq),
         [1, 2, 3, 4, 5, 6, 7],
       );
-      assert.equal(entries[0]?.prevHash, GENESIS_HASH);
+      const heads = new Map<number, AuditEntry>();
       entries.forEach((entry, i) => {
-        const { seq, prevHash, hash, ...input } = entry;
+        const { seq, stripe, stripeSeq, prevHash, hash, ...input } = entry;
         assert.deepEqual(input, events[i], 'the entry reads back as it was given');
-        if (i > 0) assert.equal(prevHash, entries[i - 1]?.hash);
-        assert.equal(hash, hashAuditEntry(input, seq, prevHash));
+        const before = heads.get(stripe);
+        assert.equal(stripeSeq, (before?.stripeSeq ?? 0) + 1, 'the next place in its stripe');
+        assert.equal(prevHash, before?.hash ?? GENESIS_HASH, 'linked to the entry before it in its stripe');
+        assert.equal(
+          hash,
+          hashAuditEntry(input, { seq, stripe, stripeSeq }, prevHash),
+          'the hash covers the place',
+        );
+        heads.set(stripe, entry);
       });
-      assert.deepEqual(await verifyChain(store), { ok: true, entries: 7, headHash: entries[6]?.hash });
+      const verdict = await verifyChain(store);
+      assert.ok(verdict.ok);
+      assert.equal(verdict.entries, 7);
+      assert.equal(verdict.headHash, entries[6]?.hash);
+      const recorded = (await store.auditHeads()).filter((h) => h.stripeSeq > 0);
+      assert.deepEqual(
+        recorded,
+        [...heads.values()]
+          .map((e) => ({ stripe: e.stripe, stripeSeq: e.stripeSeq, hash: e.hash }))
+          .sort((a, b) => a.stripe - b.stripe),
+        'each stripe head row records its newest entry',
+      );
     });
 
     test('state changes and appends share one chain', async (store) => {

@@ -6,8 +6,7 @@ import {
   type ApprovalVote,
   type AuditEntry,
   type AuditEventInput,
-  type ChainVerification,
-  createChainVerifier,
+  type AuditVerification,
   type ErrorCode,
   newId,
   type Permission,
@@ -15,6 +14,7 @@ import {
   type Store,
   type User,
   type UserToken,
+  verifyAuditLog,
 } from '@agent-otp/core';
 
 /** Gives a new, empty store each time; the suite migrates it and closes it. */
@@ -142,11 +142,8 @@ export async function allAudit(store: Store, pageSize = 50): Promise<AuditEntry[
   }
 }
 
-export async function verifyChain(store: Store): Promise<ChainVerification> {
-  const verifier = createChainVerifier();
-  for (const entry of await allAudit(store)) verifier.add(entry);
-  return verifier.result();
-}
+/** The full check `audit verify` runs (every stripe, cross-anchors, head rows), without checkpoints. */
+export const verifyChain = (store: Store): Promise<AuditVerification> => verifyAuditLog(store, null, 50);
 
 /** For assert.rejects: the error is the catalogued AgentOtpError with this code. */
 export const hasCode = (code: ErrorCode) => (error: unknown) =>
