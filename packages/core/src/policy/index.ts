@@ -1,6 +1,7 @@
 export { PolicyLoadError } from './errors.ts';
 export { checkPolicyText, loadPolicy, type PolicyCheck, policyVersion } from './load.ts';
 export { OPERATOR_NAMES, type OperatorName } from './operators.ts';
+export { POLICY_RISKS, type PolicyRisk } from './types.ts';
 export type {
   Policy,
   PolicyEvaluation,
