@@ -330,7 +330,11 @@ describe('load errors name the file, the rule and the reason', () => {
       '  conditions: {}\n  action: require_approval\n  risk: severe\n',
       /"risk" must be one of low, medium, high, got "severe"/,
     ],
-    ['risk as a number', '  conditions: {}\n  action: deny\n  risk: 3\n', /"risk" must be one of low, medium, high, got 3/],
+    [
+      'risk as a number',
+      '  conditions: {}\n  action: deny\n  risk: 3\n',
+      /"risk" must be one of low, medium, high, got 3/,
+    ],
     [
       'fractional priority',
       '  conditions: {}\n  action: deny\n  priority: 1.5\n',

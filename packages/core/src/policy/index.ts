@@ -1,7 +1,6 @@
 export { PolicyLoadError } from './errors.ts';
 export { checkPolicyText, loadPolicy, type PolicyCheck, policyVersion } from './load.ts';
 export { OPERATOR_NAMES, type OperatorName } from './operators.ts';
-export { POLICY_RISKS, type PolicyRisk } from './types.ts';
 export type {
   Policy,
   PolicyEvaluation,
@@ -11,3 +10,4 @@ export type {
   PolicyWarning,
   RuleExplanation,
 } from './types.ts';
+export { POLICY_RISKS, type PolicyRisk } from './types.ts';

@@ -8,7 +8,7 @@ import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
 import { lintRule } from './lint.ts';
-import { type Policy, POLICY_RISKS, type PolicyRisk, type PolicyRule, type PolicyWarning } from './types.ts';
+import { POLICY_RISKS, type Policy, type PolicyRisk, type PolicyRule, type PolicyWarning } from './types.ts';
 import { parsePolicyYaml } from './yaml.ts';
 
 const RULE_KEYS = [
