@@ -256,6 +256,15 @@ export interface PermissionQuery {
   statuses?: readonly PermissionStatus[];
   status?: PermissionStatus;
   action?: string;
+  /** Created at or after (epoch ms). */
+  since?: number;
+  /** Created before (epoch ms). */
+  until?: number;
+  /**
+   * Case-insensitive substring of the id, action, resource or reason; `%` and `_` are literal
+   * characters here, not wildcards.
+   */
+  text?: string;
   /** Page size, 1..200. */
   limit: number;
   /** Opaque cursor from a previous page. */
