@@ -15,6 +15,7 @@ const HTMX_CONFIG = JSON.stringify({
 
 const NAV: Array<{ href: string; label: string; key: string; admin?: boolean }> = [
   { href: '/', label: 'Inbox', key: 'inbox' },
+  { href: '/history', label: 'History', key: 'history' },
   { href: '/overview', label: 'Overview', key: 'overview' },
   { href: '/agents', label: 'Agents', key: 'agents' },
   { href: '/policies', label: 'Policies', key: 'policies' },

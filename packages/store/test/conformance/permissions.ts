@@ -150,8 +150,17 @@ export function permissionTests(makeStore: MakeStore): void {
     test('listPermissions filters by time range and by text, case-insensitive and literal', async (store) => {
       const a = await addAgent(store);
       const rows = [
-        makePermission(a.id, { action: 'Bank.Transfer', resource: 'account:acme-payroll', createdAt: T0 + 10 }),
-        makePermission(a.id, { action: 'gmail.send', resource: null, reason: 'Quarterly 50%_off', createdAt: T0 + 20 }),
+        makePermission(a.id, {
+          action: 'Bank.Transfer',
+          resource: 'account:acme-payroll',
+          createdAt: T0 + 10,
+        }),
+        makePermission(a.id, {
+          action: 'gmail.send',
+          resource: null,
+          reason: 'Quarterly 50%_off',
+          createdAt: T0 + 20,
+        }),
         makePermission(a.id, { action: 'fs.read', resource: 'file:/tmp/a_b', createdAt: T0 + 30 }),
         makePermission(a.id, { action: 'fs.read', resource: 'file:/tmp/axb', createdAt: T0 + 40 }),
       ];
