@@ -50,7 +50,7 @@ function Filters({
   agents: Array<{ id: string; name: string }>;
 }) {
   return (
-    <form method="get" action="/history" class="row filters" role="search">
+    <form method="get" action="/history" class="row filters">
       <label>
         Search
         <input name="q" type="search" value={filters.q} placeholder="id, action, resource, reason" />
