@@ -76,9 +76,19 @@
   };
   document.addEventListener('htmx:sseOpen', () => live('on'));
   document.addEventListener('htmx:sseError', () => live('off'));
+  // The inbox's pending count leads the tab title: "(3) Inbox · Agent OTP".
+  function pendingTitle() {
+    const counter = document.querySelector('#inbox-list [data-pending-count]');
+    if (!counter) return;
+    const count = Number(counter.getAttribute('data-pending-count'));
+    const rest = document.title.replace(/^\(\d+\) /, '');
+    document.title = count > 0 ? `(${count}) ${rest}` : rest;
+  }
+
   document.addEventListener('htmx:afterSwap', (event) => {
     localTimes(event.target);
     tick();
+    pendingTitle();
   });
 
   document.addEventListener('DOMContentLoaded', () => {

@@ -4,7 +4,7 @@ import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { hasRole, requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
-import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
@@ -12,7 +12,7 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
   if (agents.length === 0) return <p class="muted">No agents yet.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="stacked">
         <thead>
           <tr>
             <th>Name</th>
@@ -25,15 +25,19 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
         <tbody>
           {agents.map((a) => (
             <tr>
-              <td>
+              <td class="stacked-title">
                 <strong>{a.name}</strong>
-                <div class="muted small mono">{a.id}</div>
+                <div class="muted small">
+                  <CopyId id={a.id} />
+                </div>
               </td>
-              <td>
+              <td data-label="Status">
                 <Badge status={a.status} />
               </td>
-              <td class="mono">{a.keyPrefix}…</td>
-              <td>
+              <td class="mono" data-label="Key">
+                {a.keyPrefix}…
+              </td>
+              <td data-label="Created">
                 <Time ms={a.createdAt} />
               </td>
               {admin ? (

@@ -11,23 +11,25 @@ import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
-import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
 function UserRow({ user, me, csrf }: { user: User; me: User; csrf: string }) {
   return (
     <tr>
-      <td>
+      <td class="stacked-title">
         <strong>{user.name}</strong>
         {user.id === me.id ? <span class="muted small"> (you)</span> : null}
-        <div class="muted small mono">{user.id}</div>
+        <div class="muted small">
+          <CopyId id={user.id} />
+        </div>
       </td>
-      <td>{user.role}</td>
-      <td>
+      <td data-label="Role">{user.role}</td>
+      <td data-label="Status">
         <Badge status={user.status} />
       </td>
-      <td>
+      <td data-label="Created">
         <Time ms={user.createdAt} />
       </td>
       <td class="actions">
@@ -97,7 +99,7 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
         </p>
       </section>
       <section class="card table-wrap">
-        <table>
+        <table class="stacked">
           <thead>
             <tr>
               <th>Name</th>

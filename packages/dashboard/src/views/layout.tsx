@@ -48,6 +48,9 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
         <script src={assetUrl('app.js')} defer></script>
       </head>
       <body>
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
         <header class="topbar">
           <a class="brand" href="/">
             <span class="logo" aria-hidden="true">
@@ -86,7 +89,9 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
             </form>
           ) : null}
         </header>
-        <main class="container">{children}</main>
+        <main class="container" id="main" tabindex={-1}>
+          {children}
+        </main>
       </body>
     </html>
   );
