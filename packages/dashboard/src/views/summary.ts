@@ -71,7 +71,8 @@ function countText(key: string, value: unknown): string | null {
   if (value === 'unlimited') return 'any number of times';
   if (typeof value !== 'number') return null;
   if (key === 'max_uses') return value === 1 ? 'once' : `up to ${number(value)} times`;
-  return `up to ${number(value)} ${key.slice('max_'.length)}`;
+  const noun = key.slice('max_'.length);
+  return `up to ${number(value)} ${value === 1 ? noun.replace(/s$/, '') : noun}`;
 }
 
 export function summarize(permission: Permission, agentName: string): Summary {
