@@ -38,6 +38,7 @@ const KNOWN_EVENTS = [
   'user.created',
   'user.disabled',
   'user.enabled',
+  'user.role_changed',
   'user.login',
   'user.login_failed',
   'user.login_throttled',
