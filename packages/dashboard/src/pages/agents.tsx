@@ -8,7 +8,34 @@ import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from 
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
-function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean; csrf: string }) {
+/**
+ * When each agent last acted: its newest audit entry with the agent as the actor (a request, a
+ * token collected, verified or used). Read from the newest 200 entries about the agent, which
+ * also hold what people did to its requests; an agent quiet for longer than that shows "not
+ * lately" rather than a wrong time.
+ */
+async function lastUsed(deps: DashboardDeps, agents: Agent[]): Promise<Map<string, number | null>> {
+  const pairs = await Promise.all(
+    agents.map(async (a) => {
+      const entries = await deps.store.listAudit({ agentId: a.id, order: 'desc', limit: 200 });
+      const own = entries.find((e) => e.actor.type === 'agent' && e.actor.id === a.id);
+      return [a.id, own ? own.at : null] as const;
+    }),
+  );
+  return new Map(pairs);
+}
+
+function AgentsTable({
+  agents,
+  used,
+  admin,
+  csrf,
+}: {
+  agents: Agent[];
+  used: Map<string, number | null>;
+  admin: boolean;
+  csrf: string;
+}) {
   if (agents.length === 0) return <p class="muted">No agents yet.</p>;
   return (
     <div class="table-wrap">
@@ -19,6 +46,7 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
             <th>Status</th>
             <th>Key</th>
             <th>Created</th>
+            <th>Last used</th>
             {admin ? <th></th> : null}
           </tr>
         </thead>
@@ -39,6 +67,13 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
               </td>
               <td data-label="Created">
                 <Time ms={a.createdAt} />
+              </td>
+              <td data-label="Last used" class="last-used">
+                {used.get(a.id) ? (
+                  <Time ms={used.get(a.id) as number} />
+                ) : (
+                  <span class="muted">not lately</span>
+                )}
               </td>
               {admin ? (
                 <td class="actions">
@@ -76,6 +111,7 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
 
 async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentOtpError, name = '') {
   const admin = hasRole(c.get('user'), 'admin');
+  const agents = await deps.agents.list();
   const body = (
     <>
       <div class="page-head">
@@ -104,7 +140,7 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
         </section>
       ) : null}
       <section class="card">
-        <AgentsTable agents={await deps.agents.list()} admin={admin} csrf={c.get('csrf')} />
+        <AgentsTable agents={agents} used={await lastUsed(deps, agents)} admin={admin} csrf={c.get('csrf')} />
       </section>
     </>
   );
