@@ -10,6 +10,7 @@ import type {
   PermissionStatus,
   Session,
   User,
+  UserRole,
   UserToken,
 } from './types.ts';
 import type { AttemptResult, Webhook, WebhookAttempt, WebhookDelivery } from './webhooks/types.ts';
@@ -164,6 +165,19 @@ export interface Store extends TelegramStore {
   listUsers(): Promise<User[]>;
   /** Patches a user. Disabling is not a patch: it goes through disableUser, which ends credentials. */
   updateUser(id: string, patch: UserPatch, now: number, audit: AuditEventInput): Promise<User | null>;
+  /**
+   * Compare-and-set on a user's role: from `from` to `to`, with `audit`, in one transaction.
+   * Taking the admin role from an active admin also requires another active admin, checked
+   * under a lock on every active admin, so two admins demoting each other at once leave one.
+   * Null when the user is absent, no longer has role `from`, or is the last active admin.
+   */
+  changeUserRole(
+    id: string,
+    from: UserRole,
+    to: UserRole,
+    now: number,
+    audit: AuditEventInput,
+  ): Promise<User | null>;
   /**
    * Disables a user and ends its credentials for good, in one transaction: every session is
    * deleted, every unrevoked personal token revoked (`revokedAt = now`), and the entries `audit`
@@ -326,6 +340,15 @@ export interface PermissionQuery {
   statuses?: readonly PermissionStatus[];
   status?: PermissionStatus;
   action?: string;
+  /** Created at or after (epoch ms). */
+  since?: number;
+  /** Created before (epoch ms). */
+  until?: number;
+  /**
+   * Case-insensitive substring of the id, action, resource or reason; `%` and `_` are literal
+   * characters here, not wildcards.
+   */
+  text?: string;
   /** Page size, 1..200. */
   limit: number;
   /** Opaque cursor from a previous page. */

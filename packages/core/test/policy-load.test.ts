@@ -138,6 +138,14 @@ describe('rule fields', () => {
     assert.equal(rule?.scopeTemplate, null);
   });
 
+  it('reads risk, null when the rule declares none', () => {
+    for (const risk of ['low', 'medium', 'high'] as const) {
+      const text = oneRule(`  conditions: {}\n  action: require_approval\n  risk: ${risk}\n`);
+      assert.equal(loadPolicy(text, 'p.yaml').rules[0]?.risk, risk);
+    }
+    assert.equal(loadPolicy(oneRule('  conditions: {}\n  action: deny\n'), 'p.yaml').rules[0]?.risk, null);
+  });
+
   it('accepts the approvalTimeout bounds', () => {
     for (const seconds of [10, 86400]) {
       const text = oneRule(`  conditions: {}\n  action: require_approval\n  approvalTimeout: ${seconds}\n`);
@@ -317,6 +325,16 @@ describe('load errors name the file, the rule and the reason', () => {
       /unknown key "priorty" \(known: name, description/,
     ],
     ['merge key', '  conditions: {}\n  action: deny\n  <<: { priority: 5 }\n', /unknown key "<<"/],
+    [
+      'unknown risk',
+      '  conditions: {}\n  action: require_approval\n  risk: severe\n',
+      /"risk" must be one of low, medium, high, got "severe"/,
+    ],
+    [
+      'risk as a number',
+      '  conditions: {}\n  action: deny\n  risk: 3\n',
+      /"risk" must be one of low, medium, high, got 3/,
+    ],
     [
       'fractional priority',
       '  conditions: {}\n  action: deny\n  priority: 1.5\n',

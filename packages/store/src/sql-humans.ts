@@ -20,6 +20,7 @@ type HumanMethods = Pick<
   | 'getUserByName'
   | 'listUsers'
   | 'updateUser'
+  | 'changeUserRole'
   | 'setUserPassword'
   | 'createUserToken'
   | 'getUserTokenByHash'
@@ -94,6 +95,25 @@ export function sqlHumanMethods(driver: SqlDriver, writer: AuditWriter): HumanMe
           now,
           id,
         ]);
+        if (!row) return null;
+        await writer.append(tx, [audit]);
+        return toUser(row);
+      });
+    },
+    changeUserRole(id, from, to, now, audit) {
+      const demotion = from === 'admin' && to !== 'admin';
+      return driver.transaction(async (tx) => {
+        // Lock every active admin (a no-op UPDATE), so a concurrent demotion waits for this one
+        // and then sees its result: the check below can never pass in both.
+        if (demotion)
+          await tx.run("UPDATE users SET updated_at = updated_at WHERE role = 'admin' AND status = 'active'");
+        const lastAdminGuard = demotion
+          ? " AND (status <> 'active' OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.status = 'active' AND o.id <> users.id))"
+          : '';
+        const row = await tx.get<UserRow>(
+          `UPDATE users SET role = ?, updated_at = ? WHERE id = ? AND role = ?${lastAdminGuard} RETURNING ${USER_COLUMNS}`,
+          [to, now, id, from],
+        );
         if (!row) return null;
         await writer.append(tx, [audit]);
         return toUser(row);

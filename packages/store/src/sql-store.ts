@@ -8,6 +8,7 @@ import {
   type PermissionStatus,
   type Store,
 } from '@agent-otp/core';
+import { sql } from 'kysely';
 import { createAuditWriter } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { dialectSql } from './dialect-sql.ts';
@@ -224,6 +225,15 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
       if (query.status) q = q.where('status', '=', query.status);
       if (query.statuses) q = q.where('status', 'in', query.statuses.length > 0 ? [...query.statuses] : ['']);
       if (query.action) q = q.where('action', '=', query.action);
+      if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
+      if (query.until !== undefined) q = q.where('created_at', '<', query.until);
+      if (query.text) {
+        const pattern = `%${likeEscape(query.text.toLowerCase())}%`;
+        // lower() on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+        const like = (column: 'id' | 'action' | 'resource' | 'reason') =>
+          sql<boolean>`lower(${sql.ref(column)}) LIKE ${pattern} ESCAPE '\\'`;
+        q = q.where((eb) => eb.or([like('id'), like('action'), like('resource'), like('reason')]));
+      }
       if (query.cursor) {
         const { createdAt, id } = decodeCursor(query.cursor);
         q = q.where((eb) =>
@@ -303,4 +313,9 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
       return (await driver.all<AuditRow>(compiled.sql, compiled.parameters)).map(toAuditEntry);
     },
   };
+}
+
+/** A LIKE pattern's literal text: its wildcards and the escape character itself, escaped. */
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

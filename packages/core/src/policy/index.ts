@@ -10,3 +10,4 @@ export type {
   PolicyWarning,
   RuleExplanation,
 } from './types.ts';
+export { POLICY_RISKS, type PolicyRisk } from './types.ts';

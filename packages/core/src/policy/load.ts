@@ -8,7 +8,7 @@ import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
 import { lintRule } from './lint.ts';
-import type { Policy, PolicyRule, PolicyWarning } from './types.ts';
+import { POLICY_RISKS, type Policy, type PolicyRisk, type PolicyRule, type PolicyWarning } from './types.ts';
 import { parsePolicyYaml } from './yaml.ts';
 
 const RULE_KEYS = [
@@ -23,6 +23,7 @@ const RULE_KEYS = [
   'enforcement',
   'maxUses',
   'maxTtl',
+  'risk',
 ];
 const DECISIONS: readonly PolicyDecision[] = ['auto_approve', 'require_approval', 'deny'];
 const MAX_NAME_LENGTH = 200;
@@ -128,6 +129,7 @@ function compileRule(raw: unknown, index: number): CompiledRule {
     enforcement: enforcementSetting(raw.enforcement, decision),
     maxUses: maxUsesSetting(raw.maxUses, decision, template),
     maxTtl: grantSetting(raw.maxTtl, 'maxTtl', decision, MAX_TTL),
+    risk: riskSetting(raw.risk),
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
   return { rule: Object.freeze(rule), condition, actionKey: actionKey(raw.conditions) };
@@ -208,6 +210,15 @@ function enforcementSetting(value: unknown, decision: PolicyDecision): ScopeEnfo
     throw new RuleError(`"enforcement" must be one of ${SCOPE_ENFORCEMENTS.join(', ')}, got ${show(value)}`);
   }
   return value as ScopeEnforcement;
+}
+
+/** A label for the people who approve; it changes no decision, so any rule may carry one. */
+function riskSetting(value: unknown): PolicyRisk | null {
+  if (value === undefined) return null;
+  if (!POLICY_RISKS.includes(value as PolicyRisk)) {
+    throw new RuleError(`"risk" must be one of ${POLICY_RISKS.join(', ')}, got ${show(value)}`);
+  }
+  return value as PolicyRisk;
 }
 
 function scopeTemplate(value: unknown, decision: PolicyDecision): Scope | null {

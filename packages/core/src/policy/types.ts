@@ -11,6 +11,10 @@ export interface PolicyInput {
   agentId: string;
 }
 
+/** How much an approval under a rule can cost; `high` asks approvers to confirm. */
+export const POLICY_RISKS = ['low', 'medium', 'high'] as const;
+export type PolicyRisk = (typeof POLICY_RISKS)[number];
+
 export interface PolicyRule {
   name: string;
   /** Position in the file, 0-based; breaks priority ties. */
@@ -32,6 +36,11 @@ export interface PolicyRule {
   maxUses: number | null;
   /** The longest token lifetime (seconds) of this rule; null = the server's maximum. */
   maxTtl: number | null;
+  /**
+   * The rule's `risk` from the file, shown to approvers (high-risk approvals take a confirmation
+   * step); null when the rule declares none.
+   */
+  risk: PolicyRisk | null;
   /** The rule's `description` from the file, for people. */
   description?: string;
 }

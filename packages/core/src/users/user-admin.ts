@@ -125,6 +125,40 @@ export function createUserAdmin(ctx: UserContext) {
   }
 
   /**
+   * Changes a user's role (admins only, checked by the caller). Refused when it would leave no
+   * active admin; a compare-and-set on the role read here, so a concurrent change is a CONFLICT
+   * rather than silently overwritten. Setting the role a user already has changes nothing.
+   */
+  async function setRole(idOrName: string, role: UserRole, actor: Actor): Promise<User> {
+    if (!USER_ROLES.includes(role)) {
+      throw new AgentOtpError('VALIDATION_ERROR', `role must be one of ${USER_ROLES.join(', ')}`, {
+        field: 'role',
+      });
+    }
+    const user = await find(idOrName);
+    if (user.role === role) return user;
+    const changed = await store.changeUserRole(
+      user.id,
+      user.role,
+      role,
+      clock.now(),
+      event('user.role_changed', actor, { userId: user.id, name: user.name, from: user.role, to: role }),
+    );
+    if (changed) return changed;
+    const now = await store.getUser(user.id);
+    if (!now) throw new AgentOtpError('NOT_FOUND', `user ${idOrName} not found`);
+    if (now.role !== user.role)
+      throw new AgentOtpError(
+        'CONFLICT',
+        `${user.name}'s role changed meanwhile (now ${now.role}); try again`,
+      );
+    throw new AgentOtpError(
+      'CONFLICT',
+      `${user.name} is the last active admin; make another user admin first`,
+    );
+  }
+
+  /**
    * Sets anyone's password, or a generated one returned once: for the host, where whoever runs
    * it already holds the database (the web only lets people change their own, see
    * changeOwnPassword). Every session of the user ends, since a reset means whoever had the old
@@ -168,5 +202,5 @@ export function createUserAdmin(ctx: UserContext) {
     }
   }
 
-  return { create, find, list: () => store.listUsers(), disable, enable, setPassword, ensureAdmin };
+  return { create, find, list: () => store.listUsers(), disable, enable, setRole, setPassword, ensureAdmin };
 }

@@ -19,6 +19,7 @@ export function createUserService(deps: UserServiceDeps) {
     list: admin.list,
     disable: admin.disable,
     enable: admin.enable,
+    setRole: admin.setRole,
     setPassword: admin.setPassword,
     login: sessions.login,
     authenticateSession: sessions.authenticateSession,

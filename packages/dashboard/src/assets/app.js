@@ -33,14 +33,18 @@
     }
   }
 
+  // `data-copy` names an input to copy from; `data-copy-text` carries the text (an id) itself.
   async function copy(button) {
-    const input = document.getElementById(button.getAttribute('data-copy'));
-    if (!input) return;
+    const text = button.getAttribute('data-copy-text');
+    const input = text === null ? document.getElementById(button.getAttribute('data-copy')) : null;
+    if (text === null && !input) return;
     try {
-      await navigator.clipboard.writeText(input.value);
+      await navigator.clipboard.writeText(text ?? input.value);
     } catch {
-      input.select();
-      document.execCommand('copy');
+      if (input) {
+        input.select();
+        document.execCommand('copy');
+      }
     }
     const label = button.textContent;
     button.textContent = 'Copied';
@@ -50,7 +54,7 @@
   }
 
   document.addEventListener('click', (event) => {
-    const button = event.target.closest('[data-copy]');
+    const button = event.target.closest('[data-copy], [data-copy-text]');
     if (button) copy(button);
   });
 
@@ -72,9 +76,19 @@
   };
   document.addEventListener('htmx:sseOpen', () => live('on'));
   document.addEventListener('htmx:sseError', () => live('off'));
+  // The inbox's pending count leads the tab title: "(3) Inbox · Agent OTP".
+  function pendingTitle() {
+    const counter = document.querySelector('#inbox-list [data-pending-count]');
+    if (!counter) return;
+    const count = Number(counter.getAttribute('data-pending-count'));
+    const rest = document.title.replace(/^\(\d+\) /, '');
+    document.title = count > 0 ? `(${count}) ${rest}` : rest;
+  }
+
   document.addEventListener('htmx:afterSwap', (event) => {
     localTimes(event.target);
     tick();
+    pendingTitle();
   });
 
   document.addEventListener('DOMContentLoaded', () => {

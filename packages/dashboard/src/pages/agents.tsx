@@ -4,37 +4,76 @@ import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { hasRole, requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
-import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
-function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean; csrf: string }) {
+/**
+ * When each agent last acted: its newest audit entry with the agent as the actor (a request, a
+ * token collected, verified or used). Read from the newest 200 entries about the agent, which
+ * also hold what people did to its requests; an agent quiet for longer than that shows "not
+ * lately" rather than a wrong time.
+ */
+async function lastUsed(deps: DashboardDeps, agents: Agent[]): Promise<Map<string, number | null>> {
+  const pairs = await Promise.all(
+    agents.map(async (a) => {
+      const entries = await deps.store.listAudit({ agentId: a.id, order: 'desc', limit: 200 });
+      const own = entries.find((e) => e.actor.type === 'agent' && e.actor.id === a.id);
+      return [a.id, own ? own.at : null] as const;
+    }),
+  );
+  return new Map(pairs);
+}
+
+function AgentsTable({
+  agents,
+  used,
+  admin,
+  csrf,
+}: {
+  agents: Agent[];
+  used: Map<string, number | null>;
+  admin: boolean;
+  csrf: string;
+}) {
   if (agents.length === 0) return <p class="muted">No agents yet.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="stacked">
         <thead>
           <tr>
             <th>Name</th>
             <th>Status</th>
             <th>Key</th>
             <th>Created</th>
+            <th>Last used</th>
             {admin ? <th></th> : null}
           </tr>
         </thead>
         <tbody>
           {agents.map((a) => (
             <tr>
-              <td>
+              <td class="stacked-title">
                 <strong>{a.name}</strong>
-                <div class="muted small mono">{a.id}</div>
+                <div class="muted small">
+                  <CopyId id={a.id} />
+                </div>
               </td>
-              <td>
+              <td data-label="Status">
                 <Badge status={a.status} />
               </td>
-              <td class="mono">{a.keyPrefix}…</td>
-              <td>
+              <td class="mono" data-label="Key">
+                {a.keyPrefix}…
+              </td>
+              <td data-label="Created">
                 <Time ms={a.createdAt} />
+              </td>
+              <td data-label="Last used" class="last-used">
+                {used.get(a.id) ? (
+                  <Time ms={used.get(a.id) as number} />
+                ) : (
+                  <span class="muted">not lately</span>
+                )}
               </td>
               {admin ? (
                 <td class="actions">
@@ -72,6 +111,7 @@ function AgentsTable({ agents, admin, csrf }: { agents: Agent[]; admin: boolean;
 
 async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentOtpError, name = '') {
   const admin = hasRole(c.get('user'), 'admin');
+  const agents = await deps.agents.list();
   const body = (
     <>
       <div class="page-head">
@@ -100,7 +140,7 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
         </section>
       ) : null}
       <section class="card">
-        <AgentsTable agents={await deps.agents.list()} admin={admin} csrf={c.get('csrf')} />
+        <AgentsTable agents={agents} used={await lastUsed(deps, agents)} admin={admin} csrf={c.get('csrf')} />
       </section>
     </>
   );

@@ -21,7 +21,7 @@ export function readFilters(query: Record<string, string | undefined>): AuditFil
 }
 
 /** `datetime-local` values carry no zone; the form labels them UTC. */
-function parseTime(value: string, field: string): number | undefined {
+export function parseTime(value: string, field: string): number | undefined {
   if (!value) return undefined;
   const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
   if (Number.isNaN(ms))

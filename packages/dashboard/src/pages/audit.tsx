@@ -38,6 +38,7 @@ const KNOWN_EVENTS = [
   'user.created',
   'user.disabled',
   'user.enabled',
+  'user.role_changed',
   'user.login',
   'user.login_failed',
   'user.login_throttled',
@@ -148,26 +149,60 @@ function Details({ details }: { details: Record<string, unknown> }) {
   );
 }
 
+/**
+ * Details folded behind a one-line preview, so a page of 50 entries stays a page: a vote or a
+ * request with a large scope would otherwise stretch its row over a screen or more.
+ */
+function CollapsedDetails({ details }: { details: Record<string, unknown> }) {
+  const keys = Object.keys(details);
+  if (keys.length === 0) return <span class="muted">—</span>;
+  const preview = keys
+    .slice(0, 2)
+    .map((key) => {
+      const value = details[key];
+      const text = Array.isArray(value)
+        ? value.map((v) => (v !== null && typeof v === 'object' ? '{…}' : String(v))).join(', ')
+        : value !== null && typeof value === 'object'
+          ? '{…}'
+          : String(value);
+      return `${key}: ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+    })
+    .join(' · ');
+  return (
+    <details class="kv-fold">
+      <summary>
+        {preview}
+        {keys.length > 2 ? <span class="muted"> · {keys.length - 2} more</span> : null}
+      </summary>
+      <Details details={details} />
+    </details>
+  );
+}
+
 function EntryRows({ entries, names }: { entries: AuditEntry[]; names: Names }) {
   return (
     <>
       {entries.map((e) => (
         <tr>
-          <td class="mono">{e.seq}</td>
-          <td>
+          <td class="mono" data-label="#">
+            {e.seq}
+          </td>
+          <td data-label="Time">
             <Time ms={e.at} />
           </td>
-          <td class="mono">{e.event}</td>
-          <td>{actorName(e, names)}</td>
-          <td>
+          <td class="mono" data-label="Event">
+            {e.event}
+          </td>
+          <td data-label="Actor">{actorName(e, names)}</td>
+          <td data-label="Permission">
             {e.permissionId ? (
               <a href={`/requests/${e.permissionId}`} class="mono small">
                 {e.permissionId}
               </a>
             ) : null}
           </td>
-          <td class="details small">
-            <Details details={e.details} />
+          <td class="details small" data-label="Details">
+            <CollapsedDetails details={e.details} />
           </td>
         </tr>
       ))}
@@ -238,7 +273,7 @@ async function auditList(deps: DashboardDeps, c: Context<DashEnv>) {
         {result.entries.length === 0 ? (
           <p class="muted">No entries match.</p>
         ) : (
-          <table class="audit">
+          <table class="audit stacked">
             <thead>
               <tr>
                 <th>#</th>

@@ -11,7 +11,7 @@ import { pendingRequests } from './lookup.ts';
 function InboxList({ items, c, now }: { items: RequestView[]; c: Context<DashEnv>; now: number }) {
   if (items.length === 0) {
     return (
-      <div class="empty card">
+      <div class="empty card" data-pending-count="0">
         <p>Nothing is waiting for a decision.</p>
         <p class="muted small">New requests appear here as soon as an agent asks.</p>
       </div>
@@ -19,7 +19,7 @@ function InboxList({ items, c, now }: { items: RequestView[]; c: Context<DashEnv
   }
   return (
     <>
-      <p class="muted small count">
+      <p class="muted small count" data-pending-count={items.length}>
         {items.length === 1 ? '1 request waiting' : `${items.length} requests waiting`}
       </p>
       <div class="cards">
@@ -74,7 +74,8 @@ export function inboxPages(app: DashApp, deps: DashboardDeps) {
         </div>
       </>
     );
-    return page(c, 'Inbox', 'inbox', body);
+    // The count in the tab title; app.js keeps it current as the live list changes.
+    return page(c, items.length > 0 ? `(${items.length}) Inbox` : 'Inbox', 'inbox', body);
   });
 
   app.get('/inbox', async (c) => {

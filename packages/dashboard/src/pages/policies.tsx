@@ -108,12 +108,21 @@ async function policyPage(
       <div class="page-head">
         <h1>Policies</h1>
         <span class="mono muted small">{policy.version}</span>
-        {lastError ? <Badge status="broken" /> : <Badge status="active" />}
+        {/* The version shown is the one running, and it is fine: a refused edit never replaces it. */}
+        <span class="badge badge-active" title="The policy the server decides with">
+          in force
+        </span>
       </div>
       {lastError ? (
-        <Alert>
-          The last edit of the file was refused, so the policy in force is still {policy.version}: {lastError}
-        </Alert>
+        <>
+          <Alert kind="ok">
+            The running policy is fine: {policy.rules.length} rules in force ({policy.version}).
+          </Alert>
+          <Alert kind="warn">
+            <strong>Your last edit of the file was refused</strong> and is not in force; the server keeps
+            deciding with {policy.version} until the file is valid again (it reloads on save): {lastError}
+          </Alert>
+        </>
       ) : (
         <Alert kind="ok">
           The file is valid: {policy.rules.length} rules in force ({policy.version}).
@@ -151,7 +160,7 @@ async function policyPage(
         {sim?.result ? <Explanation result={sim.result} /> : null}
       </section>
       <section class="card">
-        <h2>File</h2>
+        <h2>{lastError ? 'File on disk (the refused edit, not in force)' : 'File'}</h2>
         <p class="muted small mono">{deps.policy.file}</p>
         <pre class="json policy-file">{fileText(deps.policy.file)}</pre>
       </section>

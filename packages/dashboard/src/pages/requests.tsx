@@ -2,13 +2,14 @@ import { AgentOtpError, canonicalJson, type Permission } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields, intField, jsonObjectField } from '../http/form.ts';
+import { hasRole } from '../http/session.ts';
 import { ClampedNotice } from '../views/clamped.tsx';
 import { duration } from '../views/format.ts';
 import { page } from '../views/layout.tsx';
-import { Alert, Badge, Time } from '../views/parts.tsx';
-import { RequestCard } from '../views/request-card.tsx';
+import { Alert, Badge, CopyId, CsrfField, RiskBadge, Time } from '../views/parts.tsx';
+import { RequestCard, RequestSummary } from '../views/request-card.tsx';
 import { Timeline } from '../views/timeline.tsx';
-import { loadNames } from './lookup.ts';
+import { loadNames, riskOf } from './lookup.ts';
 
 /** What an approved, used or finished request ended with. */
 function Outcome({ permission: p }: { permission: Permission }) {
@@ -67,13 +68,16 @@ async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, 
         </h1>
         <Badge status={permission.status} />
       </div>
-      <p class="muted small mono">{permission.id}</p>
+      <p class="muted small">
+        <CopyId id={permission.id} />
+      </p>
       {error ? <Alert>{error.message}</Alert> : null}
       {c.req.query('approved') ? <ClampedNotice entries={entries} userId={c.get('user').id} /> : null}
       <RequestCard
         permission={permission}
         agentName={agentName}
         votes={votes}
+        risk={riskOf(deps, permission)}
         user={c.get('user')}
         csrf={c.get('csrf')}
         now={deps.clock.now()}
@@ -118,6 +122,14 @@ export function requestPages(app: DashApp, deps: DashboardDeps) {
         ttl: intField(form.ttl, 'ttl', 30, 3600),
         reason: form.reason?.trim() ? form.reason.trim().slice(0, 500) : undefined,
       };
+      // Checked on the server, so the step holds without JavaScript and for any client. A
+      // request that cannot be approved anyway (decided, viewer) goes on to approve()'s refusal.
+      const askFirst =
+        permission.status === 'pending' &&
+        hasRole(c.get('user'), 'approver') &&
+        riskOf(deps, permission) === 'high' &&
+        form.confirm !== 'high-risk';
+      if (askFirst) return confirmPage(deps, c, permission, form);
       await deps.approvals.approve(c.get('user'), id, input);
       return c.redirect(backTo(form.back, id, true), 303);
     } catch (error) {
@@ -136,6 +148,50 @@ export function requestPages(app: DashApp, deps: DashboardDeps) {
       return decisionFailed(deps, c, id, error);
     }
   });
+}
+
+/**
+ * The second step of a high-risk approval: the request in one sentence, and the approver's own
+ * form values carried over unchanged, to be submitted again with the confirmation.
+ */
+async function confirmPage(
+  deps: DashboardDeps,
+  c: Context<DashEnv>,
+  permission: Permission,
+  form: Record<string, string | undefined>,
+) {
+  const agentName = (await loadNames(deps)).agent(permission.agentId);
+  const carried = ['back', 'ttl', 'scope', 'reason'] as const;
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>Confirm a high-risk approval</h1>
+        <RiskBadge risk="high" />
+      </div>
+      <section class="card confirm-step">
+        <RequestSummary permission={permission} agentName={agentName} />
+        <p>
+          The policy rule <strong>{permission.policyRule}</strong> marks this request as high risk. Approving
+          gives <strong>{agentName}</strong> a token for <span class="mono">{permission.action}</span>
+          {form.scope && editedScope(permission, form.scope) ? ' with the scope you narrowed' : ''}.
+        </p>
+        <form method="post" action={`/requests/${permission.id}/approve`} class="confirm-form">
+          <CsrfField token={c.get('csrf')} />
+          {carried.map((name) =>
+            form[name] === undefined ? null : <input type="hidden" name={name} value={form[name]} />,
+          )}
+          <input type="hidden" name="confirm" value="high-risk" />
+          <button type="submit" class="btn btn-approve">
+            Yes, approve this high-risk request
+          </button>{' '}
+          <a class="btn btn-ghost" href={`/requests/${permission.id}`}>
+            Cancel
+          </a>
+        </form>
+      </section>
+    </>
+  );
+  return page(c, 'Confirm approval', 'inbox', body);
 }
 
 /**

@@ -11,23 +11,39 @@ import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
-import { ActionButton, Alert, Badge, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
 function UserRow({ user, me, csrf }: { user: User; me: User; csrf: string }) {
   return (
     <tr>
-      <td>
+      <td class="stacked-title">
         <strong>{user.name}</strong>
         {user.id === me.id ? <span class="muted small"> (you)</span> : null}
-        <div class="muted small mono">{user.id}</div>
+        <div class="muted small">
+          <CopyId id={user.id} />
+        </div>
       </td>
-      <td>{user.role}</td>
-      <td>
+      <td data-label="Role">
+        <form method="post" action={`/users/${user.id}/role`} class="inline role-form">
+          <CsrfField token={csrf} />
+          <select name="role" aria-label={`Role of ${user.name}`}>
+            {USER_ROLES.map((role) => (
+              <option value={role} selected={role === user.role}>
+                {role}
+              </option>
+            ))}
+          </select>{' '}
+          <button type="submit" class="btn btn-small">
+            Change role
+          </button>
+        </form>
+      </td>
+      <td data-label="Status">
         <Badge status={user.status} />
       </td>
-      <td>
+      <td data-label="Created">
         <Time ms={user.createdAt} />
       </td>
       <td class="actions">
@@ -97,7 +113,7 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
         </p>
       </section>
       <section class="card table-wrap">
-        <table>
+        <table class="stacked">
           <thead>
             <tr>
               <th>Name</th>
@@ -170,6 +186,25 @@ export function userPages(app: DashApp, deps: DashboardDeps) {
         generatedPassword,
         `Give it to ${user.name} to log in as ${user.role}.`,
       );
+    } catch (error) {
+      if (
+        error instanceof AgentOtpError &&
+        (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')
+      ) {
+        return listPage(deps, c, error);
+      }
+      throw error;
+    }
+  });
+
+  // The last active admin cannot be demoted (users.setRole refuses it, atomically).
+  app.post('/users/:id/role', async (c) => {
+    const me = c.get('user');
+    const form = await formFields(c);
+    try {
+      const user = await deps.users.setRole(c.req.param('id'), form.role as UserRole, actor(me));
+      // An admin who gave up the role can no longer see this page.
+      return c.redirect(user.id === me.id && user.role !== 'admin' ? '/' : '/users', 303);
     } catch (error) {
       if (
         error instanceof AgentOtpError &&

@@ -15,6 +15,7 @@ const HTMX_CONFIG = JSON.stringify({
 
 const NAV: Array<{ href: string; label: string; key: string; admin?: boolean }> = [
   { href: '/', label: 'Inbox', key: 'inbox' },
+  { href: '/history', label: 'History', key: 'history' },
   { href: '/overview', label: 'Overview', key: 'overview' },
   { href: '/agents', label: 'Agents', key: 'agents' },
   { href: '/policies', label: 'Policies', key: 'policies' },
@@ -48,6 +49,9 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
         <script src={assetUrl('app.js')} defer></script>
       </head>
       <body>
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
         <header class="topbar">
           <a class="brand" href="/">
             <span class="logo" aria-hidden="true">
@@ -86,7 +90,9 @@ export function Layout({ title, active, user, csrf, children }: LayoutProps) {
             </form>
           ) : null}
         </header>
-        <main class="container">{children}</main>
+        <main class="container" id="main" tabindex={-1}>
+          {children}
+        </main>
       </body>
     </html>
   );

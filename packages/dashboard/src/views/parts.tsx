@@ -1,4 +1,4 @@
-import { redactText } from '@agent-otp/core';
+import { type PolicyRisk, redactText } from '@agent-otp/core';
 import type { Child } from 'hono/jsx';
 import { duration, isEmpty, iso, prettyJson, showTime } from './format.ts';
 
@@ -69,4 +69,22 @@ export const SecretOnce = ({ id, label, value }: { id: string; label: string; va
     </div>
     <p class="muted small">Shown once. Store it now: it cannot be displayed again.</p>
   </div>
+);
+
+/** The risk a policy rule declares; nothing when it declares none. */
+export const RiskBadge = ({ risk }: { risk: PolicyRisk | null }) =>
+  risk ? (
+    <span class={`badge risk risk-badge-${risk}`} title={`The policy rule marks this as ${risk} risk`}>
+      {risk} risk
+    </span>
+  ) : null;
+
+/** An id with a copy button (app.js); the id stays selectable text without the script. */
+export const CopyId = ({ id }: { id: string }) => (
+  <span class="copy-id">
+    <code class="mono small">{id}</code>
+    <button type="button" class="btn btn-small btn-ghost" data-copy-text={id} aria-label={`Copy ${id}`}>
+      Copy
+    </button>
+  </span>
 );

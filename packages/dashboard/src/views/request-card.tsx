@@ -1,12 +1,21 @@
-import { type ApprovalVote, canonicalJson, type Permission, type User } from '@agent-otp/core';
+import {
+  type ApprovalVote,
+  canonicalJson,
+  type Permission,
+  type PolicyRisk,
+  type User,
+} from '@agent-otp/core';
 import { hasRole } from '../http/session.ts';
 import { duration, isEmpty, prettyJson } from './format.ts';
-import { Badge, CsrfField, Deadline, Json, Time } from './parts.tsx';
+import { Badge, CopyId, CsrfField, Deadline, Json, RiskBadge, Time } from './parts.tsx';
+import { summarize } from './summary.ts';
 
 export interface RequestView {
   permission: Permission;
   agentName: string;
   votes: ApprovalVote[];
+  /** The rule's risk from the policy in force (see riskOf). */
+  risk: PolicyRisk | null;
 }
 
 interface CardProps extends RequestView {
@@ -18,34 +27,41 @@ interface CardProps extends RequestView {
 }
 
 /** Everything an approver needs to decide one pending request, and the forms to do it. */
-export function RequestCard({ permission: p, agentName, votes, user, csrf, now, back }: CardProps) {
+export function RequestCard({ permission: p, agentName, votes, risk, user, csrf, now, back }: CardProps) {
   const approvals = votes.filter((v) => v.decision === 'approve');
   const reason = typeof p.context.reason === 'string' ? p.context.reason : null;
   const otherContext = Object.fromEntries(Object.entries(p.context).filter(([key]) => key !== 'reason'));
   return (
-    <article class="card request" id={`req-${p.id}`} data-permission={p.id}>
+    <article
+      class={`card request${risk ? ` risk-${risk}` : ''}`}
+      id={`req-${p.id}`}
+      data-permission={p.id}
+      data-risk={risk ?? undefined}
+    >
       {back === 'inbox' ? (
         <header class="request-head">
           <div class="request-title">
             <span class="action mono">{p.action}</span>
             <span class="muted"> by </span>
-            <strong class="agent">{agentName}</strong>
+            <strong class="agent">{agentName}</strong> <RiskBadge risk={risk} />
           </div>
           {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : <Badge status={p.status} />}
         </header>
-      ) : p.status === 'pending' ? (
+      ) : p.status === 'pending' || risk ? (
         // The detail page's heading already names the action, the agent and the status.
         <header class="request-head">
-          <Deadline ms={p.expiresAt} now={now} />
+          <RiskBadge risk={risk} />
+          {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : null}
         </header>
       ) : null}
+      <RequestSummary permission={p} agentName={agentName} />
       {reason ? <p class="reason">“{reason}”</p> : null}
       <dl class="facts">
         <dt>Resource</dt>
         <dd class="mono">{p.resource ?? <span class="muted">none</span>}</dd>
         <dt>Policy rule</dt>
         <dd>
-          {p.policyRule ?? <span class="muted">none</span>}{' '}
+          {p.policyRule ?? <span class="muted">none</span>} <RiskBadge risk={risk} />{' '}
           <span class="muted small mono">{p.policyVersion}</span>
           {p.status === 'pending' && p.reason ? <div class="small policy-reason">{p.reason}</div> : null}
         </dd>
@@ -74,11 +90,12 @@ export function RequestCard({ permission: p, agentName, votes, user, csrf, now, 
         </div>
       )}
       {p.status === 'pending' ? (
-        <Decide permission={p} votes={votes} user={user} csrf={csrf} back={back} />
+        <Decide permission={p} votes={votes} risk={risk} user={user} csrf={csrf} back={back} />
       ) : null}
       {back === 'inbox' ? (
         <footer class="request-foot">
           <a href={`/requests/${p.id}`}>Details and timeline →</a>
+          <CopyId id={p.id} />
         </footer>
       ) : null}
     </article>
@@ -129,7 +146,30 @@ function Scopes({ permission: p }: { permission: Permission }) {
   );
 }
 
-function Decide({ permission: p, votes, user, csrf, back }: Omit<CardProps, 'agentName' | 'now'>) {
+/** The request in one sentence, amounts, counts and recipients set off, then the same as chips. */
+export function RequestSummary({ permission, agentName }: { permission: Permission; agentName: string }) {
+  const { pieces, highlights } = summarize(permission, agentName);
+  return (
+    <div class="summary">
+      <p class="summary-line">
+        {pieces.map((piece) =>
+          typeof piece === 'string' ? piece : <strong class={`hl hl-${piece.kind}`}>{piece.text}</strong>,
+        )}
+      </p>
+      {highlights.length > 0 ? (
+        <ul class="chips">
+          {highlights.map((h) => (
+            <li class={`chip chip-${h.kind}`}>
+              <span class="chip-label">{h.label}</span> <strong>{h.text}</strong>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function Decide({ permission: p, votes, risk, user, csrf, back }: Omit<CardProps, 'agentName' | 'now'>) {
   if (!hasRole(user, 'approver'))
     return <p class="muted small">Read only: viewers cannot approve or deny.</p>;
   const mine = votes.find((v) => v.userId === user.id);
@@ -159,8 +199,9 @@ function Decide({ permission: p, votes, user, csrf, back }: Omit<CardProps, 'age
             <input name="reason" maxlength={500} />
           </label>
         </details>
+        {/* A high-risk approval is only asked for here; the server answers with a confirmation step. */}
         <button type="submit" class="btn btn-approve">
-          Approve
+          {risk === 'high' ? 'Approve…' : 'Approve'}
         </button>
       </form>
       <form method="post" action={`/requests/${p.id}/deny`} class="deny-form">

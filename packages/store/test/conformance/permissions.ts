@@ -147,6 +147,41 @@ export function permissionTests(makeStore: MakeStore): void {
       assert.deepEqual(page.items[0], rows[4], 'items are whole permissions');
     });
 
+    test('listPermissions filters by time range and by text, case-insensitive and literal', async (store) => {
+      const a = await addAgent(store);
+      const rows = [
+        makePermission(a.id, {
+          action: 'Bank.Transfer',
+          resource: 'account:acme-payroll',
+          createdAt: T0 + 10,
+        }),
+        makePermission(a.id, {
+          action: 'gmail.send',
+          resource: null,
+          reason: 'Quarterly 50%_off',
+          createdAt: T0 + 20,
+        }),
+        makePermission(a.id, { action: 'fs.read', resource: 'file:/tmp/a_b', createdAt: T0 + 30 }),
+        makePermission(a.id, { action: 'fs.read', resource: 'file:/tmp/axb', createdAt: T0 + 40 }),
+      ];
+      for (const row of rows) await addPermission(store, row);
+      const ids = async (query: Omit<PermissionQuery, 'limit'>) =>
+        (await store.listPermissions({ ...query, limit: 50 })).items.map((p) => p.id);
+      const pick = (...indexes: number[]) => indexes.map((i) => rows[i]?.id);
+
+      assert.deepEqual(await ids({ since: T0 + 20 }), pick(3, 2, 1), 'since is inclusive');
+      assert.deepEqual(await ids({ until: T0 + 30 }), pick(1, 0), 'until is exclusive');
+      assert.deepEqual(await ids({ since: T0 + 20, until: T0 + 40 }), pick(2, 1));
+      assert.deepEqual(await ids({ text: 'bank.transfer' }), pick(0), 'action, any case');
+      assert.deepEqual(await ids({ text: 'PAYROLL' }), pick(0), 'resource, any case');
+      assert.deepEqual(await ids({ text: 'quarterly' }), pick(1), 'reason');
+      assert.deepEqual(await ids({ text: rows[2]?.id.toUpperCase() }), pick(2), 'id');
+      assert.deepEqual(await ids({ text: 'a_b' }), pick(2), '_ is not a wildcard');
+      assert.deepEqual(await ids({ text: '50%_' }), pick(1), '% is not a wildcard');
+      assert.deepEqual(await ids({ text: '\\' }), [], 'a backslash is literal too');
+      assert.deepEqual(await ids({ text: 'fs.read', since: T0 + 35 }), pick(3), 'combined with the rest');
+    });
+
     test('cursor pagination returns every item exactly once, across equal createdAt', async (store) => {
       const agent = await addAgent(store);
       const other = await addAgent(store);

@@ -214,6 +214,67 @@ export function userTests(makeStore: MakeStore): void {
       assert.equal((await allAudit(store)).length, before);
     });
 
+    test('changeUserRole is a compare-and-set on the role, and audits', async (store) => {
+      const user = await addUser(store, { role: 'viewer' });
+      const event = userEvent(user, 'user.role_changed');
+      const changed = await store.changeUserRole(user.id, 'viewer', 'approver', T0 + 5, event);
+      assert.deepEqual(changed, { ...user, role: 'approver', updatedAt: T0 + 5 });
+      assert.deepEqual(await store.getUser(user.id), changed);
+      assert.deepEqual((await allAudit(store)).map((e) => e.id).slice(-1), [event.id]);
+      const stale = await store.changeUserRole(user.id, 'viewer', 'admin', T0 + 6, userEvent(user, 'user.x'));
+      assert.equal(stale, null, 'the role is no longer viewer');
+      assert.equal((await store.getUser(user.id))?.role, 'approver');
+      assert.equal(
+        await store.changeUserRole('usr_nobody000000', 'viewer', 'admin', T0, userEvent(user, 'u')),
+        null,
+      );
+      assert.equal((await allAudit(store)).length, 2, 'refusals write nothing');
+    });
+
+    test('changeUserRole never demotes the last active admin', async (store) => {
+      const only = await addUser(store, { role: 'admin' });
+      const disabledAdmin = await addUser(store, { role: 'admin', status: 'disabled' });
+      assert.equal(
+        await store.changeUserRole(only.id, 'admin', 'viewer', T0 + 1, userEvent(only, 'u')),
+        null,
+      );
+      assert.equal((await store.getUser(only.id))?.role, 'admin', 'a disabled admin does not count');
+      // A disabled admin may lose the role: it is not what keeps the installation administered.
+      const demoted = await store.changeUserRole(
+        disabledAdmin.id,
+        'admin',
+        'viewer',
+        T0 + 1,
+        userEvent(only, 'u'),
+      );
+      assert.equal(demoted?.role, 'viewer');
+      const second = await addUser(store, { role: 'approver' });
+      assert.equal(
+        (await store.changeUserRole(second.id, 'approver', 'admin', T0 + 2, userEvent(second, 'u')))?.role,
+        'admin',
+      );
+      assert.equal(
+        (await store.changeUserRole(only.id, 'admin', 'approver', T0 + 3, userEvent(only, 'u')))?.role,
+        'approver',
+      );
+      assert.equal(
+        await store.changeUserRole(second.id, 'admin', 'viewer', T0 + 4, userEvent(second, 'u')),
+        null,
+      );
+    });
+
+    test('two admins demoting each other at once leave exactly one admin', async (store) => {
+      const a = await addUser(store, { role: 'admin' });
+      const b = await addUser(store, { role: 'admin' });
+      const results = await Promise.all([
+        store.changeUserRole(a.id, 'admin', 'viewer', T0 + 1, userEvent(a, 'user.role_changed')),
+        store.changeUserRole(b.id, 'admin', 'viewer', T0 + 1, userEvent(b, 'user.role_changed')),
+      ]);
+      assert.equal(results.filter((r) => r !== null).length, 1);
+      const admins = (await store.listUsers()).filter((u) => u.role === 'admin');
+      assert.equal(admins.length, 1);
+    });
+
     test('deleteExpiredSessions removes those at or past their expiry and counts them', async (store) => {
       const user = await addUser(store);
       const past = makeSession(user.id, { expiresAt: T0 - 1 });
