@@ -36,7 +36,12 @@ test('every workspace export has its compiled file, next to its source', () => {
   for (const workspace of workspaces) {
     const pkg = JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8'));
     for (const target of Object.values(pkg.exports ?? {}) as unknown[]) {
-      if (typeof target !== 'object' || target === null || !('agent-otp-source' in target)) continue;
+      // A bare path into src/ would make the compiled command load TypeScript: not allowed.
+      if (typeof target === 'string') {
+        assert.ok(!target.startsWith('./src/'), `${workspace}: ${target} needs agent-otp-source/default`);
+        continue;
+      }
+      if (target === null || typeof target !== 'object' || !('agent-otp-source' in target)) continue;
       const { 'agent-otp-source': source, default: built } = target as Record<string, string>;
       if (built === undefined) continue; // the SDK: import/require, built by its own prepack too
       assert.ok(existsSync(join(ROOT, workspace, source)), `${workspace}: ${source}`);
