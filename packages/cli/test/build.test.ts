@@ -42,8 +42,8 @@ test('every workspace export has its compiled file, next to its source', () => {
         continue;
       }
       if (target === null || typeof target !== 'object' || !('agent-otp-source' in target)) continue;
-      const { 'agent-otp-source': source, default: built } = target as Record<string, string>;
-      if (built === undefined) continue; // the SDK: import/require, built by its own prepack too
+      const { 'agent-otp-source': source, default: built } = target as Record<string, string | undefined>;
+      if (source === undefined || built === undefined) continue; // the SDK: import/require, built by its own prepack too
       assert.ok(existsSync(join(ROOT, workspace, source)), `${workspace}: ${source}`);
       assert.ok(existsSync(join(ROOT, workspace, built)), `${workspace}: ${built} was not built`);
       checked++;
