@@ -6,14 +6,25 @@ import { loadPolicy, type PolicyInput } from '@agent-otp/core';
  *   action index serves with a map lookup instead of a scan;
  * - `open`: no rule fixes its action, each requires a prefix (`startsWith`), which the index
  *   serves by looking up the prefixes of the request's action;
- * - `unindexed`: each rule's action condition sits inside `any`, where it does not bind, so the
- *   index can skip none and every decision tests every rule — the worst case, for reference.
+ * - `any`, `all`, `not`, `matches`: the action test hidden in a condition tree, which the index
+ *   follows (action-key.ts): each branch of an `any` pins the action; one part of an `all` does;
+ *   a `not` of `notIn`; an anchored pattern with a literal prefix;
+ * - `unindexed`: each rule's `any` has a branch that says nothing of the action (it holds for an
+ *   agent of any action), so the index can skip none and every decision tests every rule — the
+ *   worst case, for reference: no index can serve it.
  */
-export type PolicyVariant = 'fixed' | 'open' | 'unindexed';
+export type PolicyVariant = 'fixed' | 'open' | 'any' | 'all' | 'not' | 'matches' | 'unindexed';
 
 const ACTION_CONDITION: Record<PolicyVariant, (i: number) => string> = {
   fixed: (i) => `action: { equals: "service${i}.call" }`,
   open: (i) => `action: { startsWith: "svc${i}." }`,
+  any: (i) =>
+    `any: [{ action: { startsWith: "svc${i}." } }, { action: { equals: "legacy${i}" }, agent: { equals: "agent${i}" } }]`,
+  all: (i) =>
+    `all: [{ agent: { notEquals: "agent${i}" } }, { any: [{ action: { startsWith: "svc${i}.read" } }, { action: { startsWith: "svc${i}.list" } }] }]`,
+  not: (i) =>
+    `not: { any: [{ action: { notIn: ["svc${i}.a", "svc${i}.b"] } }, { agent: { equals: "agent${i}" } }] }`,
+  matches: (i) => `action: { matches: "^svc${i}\\\\.(read|write)$" }`,
   unindexed: (i) => `any: [{ action: { startsWith: "svc${i}." } }, { agent: { equals: "agent${i}" } }]`,
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { actionKey, buildRuleFinder } from '../src/policy/action-index.ts';
+import { buildRuleFinder } from '../src/policy/action-index.ts';
+import { actionKey, literalPrefix } from '../src/policy/action-key.ts';
 import { compileConditions } from '../src/policy/conditions.ts';
 import { loadPolicy } from '../src/policy/load.ts';
 import type { PolicyInput } from '../src/policy/types.ts';
@@ -529,17 +530,21 @@ describe('hot path', () => {
 });
 
 describe('the action index', () => {
-  it('keys rules by what they require of the action, at the top level or in all only', () => {
-    const exact = (...actions: string[]) => ({ kind: 'exact', actions: new Set(actions) });
-    const prefix = (p: string) => ({ kind: 'prefix', prefix: p });
+  it('keys rules by the actions they can match, through all, any and not', () => {
+    const set = (exact: string[], prefixes: string[] = []) => ({ exact: new Set(exact), prefixes });
+    const exact = (...actions: string[]) => set(actions);
+    const prefix = (...p: string[]) => set([], p);
     assert.deepEqual(actionKey({ action: { equals: 'a' } }), exact('a'));
     assert.deepEqual(actionKey({ action: { in: ['a', 'b'] } }), exact('a', 'b'));
+    // A string action is compared with the list's strings: not one of them is FALSE.
+    assert.deepEqual(actionKey({ action: { in: ['a', 1] } }), exact('a'));
     assert.deepEqual(
       actionKey({ action: { startsWith: 'bank.' }, 'scope.n': { lessThan: 1 } }),
       prefix('bank.'),
     );
+    assert.deepEqual(actionKey({ action: { matches: '^bank\\.tr(ansfer)?$' } }), prefix('bank.tr'));
     assert.deepEqual(actionKey({ all: [{ all: [{ action: { startsWith: 'x' } }] }] }), prefix('x'));
-    // The narrowest constraint wins: an exact set over a prefix, the longer prefix, the smaller set.
+    // all: the narrowest constraint wins: an exact set over a prefix, the longer prefix, the smaller set.
     assert.deepEqual(
       actionKey({ action: { startsWith: 'a' }, all: [{ action: { equals: 'a.b' } }] }),
       exact('a.b'),
@@ -552,16 +557,74 @@ describe('the action index', () => {
       actionKey({ action: { in: ['a', 'b'] }, all: [{ action: { equals: 'a' } }] }),
       exact('a'),
     );
-    // Not binding: alternatives, negations, other operators, non-string operands, the empty prefix.
-    assert.equal(actionKey({ any: [{ action: { startsWith: 'a' } }] }), null);
+    // any: the union of the branches, normalised (covered entries dropped).
+    assert.deepEqual(actionKey({ any: [{ action: { startsWith: 'a' } }] }), prefix('a'));
+    assert.deepEqual(
+      actionKey({
+        any: [
+          { action: { startsWith: 'svc.' }, agent: { equals: 'x' } },
+          { action: { in: ['svc.x', 'b'] } },
+          { all: [{ action: { startsWith: 'svc.y' } }] },
+        ],
+      }),
+      set(['b'], ['svc.']),
+    );
+    // not: outside notEquals / notIn the negated test is TRUE, so the rule is FALSE.
+    assert.deepEqual(actionKey({ not: { action: { notEquals: 'a' } } }), exact('a'));
+    assert.deepEqual(actionKey({ not: { action: { notIn: ['a', 'b'] } } }), exact('a', 'b'));
+    assert.deepEqual(actionKey({ not: { not: { action: { startsWith: 'a' } } } }), prefix('a'));
+    assert.deepEqual(
+      actionKey({ not: { any: [{ action: { notEquals: 'a' } }, { agent: { equals: 'x' } }] } }),
+      exact('a'),
+    );
+    assert.deepEqual(
+      actionKey({ not: { all: [{ action: { notEquals: 'a' } }, { action: { notIn: ['b'] } }] } }),
+      exact('a', 'b'),
+    );
+    assert.deepEqual(actionKey({ not: {} }), exact());
+    // Unconstrained: a branch of any without a constraint, negations of tests that can be FALSE,
+    // other operators, non-string operands, the empty prefix, unanchored patterns.
+    assert.equal(actionKey({ any: [{ action: { startsWith: 'a' } }, { agent: { equals: 'x' } }] }), null);
     assert.equal(actionKey({ not: { action: { startsWith: 'a' } } }), null);
     assert.equal(actionKey({ all: [{ not: { action: { equals: 'a' } } }] }), null);
+    assert.equal(
+      actionKey({ not: { all: [{ action: { notEquals: 'a' } }, { agent: { equals: 'x' } }] } }),
+      null,
+    );
     assert.equal(actionKey({ action: { endsWith: '.send' } }), null);
     assert.equal(actionKey({ action: { notEquals: 'a' } }), null);
-    assert.equal(actionKey({ action: { in: ['a', 1] } }), null);
+    assert.equal(actionKey({ action: { in: [1, 2] } }), null);
+    assert.equal(actionKey({ action: { equals: 1 } }), null);
     assert.equal(actionKey({ action: { startsWith: '' } }), null);
+    assert.equal(actionKey({ action: { matches: 'bank' } }), null);
     assert.equal(actionKey({ resource: { startsWith: 'a' } }), null);
     assert.equal(actionKey({}), null);
+  });
+
+  it('reads the literal prefix of an anchored pattern, never too long', () => {
+    const cases: [string, string][] = [
+      ['^bank\\.', 'bank.'],
+      ['^svc1\\.(read|write)$', 'svc1.'],
+      ['^ab?c', 'a'],
+      ['^ab*c', 'a'],
+      ['^ab{2}', 'a'],
+      ['^ab+c', 'ab'],
+      ['^a.b', 'a'],
+      ['^a[bc]', 'a'],
+      ['^a\\d', 'a'],
+      ['^a\\Qb\\E', 'a'],
+      ['^abc$', 'abc'],
+      ['^a|b', ''],
+      ['^a(b|c)|d', ''],
+      ['^a(b|c)', 'a'],
+      ['^a[(]|b', ''],
+      ['^a\\Q(\\E|b', ''],
+      ['^(?i)abc', ''],
+      ['^é', ''],
+      ['abc', ''],
+      ['^', ''],
+    ];
+    for (const [pattern, expected] of cases) assert.equal(literalPrefix(pattern), expected, pattern);
   });
 
   const text = `

@@ -1,66 +1,19 @@
-import { isPlainObject } from '../scope/validate.ts';
 import type { PolicyDecision } from '../types.ts';
+import type { ActionKey } from './action-key.ts';
 import type { Condition } from './conditions.ts';
 import type { PolicyInput } from './types.ts';
 
 /**
  * Most rules constrain the action: exactly (`action: { equals: "gmail.send" }`, `in`) or by
- * prefix (`action: { startsWith: "bank." }`). A request can then only match the rules whose
- * constraint its action meets, plus the rules with no such constraint. Indexing rules by that
+ * prefix (`action: { startsWith: "bank." }`, `matches: "^bank\\."`), at the top level or inside
+ * any/all/not (action-key.ts derives the set of actions each rule can match). A request can then
+ * only match the rules whose set its action is in, plus the rules with no such constraint. Indexing rules by that
  * constraint lets `evaluate` skip the others without calling a single closure: a policy of
  * 1,000 such rules costs a map lookup or two and a handful of tests, not 1,000 tests.
  * The index only ever skips rules that cannot match (nor be undecided, see buildRuleFinder) and
  * tries the rest in rule order, so decisions are exactly those of a full scan (the tests compare
  * the two on random policies).
  */
-
-/**
- * What a rule's conditions require of the action, whatever else they say: one of a set of
- * exact actions, a prefix, or nothing usable (null: the rule is tried for every request).
- */
-export type ActionKey =
-  | { kind: 'exact'; actions: ReadonlySet<string> }
-  | { kind: 'prefix'; prefix: string }
-  | null;
-
-/**
- * Reads the action constraint from conditions that have already compiled. Only constraints the
- * rule cannot match without count: the top-level `action` entry and those of `all` maps, which
- * are ANDed; one inside `any` or `not` may be bypassed or inverted, so it is ignored. When there
- * are several, the narrowest wins: an exact set (the smallest) over a prefix (the longest).
- */
-export function actionKey(conditions: unknown): ActionKey {
-  let best: ActionKey = null;
-  const consider = (key: ActionKey) => {
-    if (key === null || best === null) {
-      best ??= key;
-    } else if (key.kind === 'exact') {
-      if (best.kind === 'prefix' || key.actions.size < best.actions.size) best = key;
-    } else if (best.kind === 'prefix' && key.prefix.length > best.prefix.length) {
-      best = key;
-    }
-  };
-  const visit = (map: unknown) => {
-    if (!isPlainObject(map)) return;
-    if (Object.hasOwn(map, 'action')) consider(fieldKey(map.action));
-    if (Object.hasOwn(map, 'all') && Array.isArray(map.all)) for (const child of map.all) visit(child);
-  };
-  visit(conditions);
-  return best;
-}
-
-function fieldKey(ops: unknown): ActionKey {
-  if (!isPlainObject(ops)) return null;
-  if (typeof ops.equals === 'string') return { kind: 'exact', actions: new Set([ops.equals]) };
-  if (Array.isArray(ops.in) && ops.in.every((v) => typeof v === 'string')) {
-    return { kind: 'exact', actions: new Set(ops.in) };
-  }
-  // "" is a prefix of every action: such a rule is as good as unconstrained, and cheaper so.
-  if (typeof ops.startsWith === 'string' && ops.startsWith !== '') {
-    return { kind: 'prefix', prefix: ops.startsWith };
-  }
-  return null;
-}
 
 /**
  * Bounds the memory of the per-action lists built ahead (each holds every rule that action can
@@ -91,7 +44,7 @@ function hashOf(text: string): number {
   return hash;
 }
 
-/** Merges ascending position lists (each rule is in at most one of them) into one. */
+/** Merges ascending position lists into one, each position once. */
 function mergeSorted(lists: readonly Int32Array[]): Int32Array {
   const merged = new Int32Array(lists.reduce((sum, list) => sum + list.length, 0));
   let at = 0;
@@ -99,7 +52,8 @@ function mergeSorted(lists: readonly Int32Array[]): Int32Array {
     merged.set(list, at);
     at += list.length;
   }
-  return merged.sort();
+  merged.sort();
+  return merged.filter((position, i) => i === 0 || position !== merged[i - 1]);
 }
 
 /** What `buildRuleFinder` returns when no rule decides: the default deny. */
@@ -199,20 +153,20 @@ export function buildRuleFinder(
   const unpinnedList: number[] = [];
   const exactLists = new Map<string, number[]>();
   const prefixLists = new Map<string, number[]>();
+  const add = (lists: Map<string, number[]>, key: string, position: number) => {
+    const list = lists.get(key);
+    if (list) list.push(position);
+    else lists.set(key, [position]);
+  };
   keys.forEach((key, position) => {
     if (key === null) {
       unpinnedList.push(position);
-    } else if (key.kind === 'exact') {
-      for (const action of key.actions) {
-        const list = exactLists.get(action);
-        if (list) list.push(position);
-        else exactLists.set(action, [position]);
-      }
-    } else {
-      const list = prefixLists.get(key.prefix);
-      if (list) list.push(position);
-      else prefixLists.set(key.prefix, [position]);
+      return;
     }
+    // A rule of several entries is in several lists; one action meets at most one of them
+    // (the set is normalised), and the walks skip a repeat all the same.
+    for (const action of key.exact) add(exactLists, action, position);
+    for (const prefix of key.prefixes) add(prefixLists, prefix, position);
   });
   const unpinned = Int32Array.from(unpinnedList);
   const exact = new Map([...exactLists].map(([action, list]) => [action, Int32Array.from(list)]));
@@ -278,6 +232,7 @@ export function buildRuleFinder(
   function decideInMerged(n: number, input: PolicyInput): number {
     start();
     heads.fill(0, 0, n);
+    let last = -1;
     for (;;) {
       let best = -1;
       let from = -1;
@@ -294,6 +249,8 @@ export function buildRuleFinder(
       }
       if (best < 0) return finish();
       heads[from] = (heads[from] as number) + 1;
+      if (best === last) continue;
+      last = best;
       if (decides(best, input)) return found;
     }
   }

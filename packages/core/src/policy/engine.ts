@@ -1,4 +1,5 @@
-import { type ActionKey, buildRuleFinder, NO_RULE, undecidedPosition } from './action-index.ts';
+import { buildRuleFinder, NO_RULE, undecidedPosition } from './action-index.ts';
+import type { ActionKey } from './action-key.ts';
 import type { Condition } from './conditions.ts';
 import type {
   Policy,
@@ -13,7 +14,7 @@ import type {
 export interface CompiledRule {
   rule: PolicyRule;
   condition: Condition;
-  /** What the rule requires of the action, for the index (see action-index.ts); null = nothing. */
+  /** The actions the rule can match, for the index (see action-key.ts); null = any. */
   actionKey: ActionKey;
 }
 

@@ -3,7 +3,7 @@ import { COUNT_KEYS } from '../scope/convention.ts';
 import { usesAllowed } from '../scope/narrow.ts';
 import { validateScope } from '../scope/validate.ts';
 import { type PolicyDecision, SCOPE_ENFORCEMENTS, type Scope, type ScopeEnforcement } from '../types.ts';
-import { actionKey } from './action-index.ts';
+import { actionKey } from './action-key.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
