@@ -65,9 +65,9 @@ function spread(text: string, stripes: number): number {
  * permission's history reads in one chain and its writers, which contend on its row anyway, add
  * no new contention; events of neither go to a random stripe.
  */
-function stripeFor(event: AuditEventInput, stripes: number): number {
+function stripeFor(event: AuditEventInput, stripes: number, anyStripe: boolean): number {
   if (stripes === 1) return 0;
-  const key = event.permissionId ?? event.agentId;
+  const key = anyStripe ? null : (event.permissionId ?? event.agentId);
   return key ? spread(key, stripes) : Math.floor(Math.random() * stripes);
 }
 
@@ -78,7 +78,16 @@ export interface AuditWriterOptions {
 
 /** Appends audit entries inside a caller's transaction (one call per transaction). */
 export interface AuditWriter {
-  append(tx: SqlExecutor, events: readonly AuditEventInput[]): Promise<void>;
+  /**
+   * `anyStripe`: the entries record no state change (a verify, a refused use), so they need not
+   * read in their permission's chain and go to a random stripe: an agent hammering one spent
+   * token then spreads its writes instead of queueing them all on one stripe's lock.
+   */
+  append(
+    tx: SqlExecutor,
+    events: readonly AuditEventInput[],
+    options?: { anyStripe?: boolean },
+  ): Promise<void>;
 }
 
 /**
@@ -116,12 +125,12 @@ export function createAuditWriter(
   }
 
   return {
-    async append(tx, events) {
+    async append(tx, events, appendOptions = {}) {
       const first = events[0];
       if (!first) return;
       stripes ??= Number((await tx.get<{ n: Int }>(STRIPE_COUNT_SQL))?.n ?? 0);
       if (stripes < 1) throw new Error('the audit log has no stripes: run the database migrations');
-      const stripe = stripeFor(first, stripes);
+      const stripe = stripeFor(first, stripes, appendOptions.anyStripe === true);
       const row = await tx.get<{ stripe_seq: Int; hash: string }>(LOCK_HEAD_SQL, [stripe]);
       if (!row) throw new Error(`audit stripe ${stripe} has no head row`);
       let head: AuditStripeHead = { stripe, stripeSeq: Number(row.stripe_seq), hash: row.hash };

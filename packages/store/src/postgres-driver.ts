@@ -11,7 +11,10 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** An idle pooled connection is closed after this long (default 30 s). */
   idleTimeoutMs?: number;
-  /** Giving up on opening a connection (default 5 s). */
+  /**
+   * How long a statement waits for a pooled connection, or for a new one to open (default 15 s;
+   * pg uses one setting for both). Past it the caller gets SERVICE_UNAVAILABLE (503), not a 500.
+   */
   connectTimeoutMs?: number;
   /** A transaction left idle this long is ended by the server (default 60 s). */
   idleInTransactionTimeoutMs?: number;
@@ -23,7 +26,7 @@ export const POSTGRES_DEFAULTS = {
   maxConnections: 10,
   statementTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
-  connectTimeoutMs: 5_000,
+  connectTimeoutMs: 15_000,
   idleInTransactionTimeoutMs: 60_000,
 } as const;
 
@@ -127,7 +130,9 @@ export function createPostgresDriver(url: string, options: PostgresOptions = {})
   const on = (client: pg.Pool | pg.PoolClient): SqlExecutor => {
     const query = async <T>(sql: string, params: readonly unknown[] = []) => {
       rejectNul(params);
-      return client.query<T & pg.QueryResultRow>(text(sql), params as unknown[]);
+      return client === pool
+        ? busyAsUnavailable(pool.query<T & pg.QueryResultRow>(text(sql), params as unknown[]))
+        : client.query<T & pg.QueryResultRow>(text(sql), params as unknown[]);
     };
     return {
       dialect: 'postgres',
@@ -138,6 +143,19 @@ export function createPostgresDriver(url: string, options: PostgresOptions = {})
       }),
     };
   };
+
+  // pg-pool's own words when no connection was free (or could be opened) in time: under a
+  // burst that is the database being busy, which the caller may retry; never an internal error.
+  const busyAsUnavailable = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
+        throw new AgentOtpError(
+          'SERVICE_UNAVAILABLE',
+          `the database had no free connection within ${settings.connectTimeoutMs} ms; try again`,
+        );
+      }
+      throw error;
+    });
 
   const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
 
@@ -153,7 +171,7 @@ export function createPostgresDriver(url: string, options: PostgresOptions = {})
   const direct = on(pool);
 
   const transaction = async <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+    const client = await busyAsUnavailable(pool.connect());
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');

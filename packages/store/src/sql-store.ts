@@ -287,7 +287,7 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
       return rows.map(toPermission);
     },
 
-    appendAudit: (entries) => driver.transaction((tx) => writer.append(tx, entries)),
+    appendAudit: (entries) => driver.transaction((tx) => writer.append(tx, entries, { anyStripe: true })),
     async auditHeads() {
       const rows = await driver.all<AuditHeadRow>(
         'SELECT stripe, stripe_seq, hash FROM audit_heads ORDER BY stripe',
