@@ -32,12 +32,13 @@ export async function postgresUnavailable(): Promise<string | null> {
   return probe.ok ? null : probe.reason;
 }
 
-async function measured(
+/** Request, verify and use with the CPU each used, by role (`database`: PostgreSQL's, if any). */
+export async function measured(
   servers: Started[],
   apiKey: string,
   permits: NonNullable<Started['info']['permits']>,
-  database: string,
-  settings: Settings,
+  database: string | undefined,
+  settings: Omit<Settings, 'tokens'>,
 ): Promise<Measured> {
   const cpu: Measured['cpu'] = { request: null, verify: null, use: null };
   const pids = servers.map((server) => server.child.pid ?? -1);

@@ -1,16 +1,13 @@
 import { benchApprovalLatency } from './approval-latency.ts';
-import {
-  type Load,
-  load as loadOne,
-  requestVerifyUse,
-  type Started,
-  smallBody,
-  start,
-  stop,
-  type Triple,
-} from './harness.ts';
+import { type Load, load as loadOne, type Started, smallBody, start, stop } from './harness.ts';
 import { benchPolicyDecisions, type PolicyVariant } from './policy-decisions.ts';
-import { benchCluster, benchPostgresOne, type Measured, postgresUnavailable } from './postgres-scenarios.ts';
+import {
+  benchCluster,
+  benchPostgresOne,
+  type Measured,
+  measured,
+  postgresUnavailable,
+} from './postgres-scenarios.ts';
 import { benchSoak } from './soak.ts';
 import { benchStartup } from './startup.ts';
 
@@ -107,28 +104,26 @@ function baseline(): Promise<Load> {
 const targets = { request: 0.5, verify: 0.6, use: 0.6 };
 const labels = { request: 'request (auto-approve)', verify: 'verify', use: 'use (one-time spend)' };
 
-async function recordTriple(store: string, triple: Triple | Measured) {
+async function recordTriple(store: string, triple: Measured) {
   const bare = await baseline();
   for (const part of ['request', 'verify', 'use'] as const) {
     const cpu = 'cpu' in triple ? triple.cpu[part] : undefined;
     record(`${labels[part]}${store}`, triple[part], bare, targets[part], cpu ? { cpu_cores: cpu } : {});
+    if (cpu && !json) console.error(describeCpu('  CPU', cpu));
   }
   if (triple.reused > 0) console.error(`warning: ${triple.reused} uses reused tokens (409s)`);
 }
 
-let sqliteRun: Promise<Triple> | undefined;
+let sqliteRun: Promise<Measured> | undefined;
 /** Request, verify and use on SQLite, plus the approval latency when `approvals` is set. */
-function sqliteScenarios(approvals: boolean): Promise<Triple> {
+function sqliteScenarios(approvals: boolean): Promise<Measured> {
   sqliteRun ??= (async () => {
     // Enough single-use tokens for the use scenario at up to ~25k uses a second.
     const real = await start('./real-server.ts', [String(Math.max(20000, duration * 25000))]);
-    const triple = await requestVerifyUse(
-      [real],
-      real.info.apiKey ?? '',
-      real.info.permits ?? [],
+    const triple = await measured([real], real.info.apiKey ?? '', real.info.permits ?? [], undefined, {
       connections,
       duration,
-    );
+    });
     await recordTriple('', triple);
     if (approvals) await approvalScenario(real);
     await stop(real);
