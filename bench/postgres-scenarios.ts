@@ -108,6 +108,20 @@ export async function benchCluster(settings: Settings): Promise<{ one: Measured;
   }
 }
 
+/** Why the two-instance scenario cannot run for want of Redis, or null. */
+export async function redisUnavailable(): Promise<string | null> {
+  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  client.on('error', () => undefined); // the failure is reported by connect() below
+  try {
+    await client.connect();
+    await client.ping();
+    await client.quit();
+    return null;
+  } catch (error) {
+    return `Redis is not reachable at ${REDIS_URL} (${(error as Error).message})`;
+  }
+}
+
 async function dropRedisKeys(prefix: string): Promise<void> {
   const client = createClient({ url: REDIS_URL });
   await client.connect();

@@ -7,6 +7,7 @@ import {
   type Measured,
   measured,
   postgresUnavailable,
+  redisUnavailable,
 } from './postgres-scenarios.ts';
 import { benchSoak } from './soak.ts';
 import { benchStartup } from './startup.ts';
@@ -174,7 +175,13 @@ async function postgresScenarios() {
     await sqliteScenarios(false); // the same scenarios on SQLite, in this run, for comparison
     await recordTriple(' on PostgreSQL', await benchPostgresOne(settings));
   }
-  if (wants('cluster')) {
+  const noRedis = wants('cluster') ? await redisUnavailable() : null;
+  if (noRedis !== null) {
+    emit(
+      { scenario: 'cluster', skipped: noRedis },
+      `skipped the two-instance scenario (cluster): ${noRedis}. Set AGENT_OTP_BENCH_REDIS_URL.`,
+    );
+  } else if (wants('cluster')) {
     const { one, two } = await benchCluster(settings);
     await recordTriple(' on PostgreSQL + Redis, one instance', one);
     await recordTriple(' on PostgreSQL + Redis, two instances', two);
