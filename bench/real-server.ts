@@ -5,6 +5,11 @@ import { startTestServer } from '@agent-otp/server';
  * does not share its event loop. Prints the port, an agent key, pre-made tokens for the use
  * scenario (one token per use: every use is a real one-time spend), and an approver's user
  * token for the approval scenario (`bank.*` waits for a human).
+ *
+ * The store and cluster settings (DATABASE_URL, REDIS_URL, AGENT_OTP_REDIS_PREFIX,
+ * AGENT_OTP_SERVER_SECRET_FILE) come from the environment when set; SQLite in a fresh data
+ * directory otherwise. `--join` starts another instance on a database a first one set up:
+ * no agent, tokens or users are made, only the port is printed.
  */
 const POLICY = `
 - name: bench reads
@@ -17,24 +22,43 @@ const POLICY = `
   approvalTimeout: 600
 `;
 
-const tokensWanted = Number(process.argv[2] ?? '0');
+const join = process.argv.includes('--join');
+const tokensWanted = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? '0');
+const passed = ['DATABASE_URL', 'REDIS_URL', 'AGENT_OTP_REDIS_PREFIX', 'AGENT_OTP_SERVER_SECRET_FILE'];
+const fromEnv = Object.fromEntries(
+  passed.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])),
+);
 const server = await startTestServer({
   policy: POLICY,
-  env: { AGENT_OTP_RATE_LIMIT: '1000000', AGENT_OTP_LOG_LEVEL: 'warn' },
+  env: { AGENT_OTP_RATE_LIMIT: '1000000', AGENT_OTP_LOG_LEVEL: 'warn', ...fromEnv },
 });
-const { apiKey } = await server.createAgent('bench-agent');
-const agent = await server.runtime.agents.authenticate(apiKey);
-const permits: { id: string; token: string }[] = [];
-for (let i = 0; i < tokensWanted; i++) {
-  const outcome = await server.runtime.permissions.request(agent, {
-    action: 'file.read',
-    scope: { max_size: 1000 },
-    ttl: 3600,
-  });
-  if (outcome.status === 'approved') permits.push({ id: outcome.permission.id, token: outcome.token });
-}
-const system = { type: 'system', id: 'bench' } as const;
-await server.runtime.users.create({ name: 'bench-approver', role: 'approver' }, system);
-const { token: userToken } = await server.runtime.users.createToken('bench-approver', 'bench', system);
-process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, apiKey, userToken, permits })}\n`);
 process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+if (join) {
+  process.stdout.write(`${JSON.stringify({ ready: true, port: server.port })}\n`);
+} else {
+  await setUp();
+}
+
+async function setUp() {
+  const { apiKey } = await server.createAgent('bench-agent');
+  const agent = await server.runtime.agents.authenticate(apiKey);
+  const permits: { id: string; token: string }[] = [];
+  // Several requests in flight: SQLite group-commits them, PostgreSQL runs them on its pool.
+  let made = 0;
+  const worker = async () => {
+    while (made < tokensWanted) {
+      made++;
+      const outcome = await server.runtime.permissions.request(agent, {
+        action: 'file.read',
+        scope: { max_size: 1000 },
+        ttl: 3600,
+      });
+      if (outcome.status === 'approved') permits.push({ id: outcome.permission.id, token: outcome.token });
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  const system = { type: 'system', id: 'bench' } as const;
+  await server.runtime.users.create({ name: 'bench-approver', role: 'approver' }, system);
+  const { token: userToken } = await server.runtime.users.createToken('bench-approver', 'bench', system);
+  process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, apiKey, userToken, permits })}\n`);
+}

@@ -1,16 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
 import { benchApprovalLatency } from './approval-latency.ts';
+import { type Load, load as loadOne, type Started, smallBody, start, stop } from './harness.ts';
 import { benchPolicyDecisions, type PolicyVariant } from './policy-decisions.ts';
+import {
+  benchCluster,
+  benchPostgresOne,
+  type Measured,
+  measured,
+  postgresUnavailable,
+  redisUnavailable,
+} from './postgres-scenarios.ts';
 import { benchSoak } from './soak.ts';
 import { benchStartup } from './startup.ts';
 
 /**
- * `npm run bench [-- --json] [--duration 5] [--soak N] [--only startup,load,policy,soak]`:
+ * `npm run bench [-- --json] [--duration 5] [--soak N] [--only startup,load,pg,cluster,policy,soak]`:
  * the start-up time of the command (`--help`, and `serve` until it listens) next to `node -e 0`;
  * load scenarios against the real server, each compared with the bare node:http baseline
- * measured in the same run with the same connections and duration; the latency from a human's
+ * measured in the same run with the same connections and duration — on SQLite (`load`), on
+ * PostgreSQL (`pg`, next to the same on SQLite), and on two instances sharing PostgreSQL and
+ * Redis against one (`cluster`); the latency from a human's
  * approval to the waiting agent holding the token; a micro-benchmark of policy decisions at
  * 1,000 rules of several shapes; and a soak of N mixed requests (default 5,000) watching the
  * server's memory.
@@ -24,54 +32,19 @@ const only = option('--only')?.split(',');
 const wants = (part: string) => only === undefined || only.includes(part);
 const connections = 32;
 
-interface Started {
-  child: ChildProcess;
-  info: { port: number; apiKey?: string; userToken?: string; permits?: { id: string; token: string }[] };
-}
-
-async function start(script: string, extra: string[] = []): Promise<Started> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=agent-otp-source', '--import', 'tsx', new URL(script, import.meta.url).pathname, ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) {
-    if (line.startsWith('{"ready"')) return { child, info: JSON.parse(line) };
-  }
-  throw new Error(`${script} exited before it was ready`);
-}
-
-function stop(started: Started): Promise<void> {
-  return new Promise((resolve) => {
-    started.child.once('exit', () => resolve());
-    started.child.kill('SIGTERM');
-  });
-}
-
-interface Load {
-  rps: number;
-  p99_ms: number;
-  p50_ms: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function load(options: autocannon.Options): Promise<Load> {
-  const result = await autocannon({ connections, duration, ...options });
-  return {
-    rps: Math.round(result.requests.average),
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-  };
-}
+// Tokens made per second of the use scenario on PostgreSQL: making them is as slow as the request
+// scenario (~200–1,000 a second here), so the pool is sized near the rate, with a warning if short.
+const pgUseRate = 1000;
+const load = (options: Parameters<typeof loadOne>[0]) => loadOne(options, connections, duration);
 
 const report: Record<string, unknown>[] = [];
-function record(scenario: string, measured: Load, baseline: Load, target?: number) {
+function record(
+  scenario: string,
+  measured: Load,
+  baseline: Load,
+  target?: number,
+  extra: Record<string, unknown> = {},
+) {
   const row = {
     scenario,
     rps: measured.rps,
@@ -82,6 +55,7 @@ function record(scenario: string, measured: Load, baseline: Load, target?: numbe
     ...(target === undefined ? {} : { target_ratio: target }),
     errors: measured.errors,
     non2xx: measured.non2xx,
+    ...extra,
   };
   report.push(row);
   if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -90,12 +64,6 @@ function record(scenario: string, measured: Load, baseline: Load, target?: numbe
       `${scenario}: ${row.rps} req/s (p99 ${row.p99_ms} ms) vs bare ${row.baseline_rps} → ${row.ratio}×`,
     );
 }
-
-const smallBody = JSON.stringify({
-  action: 'file.read',
-  resource: 'file:/data/notes.txt',
-  scope: { size_limit: 1000 },
-});
 
 function emit(row: Record<string, unknown>, line: string) {
   report.push(row);
@@ -113,73 +81,62 @@ if (wants('startup')) {
   );
 }
 
-if (wants('load')) await loadScenarios();
-
-async function loadScenarios() {
-  const bare = await start('./bare-server.ts');
-  const baseline = await load({
-    url: `http://127.0.0.1:${bare.info.port}/`,
-    method: 'POST',
-    body: smallBody,
-    headers: { 'content-type': 'application/json' },
-  });
-  await stop(bare);
-  if (!json)
-    console.error(
-      `baseline (bare node:http, small JSON POST): ${baseline.rps} req/s, p99 ${baseline.p99_ms} ms`,
-    );
-
-  // Enough single-use tokens for the use scenario at up to ~25k uses a second.
-  const real = await start('./real-server.ts', [String(Math.max(20000, duration * 25000))]);
-  const base = `http://127.0.0.1:${real.info.port}/api/v1/permissions`;
-  const headers = { authorization: `Bearer ${real.info.apiKey}`, 'content-type': 'application/json' };
-  const permits = real.info.permits ?? [];
-
-  record(
-    'request (auto-approve)',
-    await load({ url: `${base}/request`, method: 'POST', headers, body: smallBody }),
-    baseline,
-    0.5,
-  );
-
-  const first = permits[0] as { id: string; token: string };
-  record(
-    'verify',
-    await load({
-      url: `${base}/${first.id}/verify`,
+// Measured once per run and shared by every part that compares with them.
+let baselineRun: Promise<Load> | undefined;
+function baseline(): Promise<Load> {
+  baselineRun ??= (async () => {
+    const bare = await start('./bare-server.ts');
+    const measured = await load({
+      url: `http://127.0.0.1:${bare.info.port}/`,
       method: 'POST',
-      headers,
-      body: JSON.stringify({ token: first.token }),
-    }),
-    baseline,
-    0.6,
-  );
+      body: smallBody,
+      headers: { 'content-type': 'application/json' },
+    });
+    await stop(bare);
+    if (!json)
+      console.error(
+        `baseline (bare node:http, small JSON POST): ${measured.rps} req/s, p99 ${measured.p99_ms} ms`,
+      );
+    return measured;
+  })();
+  return baselineRun;
+}
 
-  let next = 1;
-  record(
-    'use (one-time spend)',
-    await load({
-      url: `${base}/use`,
-      method: 'POST',
-      headers,
-      requests: [
-        {
-          setupRequest: (request) => {
-            const permit = permits[next++ % permits.length] as { id: string; token: string };
-            return {
-              ...request,
-              path: `/api/v1/permissions/${permit.id}/use`,
-              body: JSON.stringify({ token: permit.token, actionDetails: { size: 10 } }),
-            };
-          },
-        },
-      ],
-    }),
-    baseline,
-    0.6,
-  );
-  if (next > permits.length) console.error(`warning: ${next - permits.length} uses reused tokens (409s)`);
+const targets = { request: 0.5, verify: 0.6, use: 0.6 };
+const labels = { request: 'request (auto-approve)', verify: 'verify', use: 'use (one-time spend)' };
 
+async function recordTriple(store: string, triple: Measured) {
+  const bare = await baseline();
+  for (const part of ['request', 'verify', 'use'] as const) {
+    const cpu = 'cpu' in triple ? triple.cpu[part] : undefined;
+    record(`${labels[part]}${store}`, triple[part], bare, targets[part], cpu ? { cpu_cores: cpu } : {});
+    if (cpu && !json) console.error(describeCpu('  CPU', cpu));
+  }
+  if (triple.reused > 0) console.error(`warning: ${triple.reused} uses reused tokens (409s)`);
+}
+
+let sqliteRun: Promise<Measured> | undefined;
+/** Request, verify and use on SQLite, plus the approval latency when `approvals` is set. */
+function sqliteScenarios(approvals: boolean): Promise<Measured> {
+  sqliteRun ??= (async () => {
+    // Enough single-use tokens for the use scenario at up to ~25k uses a second.
+    const real = await start('./real-server.ts', [String(Math.max(20000, duration * 25000))]);
+    const triple = await measured([real], real.info.apiKey ?? '', real.info.permits ?? [], undefined, {
+      connections,
+      duration,
+    });
+    await recordTriple('', triple);
+    if (approvals) await approvalScenario(real);
+    await stop(real);
+    return triple;
+  })();
+  return sqliteRun;
+}
+
+if (wants('load')) await sqliteScenarios(true);
+if (wants('pg') || wants('cluster')) await postgresScenarios();
+
+async function approvalScenario(real: Started) {
   const approvals = await benchApprovalLatency({
     baseUrl: `http://127.0.0.1:${real.info.port}`,
     apiKey: real.info.apiKey ?? '',
@@ -201,7 +158,58 @@ async function loadScenarios() {
   if (approvals.long_polls > 0) {
     console.error(`warning: the SDK fell back to long-polling ${approvals.long_polls} times`);
   }
-  await stop(real);
+}
+
+async function postgresScenarios() {
+  const unavailable = await postgresUnavailable();
+  if (unavailable !== null) {
+    emit(
+      { scenario: 'postgres', skipped: unavailable },
+      `skipped the PostgreSQL scenarios (pg, cluster): ${unavailable}. ` +
+        'Set AGENT_OTP_TEST_POSTGRES_URL to a server where this user may CREATE DATABASE.',
+    );
+    return;
+  }
+  const settings = { connections, duration, tokens: Math.max(2000, duration * pgUseRate) };
+  if (wants('pg')) {
+    await sqliteScenarios(false); // the same scenarios on SQLite, in this run, for comparison
+    await recordTriple(' on PostgreSQL', await benchPostgresOne(settings));
+  }
+  const noRedis = wants('cluster') ? await redisUnavailable() : null;
+  if (noRedis !== null) {
+    emit(
+      { scenario: 'cluster', skipped: noRedis },
+      `skipped the two-instance scenario (cluster): ${noRedis}. Set AGENT_OTP_BENCH_REDIS_URL.`,
+    );
+  } else if (wants('cluster')) {
+    const { one, two } = await benchCluster(settings);
+    await recordTriple(' on PostgreSQL + Redis, one instance', one);
+    await recordTriple(' on PostgreSQL + Redis, two instances', two);
+    for (const part of ['request', 'verify', 'use'] as const) {
+      const ratio = Math.round((two[part].rps / one[part].rps) * 100) / 100;
+      emit(
+        {
+          scenario: `${labels[part]}: two instances / one`,
+          one_rps: one[part].rps,
+          two_rps: two[part].rps,
+          ratio,
+          target_ratio: 1.6,
+          cpu_one: one.cpu[part],
+          cpu_two: two.cpu[part],
+        },
+        `${labels[part]}: two instances ${two[part].rps} req/s / one ${one[part].rps} req/s → ${ratio}× (goal ≥ 1.6× where cores allow)` +
+          `${describeCpu(' — CPU one', one.cpu[part])}${describeCpu('; two', two.cpu[part])}`,
+      );
+    }
+  }
+}
+
+function describeCpu(label: string, cpu: Measured['cpu']['request']): string {
+  if (!cpu) return '';
+  return (
+    `${label}: machine ${cpu.machine}/${cpu.cores} cores (load generator ${cpu.load_generator}, ` +
+    `servers ${cpu.servers}, PostgreSQL ${cpu.postgres}, Redis ${cpu.redis}, other ${cpu.other})`
+  );
 }
 
 const variants: [PolicyVariant, string][] = [
