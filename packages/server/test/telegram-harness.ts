@@ -61,6 +61,7 @@ export interface LinkedUser {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const tg = await startTelegramStandIn();
   const clock = createFixedClock(Date.now());
+  // A server that refuses to start must not leave the stand-in listening (the test would never exit).
   const server = await startTestServer({
     policy: POLICY,
     env: {
@@ -72,6 +73,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       ...env,
     },
     runtime: { clock },
+  }).catch(async (error: unknown) => {
+    await tg.close();
+    throw error;
   });
   const agent = await server.createAgent('mailer');
   const api = async (method: string, path: string, body?: unknown) => {

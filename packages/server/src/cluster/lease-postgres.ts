@@ -73,28 +73,41 @@ export function createPostgresLease(options: {
     return result.rows[0]?.held === true;
   }
 
+  // One statement at a time on the session: pg does not queue concurrent queries on a client
+  // for much longer, and two overlapping acquires of one name could both see "not held" and
+  // take the lock twice (session locks nest).
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = tail.then(work, work);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
   return {
     kind: 'postgres',
     holder,
-    async acquire(name) {
-      const session = client ?? (await connect());
-      // Session locks nest: taking one this session already holds would need two unlocks.
-      if (await holds(session, name)) return true;
-      const result = await session.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS taken', [
-        NAMESPACE,
-        advisoryKey(name),
-      ]);
-      return result.rows[0]?.taken === true;
-    },
-    async renew(name) {
-      // No reconnecting here: a new session would not hold the old session's lock.
-      if (!client) return false;
-      return holds(client, name);
-    },
-    async release(name) {
-      if (!client) return;
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, advisoryKey(name)]);
-    },
+    acquire: (name) =>
+      serial(async () => {
+        const session = client ?? (await connect());
+        // Session locks nest: taking one this session already holds would need two unlocks.
+        if (await holds(session, name)) return true;
+        const result = await session.query<{ taken: boolean }>(
+          'SELECT pg_try_advisory_lock($1, $2) AS taken',
+          [NAMESPACE, advisoryKey(name)],
+        );
+        return result.rows[0]?.taken === true;
+      }),
+    renew: (name) =>
+      serial(async () => {
+        // No reconnecting here: a new session would not hold the old session's lock.
+        if (!client) return false;
+        return holds(client, name);
+      }),
+    release: (name) =>
+      serial(async () => {
+        if (!client) return;
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [NAMESPACE, advisoryKey(name)]);
+      }),
     async close() {
       const session = client ?? (await connecting?.catch(() => null)) ?? null;
       client = null;

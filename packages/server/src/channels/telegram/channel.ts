@@ -43,7 +43,15 @@ export function createTelegramChannel(deps: TelegramChannelDeps) {
       polling = (async () => {
         for (let attempt = 1; wantPolling; attempt++) {
           try {
-            await bot.start({ timeout: config.pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] });
+            await bot.start({
+              timeout: config.pollTimeoutSeconds,
+              allowed_updates: [...ALLOWED_UPDATES],
+              // bot.start() first calls getMe and deleteWebhook; a stop() during those finds the
+              // bot not yet running, so polling that begins after a stop ends here at once.
+              onStart: () => {
+                if (!wantPolling) void bot.stop();
+              },
+            });
             attempt = 0;
           } catch (error) {
             if (!wantPolling) break;
