@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { PermissionChange } from '@agent-otp/core';
+import { createTestDatabase } from '@agent-otp/store/postgres-test-db';
 import pg from 'pg';
 import { createPgEvents } from '../src/cluster/pg-events.ts';
 import { createLogger } from '../src/index.ts';
@@ -103,8 +104,16 @@ describe('permission events over PostgreSQL LISTEN/NOTIFY', { skip }, () => {
 
 describe('event backend choice', { skip }, () => {
   it('DATABASE_URL on PostgreSQL and no REDIS_URL: events over LISTEN/NOTIFY, shown in /readyz', async () => {
+    // A database of its own: the store records the server secret's fingerprint in it.
+    const database = await createTestDatabase();
     const single = await startInstances(1, {
-      env: { DATABASE_URL: URL, AGENT_OTP_PG_CHANNEL: `agent_otp_test_${randomBytes(5).toString('hex')}` },
+      env: {
+        DATABASE_URL: database.url,
+        AGENT_OTP_PG_CHANNEL: `agent_otp_test_${randomBytes(5).toString('hex')}`,
+      },
+    }).catch(async (error: unknown) => {
+      await database.drop();
+      throw error;
     });
     try {
       const [instance] = single.instances as [(typeof single.instances)[number]];
@@ -114,6 +123,7 @@ describe('event backend choice', { skip }, () => {
       assert.equal(ready.body.redis, 'not configured');
     } finally {
       await single.close();
+      await database.drop();
     }
   });
 });
