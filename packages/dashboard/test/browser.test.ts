@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '@agent-otp/server';
 import { AgentOTPClient } from '@orrisai/agent-otp-sdk';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 import { ADMIN_PASSWORD, BANK_POLICY } from './helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM)
   ? false
   : `${CHROMIUM} is not installed (apt-get install -y chromium); browser test skipped`;
@@ -28,16 +28,7 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+      args: CHROMIUM_ARGS,
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     // CSP violations and script failures surface as console errors.

@@ -38,7 +38,7 @@ const SYSTEM = { type: 'system', id: 'sample' } as const;
  * log and the live inbox see them as they would in production). `decided` adds that many
  * denied requests, one a second apart, for paging.
  */
-export async function seedSampleData(runtime: Runtime, options: { decided?: number } = {}) {
+export async function addSampleData(runtime: Runtime, options: { decided?: number } = {}) {
   const { agents, permissions, approvals, users } = runtime;
   const invoiceBot = (await agents.create('invoice-bot', SYSTEM)).agent;
   const officeBot = (await agents.create('office-assistant', SYSTEM)).agent;

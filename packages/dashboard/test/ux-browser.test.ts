@@ -5,13 +5,13 @@ import { startTestServer, type TestServer } from '@agent-otp/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 import { ADMIN_PASSWORD } from './helpers.ts';
-import { SAMPLE_POLICY, seedSampleData } from './sample-data.ts';
+import { SAMPLE_POLICY, addSampleData } from './sample-data.ts';
 
 const skip = existsSync(CHROMIUM)
   ? false
   : `${CHROMIUM} is not installed (apt-get install -y chromium); browser test skipped`;
 
-type Sample = Awaited<ReturnType<typeof seedSampleData>>;
+type Sample = Awaited<ReturnType<typeof addSampleData>>;
 
 /** The approver's and operator's flows in a real browser, on a server with sample data. */
 describe('dashboard flows in Chromium', { skip, timeout: 180_000 }, () => {
@@ -43,7 +43,7 @@ describe('dashboard flows in Chromium', { skip, timeout: 180_000 }, () => {
       policy: SAMPLE_POLICY,
       env: { AGENT_OTP_ADMIN_PASSWORD: ADMIN_PASSWORD },
     });
-    sample = await seedSampleData(server.runtime, { decided: 30 });
+    sample = await addSampleData(server.runtime, { decided: 30 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (message) => {

@@ -59,7 +59,7 @@ export function voteTests(makeStore: MakeStore): void {
       const approved = await store.approvePending(clean.id, patch, [eventFor(clean, 'permission.approved')]);
       assert.equal(approved?.status, 'approved');
       assert.deepEqual(approved?.grantedScope, { max_amount: 5 });
-      assert.notEqual(clean.ttlSeconds, 120, 'the seeded request asks for another lifetime');
+      assert.notEqual(clean.ttlSeconds, 120, 'the pending request from addPending asks for another lifetime');
       assert.equal(approved?.ttlSeconds, 120, 'the granted lifetime is stored');
       assert.equal((await store.getPermission(clean.id))?.ttlSeconds, 120);
 
