@@ -9,7 +9,7 @@ import { startTestServer } from '@agent-otp/server';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../packages/dashboard/test/chromium.ts';
 import { ADMIN_PASSWORD } from '../packages/dashboard/test/helpers.ts';
-import { SAMPLE_POLICY, addSampleData } from '../packages/dashboard/test/sample-data.ts';
+import { addSampleData, SAMPLE_POLICY } from '../packages/dashboard/test/sample-data.ts';
 
 const OUT = join(import.meta.dirname, '..', 'docs', 'screenshots');
 const SIZES = [

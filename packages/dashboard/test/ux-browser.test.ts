@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '@agent-otp/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 import { ADMIN_PASSWORD } from './helpers.ts';
-import { SAMPLE_POLICY, addSampleData } from './sample-data.ts';
+import { addSampleData, SAMPLE_POLICY } from './sample-data.ts';
 
 const skip = existsSync(CHROMIUM)
   ? false
