@@ -12,6 +12,30 @@ export async function formFields(c: Context): Promise<Record<string, string>> {
   return out;
 }
 
+/** Every string value of a posted form; a field sent more than once (ticked boxes) is a list. */
+export type FormValues = Record<string, string | string[]>;
+
+export async function formValues(c: Context): Promise<FormValues> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data'))
+    return {};
+  const body = await c.req.parseBody({ all: true });
+  const out: FormValues = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.filter((v): v is string => typeof v === 'string');
+  }
+  return out;
+}
+
+/** A single field's value: the last one when it was sent more than once, as a browser would. */
+export const lastValue = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.at(-1) : value;
+
+/** All values of a field, whether it was sent once or more. */
+export const allValues = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
 /** Parses a textarea that must hold a JSON object; empty means "not given". */
 export function jsonObjectField(
   text: string | undefined,

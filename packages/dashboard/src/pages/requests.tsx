@@ -1,14 +1,24 @@
 import { AgentOtpError, canonicalJson, type Permission } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
-import { formFields, intField, jsonObjectField } from '../http/form.ts';
+import {
+  allValues,
+  type FormValues,
+  formFields,
+  formValues,
+  intField,
+  jsonObjectField,
+  lastValue,
+} from '../http/form.ts';
 import { hasRole } from '../http/session.ts';
 import { ClampedNotice } from '../views/clamped.tsx';
+import type { GrantDraft } from '../views/grant-form.tsx';
 import { duration } from '../views/format.ts';
 import { page } from '../views/layout.tsx';
 import { Alert, Badge, CopyId, CsrfField, RiskBadge, Time } from '../views/parts.tsx';
 import { RequestCard, RequestSummary } from '../views/request-card.tsx';
 import { Timeline } from '../views/timeline.tsx';
+import { combinedEdit, fieldEdit } from './grant-edit.ts';
 import { loadNames, riskOf } from './lookup.ts';
 
 /** What an approved, used or finished request ended with. */
@@ -53,7 +63,13 @@ function Outcome({ permission: p }: { permission: Permission }) {
   );
 }
 
-async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, error?: AgentOtpError) {
+async function detailPage(
+  deps: DashboardDeps,
+  c: Context<DashEnv>,
+  id: string,
+  error?: AgentOtpError,
+  form?: FormValues,
+) {
   const { permission, votes } = await deps.approvals.get(id);
   const [names, entries] = await Promise.all([
     loadNames(deps),
@@ -82,6 +98,7 @@ async function detailPage(deps: DashboardDeps, c: Context<DashEnv>, id: string, 
         csrf={c.get('csrf')}
         now={deps.clock.now()}
         back="detail"
+        draft={form && error ? draftOf(form, error) : undefined}
       />
       {permission.status === 'pending' ? null : <Outcome permission={permission} />}
       <section class="card">
@@ -102,6 +119,30 @@ function editedScope(permission: Permission, text: string | undefined) {
   return scope;
 }
 
+/**
+ * The approve form as the approval service takes it: the per-constraint fields, narrowed further
+ * by an edited advanced JSON scope; the prefilled lifetime is no narrowing.
+ */
+function approveInput(permission: Permission, form: FormValues) {
+  const ttl = intField(lastValue(form.ttl), 'ttl', 30, 3600);
+  const reason = lastValue(form.reason)?.trim();
+  return {
+    scope: combinedEdit(fieldEdit(permission, form), editedScope(permission, lastValue(form.scope))),
+    ttl: ttl === permission.ttlSeconds ? undefined : ttl,
+    reason: reason ? reason.slice(0, 500) : undefined,
+  };
+}
+
+/** The refused form with its error at the field it names (the service names `field` in details). */
+function draftOf(form: FormValues, error: AgentOtpError): GrantDraft {
+  const details = error.details as { field?: unknown } | undefined;
+  return {
+    values: form,
+    field: typeof details?.field === 'string' ? details.field : undefined,
+    message: error.message,
+  };
+}
+
 /** `approved` asks the detail page to say which of the approver's values were clamped, if any. */
 const backTo = (back: string | undefined, id: string, approved = false) =>
   back === 'detail'
@@ -114,26 +155,23 @@ export function requestPages(app: DashApp, deps: DashboardDeps) {
 
   app.post('/requests/:id/approve', async (c) => {
     const id = c.req.param('id');
-    const form = await formFields(c);
+    const form = await formValues(c);
     try {
       const { permission } = await deps.approvals.get(id);
-      const input = {
-        scope: editedScope(permission, form.scope),
-        ttl: intField(form.ttl, 'ttl', 30, 3600),
-        reason: form.reason?.trim() ? form.reason.trim().slice(0, 500) : undefined,
-      };
+      // Parsed before the confirmation step, so a bad value is reported at once.
+      const input = approveInput(permission, form);
       // Checked on the server, so the step holds without JavaScript and for any client. A
       // request that cannot be approved anyway (decided, viewer) goes on to approve()'s refusal.
       const askFirst =
         permission.status === 'pending' &&
         hasRole(c.get('user'), 'approver') &&
         riskOf(deps, permission) === 'high' &&
-        form.confirm !== 'high-risk';
-      if (askFirst) return confirmPage(deps, c, permission, form);
+        lastValue(form.confirm) !== 'high-risk';
+      if (askFirst) return confirmPage(deps, c, permission, form, input.scope !== undefined);
       await deps.approvals.approve(c.get('user'), id, input);
-      return c.redirect(backTo(form.back, id, true), 303);
+      return c.redirect(backTo(lastValue(form.back), id, true), 303);
     } catch (error) {
-      return decisionFailed(deps, c, id, error);
+      return decisionFailed(deps, c, id, error, form);
     }
   });
 
@@ -158,10 +196,14 @@ async function confirmPage(
   deps: DashboardDeps,
   c: Context<DashEnv>,
   permission: Permission,
-  form: Record<string, string | undefined>,
+  form: FormValues,
+  narrowed: boolean,
 ) {
   const agentName = (await loadNames(deps)).agent(permission.agentId);
-  const carried = ['back', 'ttl', 'scope', 'reason'] as const;
+  // Everything the approver entered, each value of a repeated field (ticked boxes) included.
+  const carried = Object.entries(form)
+    .filter(([name]) => name !== '_csrf' && name !== 'confirm')
+    .flatMap(([name, value]) => allValues(value).map((v) => [name, v] as const));
   const body = (
     <>
       <div class="page-head">
@@ -173,13 +215,13 @@ async function confirmPage(
         <p>
           The policy rule <strong>{permission.policyRule}</strong> marks this request as high risk. Approving
           gives <strong>{agentName}</strong> a token for <span class="mono">{permission.action}</span>
-          {form.scope && editedScope(permission, form.scope) ? ' with the scope you narrowed' : ''}.
+          {narrowed ? ' with the scope you narrowed' : ''}.
         </p>
         <form method="post" action={`/requests/${permission.id}/approve`} class="confirm-form">
           <CsrfField token={c.get('csrf')} />
-          {carried.map((name) =>
-            form[name] === undefined ? null : <input type="hidden" name={name} value={form[name]} />,
-          )}
+          {carried.map(([name, value]) => (
+            <input type="hidden" name={name} value={value} />
+          ))}
           <input type="hidden" name="confirm" value="high-risk" />
           <button type="submit" class="btn btn-approve">
             Yes, approve this high-risk request
@@ -198,8 +240,14 @@ async function confirmPage(
  * A refused decision (bad scope JSON, already decided, expired…) re-renders the request with
  * the reason, instead of an error page. Missing requests and role refusals stay error pages.
  */
-function decisionFailed(deps: DashboardDeps, c: Context<DashEnv>, id: string, error: unknown) {
+function decisionFailed(
+  deps: DashboardDeps,
+  c: Context<DashEnv>,
+  id: string,
+  error: unknown,
+  form?: FormValues,
+) {
   if (!(error instanceof AgentOtpError) || error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN')
     throw error;
-  return detailPage(deps, c, id, error);
+  return detailPage(deps, c, id, error, form);
 }

@@ -6,7 +6,9 @@ import {
   type User,
 } from '@agent-otp/core';
 import { hasRole } from '../http/session.ts';
-import { duration, isEmpty, prettyJson } from './format.ts';
+import { lastValue } from '../http/form.ts';
+import { duration, isEmpty } from './format.ts';
+import { type GrantDraft, GrantForm } from './grant-form.tsx';
 import { Badge, CopyId, CsrfField, Deadline, Json, RiskBadge, Time } from './parts.tsx';
 import { summarize } from './summary.ts';
 
@@ -24,10 +26,22 @@ interface CardProps extends RequestView {
   now: number;
   /** Where the decision forms return to. */
   back: 'inbox' | 'detail';
+  /** The approver's refused form, shown again with the error at its field. */
+  draft?: GrantDraft;
+}
+
+/**
+ * Whether the inbox offers the request for a bulk decision: pending, low risk, and the user may
+ * still vote on it. The bulk handler checks the same on the server (see pages/bulk.tsx).
+ */
+export function bulkPickable(p: Permission, votes: ApprovalVote[], risk: PolicyRisk | null, user: User) {
+  return (
+    p.status === 'pending' && risk === 'low' && hasRole(user, 'approver') && !votes.some((v) => v.userId === user.id)
+  );
 }
 
 /** Everything an approver needs to decide one pending request, and the forms to do it. */
-export function RequestCard({ permission: p, agentName, votes, risk, user, csrf, now, back }: CardProps) {
+export function RequestCard({ permission: p, agentName, votes, risk, user, csrf, now, back, draft }: CardProps) {
   const approvals = votes.filter((v) => v.decision === 'approve');
   const reason = typeof p.context.reason === 'string' ? p.context.reason : null;
   const otherContext = Object.fromEntries(Object.entries(p.context).filter(([key]) => key !== 'reason'));
@@ -45,6 +59,12 @@ export function RequestCard({ permission: p, agentName, votes, risk, user, csrf,
             <span class="muted"> by </span>
             <strong class="agent">{agentName}</strong> <RiskBadge risk={risk} />
           </div>
+          {bulkPickable(p, votes, risk, user) ? (
+            // Tied to the inbox's bulk form by the form attribute: forms cannot nest.
+            <label class="bulk-pick">
+              <input type="checkbox" name="id" value={p.id} form="bulk-form" data-bulk-low="" /> Select
+            </label>
+          ) : null}
           {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : <Badge status={p.status} />}
         </header>
       ) : p.status === 'pending' || risk ? (
@@ -90,7 +110,7 @@ export function RequestCard({ permission: p, agentName, votes, risk, user, csrf,
         </div>
       )}
       {p.status === 'pending' ? (
-        <Decide permission={p} votes={votes} risk={risk} user={user} csrf={csrf} back={back} />
+        <Decide permission={p} votes={votes} risk={risk} user={user} csrf={csrf} back={back} draft={draft} />
       ) : null}
       {back === 'inbox' ? (
         <footer class="request-foot">
@@ -169,7 +189,7 @@ export function RequestSummary({ permission, agentName }: { permission: Permissi
   );
 }
 
-function Decide({ permission: p, votes, risk, user, csrf, back }: Omit<CardProps, 'agentName' | 'now'>) {
+function Decide({ permission: p, votes, risk, user, csrf, back, draft }: Omit<CardProps, 'agentName' | 'now'>) {
   if (!hasRole(user, 'approver'))
     return <p class="muted small">Read only: viewers cannot approve or deny.</p>;
   const mine = votes.find((v) => v.userId === user.id);
@@ -182,21 +202,12 @@ function Decide({ permission: p, votes, risk, user, csrf, back }: Omit<CardProps
       <form method="post" action={`/requests/${p.id}/approve`} class="approve-form">
         <CsrfField token={csrf} />
         <input type="hidden" name="back" value={back} />
-        <details class="narrow">
+        <details class="narrow" open={back === 'detail' || draft !== undefined}>
           <summary>Narrow scope or lifetime</summary>
-          <label>
-            Token lifetime in seconds (30–{p.ttlSeconds})
-            <input type="number" name="ttl" min={30} max={p.ttlSeconds} placeholder={String(p.ttlSeconds)} />
-          </label>
-          <label>
-            Scope to grant (JSON; it can only narrow)
-            <textarea name="scope" rows={5} class="mono" spellcheck={false}>
-              {prettyJson(p.grantedScope ?? {})}
-            </textarea>
-          </label>
+          <GrantForm permission={p} draft={draft} />
           <label>
             Note (optional)
-            <input name="reason" maxlength={500} />
+            <input name="reason" maxlength={500} value={lastValue(draft?.values.reason) ?? ''} />
           </label>
         </details>
         {/* A high-risk approval is only asked for here; the server answers with a confirmation step. */}
