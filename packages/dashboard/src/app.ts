@@ -6,6 +6,7 @@ import { assetRoutes } from './http/assets.ts';
 import { dashboardSession } from './http/session.ts';
 import { agentPages } from './pages/agents.tsx';
 import { auditPages } from './pages/audit.tsx';
+import { bulkPages } from './pages/bulk.tsx';
 import { historyPages } from './pages/history.tsx';
 import { inboxPages } from './pages/inbox.tsx';
 import { loginPages } from './pages/login.tsx';
@@ -57,6 +58,7 @@ export function createDashboard(deps: DashboardDeps) {
   assetRoutes(app);
   loginPages(app, deps);
   inboxPages(app, deps);
+  bulkPages(app, deps);
   requestPages(app, deps);
   historyPages(app, deps);
   agentPages(app, deps);

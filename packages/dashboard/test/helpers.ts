@@ -51,14 +51,22 @@ export async function createDashboardRuntime(options: { policy?: string } = {}) 
   async function request(
     method: string,
     path: string,
-    options: { as?: Browserless; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    options: {
+      as?: Browserless;
+      /** A list sends the field once per value, as ticked checkboxes do. */
+      form?: Record<string, string | string[]>;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.as) headers.cookie = options.as.cookie;
     let body: string | undefined;
     if (options.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(options.form).toString();
+      const pairs = Object.entries(options.form).flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => [name, v]),
+      );
+      body = new URLSearchParams(pairs).toString();
     }
     const response = await runtime.app.request(path, { method, headers, body, redirect: 'manual' });
     return { status: response.status, text: await response.text(), headers: response.headers };

@@ -85,15 +85,177 @@
     document.title = count > 0 ? `(${count}) ${rest}` : rest;
   }
 
+  // The approve form's rows: a number the approval cannot grant is named at once, and the form
+  // is held back until it is fixed. The server clamps and validates whatever arrives anyway.
+  // Numbers are read as the server reads them (views/grant-rows.ts): `25,000`, `25000`, `2.5`.
+  function readNumber(text) {
+    const compact = text.replace(/[\s_]/g, '');
+    if (!/^(\d+|\d{1,3}(,\d{3})+)(\.\d+)?(e[+-]?\d+)?$/i.test(compact)) return null;
+    const value = Number(compact.replace(/,/g, ''));
+    return Number.isFinite(value) ? value : null;
+  }
+
+  function grantProblem(input) {
+    const kind = input.getAttribute('data-grant');
+    const text = input.value.trim();
+    const limitText = input.getAttribute('data-limit');
+    if (text === '') return '';
+    if (kind === 'count' && text.toLowerCase() === 'unlimited') {
+      return limitText === 'unlimited' ? '' : input.getAttribute('data-limit-message');
+    }
+    const value = readNumber(text);
+    if (value === null) return `"${text.slice(0, 40)}" is not a number (write 25000 or 25,000)`;
+    if ((kind === 'count' || kind === 'ttl') && !Number.isInteger(value)) return 'must be a whole number';
+    if (kind === 'count' && value < 1) return 'must be at least 1';
+    if (kind === 'ttl' && value < 30) return 'must be at least 30 seconds';
+    const limit = limitText === 'unlimited' ? Number.POSITIVE_INFINITY : Number(limitText);
+    const wider = kind === 'min' ? value < limit : value > limit;
+    return wider ? input.getAttribute('data-limit-message') : '';
+  }
+
+  function checkGrant(input) {
+    const problem = grantProblem(input);
+    input.setCustomValidity(problem);
+    input.setAttribute('aria-invalid', problem ? 'true' : 'false');
+    const out = document.getElementById(input.getAttribute('aria-describedby'));
+    if (out) out.textContent = problem;
+  }
+
+  document.addEventListener('input', (event) => {
+    if (event.target.matches?.('input[data-grant]')) checkGrant(event.target);
+  });
+
+  // Bulk decisions: the low-risk cards' boxes belong to #bulk-form. "Select all low-risk" ticks
+  // them all; the ticks survive the live list's re-renders.
+  const bulkBoxes = () => Array.from(document.querySelectorAll('input[data-bulk-low]'));
+  function bulkState() {
+    const form = document.getElementById('bulk-form');
+    if (!form) return;
+    const boxes = bulkBoxes();
+    const ticked = boxes.filter((b) => b.checked).length;
+    const all = document.getElementById('bulk-all');
+    all.closest('label').hidden = boxes.length === 0;
+    all.checked = boxes.length > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+    document.getElementById('bulk-count').textContent =
+      boxes.length === 0
+        ? 'No low-risk request is waiting.'
+        : `${ticked} of ${boxes.length} low-risk selected`;
+    for (const button of form.querySelectorAll('button[name=decision]')) button.disabled = ticked === 0;
+  }
+  let keptTicks = null;
+  document.addEventListener('change', (event) => {
+    if (event.target.id === 'bulk-all') {
+      for (const box of bulkBoxes()) box.checked = event.target.checked;
+    }
+    if (event.target.id === 'bulk-all' || event.target.matches?.('input[data-bulk-low]')) bulkState();
+  });
+  document.addEventListener('htmx:beforeSwap', (event) => {
+    if (event.detail.target?.id !== 'inbox-list') return;
+    keptTicks = new Set(
+      bulkBoxes()
+        .filter((b) => b.checked)
+        .map((b) => b.value),
+    );
+  });
+  function restoreTicks() {
+    if (!keptTicks) return;
+    for (const box of bulkBoxes()) box.checked = keptTicks.has(box.value);
+    keptTicks = null;
+  }
+
+  // Browser notifications of new requests, opt-in, remembered in localStorage. A request the
+  // page has already shown (on load or in an earlier re-render) never notifies.
+  const NOTIFY_KEY = 'agent-otp.notify';
+  const seen = new Set();
+  const shownIds = () =>
+    Array.from(document.querySelectorAll('#inbox-list [data-permission]')).map((el) =>
+      el.getAttribute('data-permission'),
+    );
+  const notifyWanted = () => localStorage.getItem(NOTIFY_KEY) === 'on';
+  const notifyAllowed = () => 'Notification' in window && Notification.permission === 'granted';
+
+  function notifyButton() {
+    const button = document.getElementById('notify-toggle');
+    if (!button || !('Notification' in window)) return;
+    button.hidden = false;
+    const blocked = Notification.permission === 'denied';
+    const on = notifyWanted() && notifyAllowed();
+    button.disabled = blocked;
+    button.setAttribute('aria-pressed', on ? 'true' : 'false');
+    button.textContent = blocked
+      ? 'Notifications blocked by the browser'
+      : on
+        ? 'Notifications on (turn off)'
+        : 'Notify me of new requests';
+  }
+
+  async function toggleNotify() {
+    if (notifyWanted() && notifyAllowed()) {
+      localStorage.removeItem(NOTIFY_KEY);
+    } else {
+      const permission = await Notification.requestPermission();
+      if (permission === 'granted') localStorage.setItem(NOTIFY_KEY, 'on');
+    }
+    notifyButton();
+  }
+
+  function focusRequest(id) {
+    window.focus();
+    const card = document.getElementById(`req-${id}`);
+    if (!card) {
+      window.location.assign(`/requests/${encodeURIComponent(id)}`);
+      return;
+    }
+    card.setAttribute('tabindex', '-1');
+    card.scrollIntoView({ block: 'center' });
+    card.focus();
+  }
+
+  function notifyNew() {
+    const fresh = shownIds().filter((id) => !seen.has(id));
+    for (const id of fresh) seen.add(id);
+    if (!notifyWanted() || !notifyAllowed()) return;
+    for (const id of fresh) {
+      const card = document.getElementById(`req-${id}`);
+      const action = card?.querySelector('.action')?.textContent ?? 'a permission';
+      const risk = card?.getAttribute('data-risk');
+      const summary = card?.querySelector('.summary-line')?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+      const note = new Notification(`New request: ${action}${risk ? ` (${risk} risk)` : ''}`, {
+        body: summary,
+        tag: id,
+      });
+      note.onclick = () => {
+        focusRequest(id);
+        note.close();
+      };
+    }
+  }
+
+  document.addEventListener('click', (event) => {
+    if (event.target.closest?.('#notify-toggle')) toggleNotify();
+  });
+
   document.addEventListener('htmx:afterSwap', (event) => {
     localTimes(event.target);
     tick();
     pendingTitle();
+    if (event.detail.target?.id === 'inbox-list') {
+      restoreTicks();
+      bulkState();
+      notifyNew();
+    }
   });
 
   document.addEventListener('DOMContentLoaded', () => {
     localTimes(document);
     tick();
     setInterval(tick, 1000);
+    for (const id of shownIds()) seen.add(id);
+    notifyButton();
+    bulkState();
+    for (const input of document.querySelectorAll('input[data-grant]')) {
+      if (input.value.trim() !== '') checkGrant(input);
+    }
   });
 })();

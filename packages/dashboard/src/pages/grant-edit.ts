@@ -1,6 +1,13 @@
 import { AgentOtpError, narrowScope, type Permission, type Scope } from '@agent-otp/core';
 import { type FormValues, lastValue } from '../http/form.ts';
-import { formatNumber, type GrantRow, grantField, grantRows, limitMessage, parseNumber } from '../views/grant-rows.ts';
+import {
+  formatNumber,
+  type GrantRow,
+  grantField,
+  grantRows,
+  limitMessage,
+  parseNumber,
+} from '../views/grant-rows.ts';
 
 /**
  * Turns the approve form's per-constraint fields into the approver's scope edit: only the values

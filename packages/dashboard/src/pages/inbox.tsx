@@ -1,7 +1,10 @@
 import { watchAll } from '@agent-otp/core';
 import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
 import { streamSSE } from 'hono/streaming';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
+import { hasRole } from '../http/session.ts';
+import { BulkBar } from '../views/bulk-bar.tsx';
 import { ClampedNotice } from '../views/clamped.tsx';
 import { html, page } from '../views/layout.tsx';
 import { Alert, Badge } from '../views/parts.tsx';
@@ -50,33 +53,47 @@ async function decidedNotice(deps: DashboardDeps, id: string | undefined, userId
 }
 
 /**
+ * The inbox page with a notice above the list (a decision's outcome, a bulk report). For
+ * approvers, the bulk form sits outside the live list, so a re-render keeps it; the cards'
+ * checkboxes join it through their form attribute.
+ */
+export async function inboxPage(deps: DashboardDeps, c: Context<DashEnv>, notice: Child, status?: 200 | 400) {
+  const items = await pendingRequests(deps);
+  const now = deps.clock.now();
+  const body = (
+    <>
+      <div class="page-head">
+        <h1>Inbox</h1>
+        {/* Shown by app.js where the browser has notifications; the choice lives in localStorage. */}
+        <button type="button" class="btn btn-small btn-ghost" id="notify-toggle" hidden>
+          Notify me of new requests
+        </button>
+        <span class="live" id="live" title="Live updates">
+          live
+        </span>
+      </div>
+      {notice}
+      {hasRole(c.get('user'), 'approver') ? <BulkBar csrf={c.get('csrf')} /> : null}
+      <div hx-ext="sse" sse-connect="/events/inbox">
+        <div id="inbox-list" hx-get="/inbox" hx-trigger="sse:inbox" hx-swap="innerHTML">
+          <InboxList items={items} c={c} now={now} />
+        </div>
+      </div>
+    </>
+  );
+  // The count in the tab title; app.js keeps it current as the live list changes.
+  return page(c, items.length > 0 ? `(${items.length}) Inbox` : 'Inbox', 'inbox', body, status);
+}
+
+/**
  * The inbox: pending requests, kept live by an SSE stream. The stream carries no data, only a
  * nudge (`event: inbox`) on every change, and htmx re-fetches the list fragment, so what the
  * browser shows always comes from the same rendering as a reload.
  */
 export function inboxPages(app: DashApp, deps: DashboardDeps) {
-  app.get('/', async (c) => {
-    const items = await pendingRequests(deps);
-    const now = deps.clock.now();
-    const body = (
-      <>
-        <div class="page-head">
-          <h1>Inbox</h1>
-          <span class="live" id="live" title="Live updates">
-            live
-          </span>
-        </div>
-        {await decidedNotice(deps, c.req.query('decided'), c.get('user').id)}
-        <div hx-ext="sse" sse-connect="/events/inbox">
-          <div id="inbox-list" hx-get="/inbox" hx-trigger="sse:inbox" hx-swap="innerHTML">
-            <InboxList items={items} c={c} now={now} />
-          </div>
-        </div>
-      </>
-    );
-    // The count in the tab title; app.js keeps it current as the live list changes.
-    return page(c, items.length > 0 ? `(${items.length}) Inbox` : 'Inbox', 'inbox', body);
-  });
+  app.get('/', async (c) =>
+    inboxPage(deps, c, await decidedNotice(deps, c.req.query('decided'), c.get('user').id)),
+  );
 
   app.get('/inbox', async (c) => {
     const items = await pendingRequests(deps);

@@ -12,8 +12,8 @@ import {
 } from '../http/form.ts';
 import { hasRole } from '../http/session.ts';
 import { ClampedNotice } from '../views/clamped.tsx';
-import type { GrantDraft } from '../views/grant-form.tsx';
 import { duration } from '../views/format.ts';
+import type { GrantDraft } from '../views/grant-form.tsx';
 import { page } from '../views/layout.tsx';
 import { Alert, Badge, CopyId, CsrfField, RiskBadge, Time } from '../views/parts.tsx';
 import { RequestCard, RequestSummary } from '../views/request-card.tsx';
@@ -135,12 +135,13 @@ function approveInput(permission: Permission, form: FormValues) {
 
 /** The refused form with its error at the field it names (the service names `field` in details). */
 function draftOf(form: FormValues, error: AgentOtpError): GrantDraft {
-  const details = error.details as { field?: unknown } | undefined;
-  return {
-    values: form,
-    field: typeof details?.field === 'string' ? details.field : undefined,
-    message: error.message,
-  };
+  const details = error.details as { field?: unknown; errors?: Array<{ path?: unknown }> } | undefined;
+  let field = typeof details?.field === 'string' ? details.field : undefined;
+  // A scope error names its constraint (`memo_pattern[1]`): point at that row when it was posted.
+  const path = details?.errors?.[0]?.path;
+  const key = typeof path === 'string' ? path.split(/[.[]/)[0] : undefined;
+  if (field === 'scope' && key && form[`g.${key}`] !== undefined) field = `g.${key}`;
+  return { values: form, field, message: error.message };
 }
 
 /** `approved` asks the detail page to say which of the approver's values were clamped, if any. */

@@ -1,7 +1,14 @@
 import { canonicalJson, type Permission } from '@agent-otp/core';
 import { allValues, type FormValues, lastValue } from '../http/form.ts';
 import { duration, prettyJson } from './format.ts';
-import { formatNumber, type GrantRow, grantField, grantRows, inputNumber, limitMessage } from './grant-rows.ts';
+import {
+  formatNumber,
+  type GrantRow,
+  grantField,
+  grantRows,
+  inputNumber,
+  limitMessage,
+} from './grant-rows.ts';
 
 /** What the approver posted, shown again after the server refused it, with the field at fault. */
 export interface GrantDraft {
@@ -19,7 +26,9 @@ function show(value: unknown): string {
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number'))
-    return value.length === 0 ? 'none' : value.map((v) => (typeof v === 'number' ? formatNumber(v) : v)).join(', ');
+    return value.length === 0
+      ? 'none'
+      : value.map((v) => (typeof v === 'number' ? formatNumber(v) : v)).join(', ');
   return JSON.stringify(value);
 }
 
@@ -79,7 +88,13 @@ export function GrantForm({ permission: p, draft }: { permission: Permission; dr
         <summary>Advanced: the scope as JSON</summary>
         <label>
           Adds or narrows constraints the rows above cannot express; it can only narrow too.
-          <textarea name="scope" rows={5} class="mono" spellcheck={false} aria-invalid={scopeError ? 'true' : undefined}>
+          <textarea
+            name="scope"
+            rows={5}
+            class="mono"
+            spellcheck={false}
+            aria-invalid={scopeError ? 'true' : undefined}
+          >
             {lastValue(draft?.values.scope) ?? prettyJson(p.grantedScope ?? {})}
           </textarea>
         </label>
@@ -103,7 +118,10 @@ function GrantRowView({ row, id, draft }: { row: GrantRow; id: string; draft?: G
   const field = grantField(row.key);
   const error = draft?.field === field ? draft.message : undefined;
   const posted = draft?.values[field];
-  const narrowedByPolicy = row.requested !== undefined && canonicalJson(row.requested) !== canonicalJson(row.limit);
+  // A single pattern is a list of one: "^INV-" and ["^INV-"] are the same constraint.
+  const asked =
+    row.control === 'pattern' && typeof row.requested === 'string' ? [row.requested] : row.requested;
+  const narrowedByPolicy = asked !== undefined && canonicalJson(asked) !== canonicalJson(row.limit);
   const fixed = row.control === 'fixed' || (row.control === 'list' && row.limit.length > MAX_TICK_BOXES);
   return (
     <div class="grant-row" data-control={fixed ? 'fixed' : row.control} data-key={row.key}>
@@ -157,12 +175,22 @@ function RowControl(props: {
     // unticking every box is seen (and refused) rather than read as "not edited".
     const ticked = posted === undefined ? null : new Set(allValues(posted));
     return (
-      <fieldset class="grant-ticks" aria-describedby={`${id}-error`} aria-invalid={invalid}>
+      <fieldset
+        class="grant-ticks"
+        data-field={field}
+        aria-describedby={`${id}-error`}
+        aria-invalid={invalid}
+      >
         <legend class="visually-hidden">{row.key} to grant</legend>
         <input type="hidden" name={field} value="" />
         {row.limit.map((value, i) => (
           <label class="tick">
-            <input type="checkbox" name={field} value={String(i)} checked={ticked ? ticked.has(String(i)) : true} />{' '}
+            <input
+              type="checkbox"
+              name={field}
+              value={String(i)}
+              checked={ticked ? ticked.has(String(i)) : true}
+            />{' '}
             <span class="mono">{String(value)}</span>
           </label>
         ))}

@@ -28,7 +28,9 @@ export const grantField = (key: string) => `g.${key}`;
 export function grantRows(permission: Permission): GrantRow[] {
   const limitScope = permission.grantedScope ?? permission.requestedScope ?? {};
   return Object.entries(limitScope).map(([key, limit]) => {
-    const requested = Object.hasOwn(permission.requestedScope, key) ? permission.requestedScope[key] : undefined;
+    const requested = Object.hasOwn(permission.requestedScope, key)
+      ? permission.requestedScope[key]
+      : undefined;
     return { key, requested, ...controlFor(key, limit) } as GrantRow;
   });
 }
@@ -90,6 +92,10 @@ export function limitMessage(row: GrantRow): string {
   const shown = typeof limit === 'number' ? formatNumber(limit) : 'unlimited';
   const fromRequest = typeof asked === 'number' && asked === limit;
   if (row.control === 'min')
-    return fromRequest ? `cannot be below the requested ${shown}` : `cannot be below ${shown}, the policy's minimum`;
-  return fromRequest ? `cannot exceed the requested ${shown}` : `cannot exceed ${shown}, the most the policy allows`;
+    return fromRequest
+      ? `cannot be below the requested ${shown}`
+      : `cannot be below ${shown}, the policy's minimum`;
+  return fromRequest
+    ? `cannot exceed the requested ${shown}`
+    : `cannot exceed ${shown}, the most the policy allows`;
 }

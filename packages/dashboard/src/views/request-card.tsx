@@ -5,8 +5,8 @@ import {
   type PolicyRisk,
   type User,
 } from '@agent-otp/core';
-import { hasRole } from '../http/session.ts';
 import { lastValue } from '../http/form.ts';
+import { hasRole } from '../http/session.ts';
 import { duration, isEmpty } from './format.ts';
 import { type GrantDraft, GrantForm } from './grant-form.tsx';
 import { Badge, CopyId, CsrfField, Deadline, Json, RiskBadge, Time } from './parts.tsx';
@@ -36,12 +36,25 @@ interface CardProps extends RequestView {
  */
 export function bulkPickable(p: Permission, votes: ApprovalVote[], risk: PolicyRisk | null, user: User) {
   return (
-    p.status === 'pending' && risk === 'low' && hasRole(user, 'approver') && !votes.some((v) => v.userId === user.id)
+    p.status === 'pending' &&
+    risk === 'low' &&
+    hasRole(user, 'approver') &&
+    !votes.some((v) => v.userId === user.id)
   );
 }
 
 /** Everything an approver needs to decide one pending request, and the forms to do it. */
-export function RequestCard({ permission: p, agentName, votes, risk, user, csrf, now, back, draft }: CardProps) {
+export function RequestCard({
+  permission: p,
+  agentName,
+  votes,
+  risk,
+  user,
+  csrf,
+  now,
+  back,
+  draft,
+}: CardProps) {
   const approvals = votes.filter((v) => v.decision === 'approve');
   const reason = typeof p.context.reason === 'string' ? p.context.reason : null;
   const otherContext = Object.fromEntries(Object.entries(p.context).filter(([key]) => key !== 'reason'));
@@ -189,7 +202,15 @@ export function RequestSummary({ permission, agentName }: { permission: Permissi
   );
 }
 
-function Decide({ permission: p, votes, risk, user, csrf, back, draft }: Omit<CardProps, 'agentName' | 'now'>) {
+function Decide({
+  permission: p,
+  votes,
+  risk,
+  user,
+  csrf,
+  back,
+  draft,
+}: Omit<CardProps, 'agentName' | 'now'>) {
   if (!hasRole(user, 'approver'))
     return <p class="muted small">Read only: viewers cannot approve or deny.</p>;
   const mine = votes.find((v) => v.userId === user.id);
