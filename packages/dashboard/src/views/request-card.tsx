@@ -68,16 +68,16 @@ export function RequestCard({
       {back === 'inbox' ? (
         <header class="request-head">
           <div class="request-title">
+            {bulkPickable(p, votes, risk, user) ? (
+              // Tied to the inbox's bulk form by the form attribute: forms cannot nest.
+              <label class="bulk-pick">
+                <input type="checkbox" name="id" value={p.id} form="bulk-form" data-bulk-low="" /> Select
+              </label>
+            ) : null}
             <span class="action mono">{p.action}</span>
             <span class="muted"> by </span>
             <strong class="agent">{agentName}</strong> <RiskBadge risk={risk} />
           </div>
-          {bulkPickable(p, votes, risk, user) ? (
-            // Tied to the inbox's bulk form by the form attribute: forms cannot nest.
-            <label class="bulk-pick">
-              <input type="checkbox" name="id" value={p.id} form="bulk-form" data-bulk-low="" /> Select
-            </label>
-          ) : null}
           {p.status === 'pending' ? <Deadline ms={p.expiresAt} now={now} /> : <Badge status={p.status} />}
         </header>
       ) : p.status === 'pending' || risk ? (
