@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Agent, Permission } from '@agent-otp/core';
+import { inputNumber, parseNumber } from '../src/views/grant-rows.ts';
 import { createDashboardRuntime, type DashboardRuntime } from './helpers.ts';
 
 /** The template narrows the amount below what agents ask, so "requested" and "allowed" differ. */
@@ -253,5 +254,33 @@ describe('the per-constraint approve form', () => {
     assert.equal(p.status, 'approved');
     assert.equal(p.grantedScope?.max_amount, 5000);
     assert.deepEqual(p.grantedScope?.allowed_recipients, ['DE02']);
+  });
+});
+
+describe('reading an approver number', () => {
+  it('takes plain, grouped and spaced numbers, and refuses what it would have to guess', () => {
+    const cases: Array<[string, number | null]> = [
+      ['25000', 25000],
+      ['25,000', 25000],
+      ['1,234,567.5', 1234567.5],
+      ['25 000', 25000],
+      ['2.5', 2.5],
+      ['0', 0],
+      ['2,5', null],
+      ['25,00', null],
+      ['-5', null],
+      ['', null],
+      ['1e3', 1000],
+      ['Infinity', null],
+      ['0x10', null],
+    ];
+    for (const [text, expected] of cases) assert.equal(parseNumber(text), expected, text);
+  });
+
+  it('prefills a number so that it reads back exactly', () => {
+    for (const n of [25000, 0.5, 1e-7, 123456789.123456, 1e21]) {
+      const shown = inputNumber(n);
+      assert.equal(parseNumber(shown), n, `${n} shown as ${shown}`);
+    }
   });
 });
