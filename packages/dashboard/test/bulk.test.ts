@@ -133,9 +133,19 @@ describe('bulk decisions in the inbox', () => {
     assert.equal(vote?.reason, 'routine');
     await dash.runtime.approvals.deny(await userNamed('admin'), high, 'cleanup').catch(() => {});
     await dash.runtime.approvals.deny(await userNamed('admin'), medium, 'cleanup').catch(() => {});
-    const second = await dash.user('quinn', 'approver');
+    await dash.user('quinn', 'approver');
     await dash.runtime.approvals.deny(await userNamed('quinn'), quorum, 'cleanup');
-    void second;
+  });
+
+  it('reports a request that expired before the bulk post, and decides the others', async () => {
+    const old = await ask('card.purchase');
+    dash.clock.advance(601_000);
+    const fresh = await ask('card.purchase');
+    const res = await bulk({ decision: 'approve', id: [old, fresh] });
+    assert.match(plain(res.text), /Approved 1, 1 already decided\./);
+    assert.match(plain(res.text), /card\.purchase — already expired/);
+    assert.equal(await status(old), 'expired');
+    assert.equal(await status(fresh), 'approved');
   });
 
   it('denies in bulk with the reason, and a second post finds them decided', async () => {
