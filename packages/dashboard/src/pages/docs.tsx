@@ -13,7 +13,7 @@ const pageUrl = (page: DocPage) => `/docs${page.slug ? `/${page.slug}` : ''}`;
 function DocsNav({ site, current, query }: { site: DocsSite; current?: string; query?: string }) {
   return (
     <nav class="docs-nav" aria-label="Documentation">
-      <form class="docs-search" method="get" action="/docs/search" role="search">
+      <form class="docs-search" method="get" action="/docs/search">
         <input
           type="search"
           name="q"
@@ -27,7 +27,7 @@ function DocsNav({ site, current, query }: { site: DocsSite; current?: string; q
         <ul class="docs-results" id="docs-results" hidden></ul>
       </form>
       <details class="docs-pages" open>
-        <summary>Pages</summary>
+        <summary class="docs-pages-head">Pages</summary>
         <ul>
           {site.pages.map((page) => (
             <li>
