@@ -20,6 +20,10 @@
     }
   }
 
+  // On a phone the list of pages starts folded, so the page itself comes first (open without script).
+  const pages = document.querySelector('.docs-pages');
+  if (pages && window.matchMedia('(max-width: 800px)').matches) pages.open = false;
+
   for (const button of document.querySelectorAll('.doc-copy')) {
     button.hidden = false;
     button.addEventListener('click', async () => {
