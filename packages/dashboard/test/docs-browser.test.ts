@@ -66,9 +66,9 @@ describe('the documentation in Chromium', { skip, timeout: 120_000 }, () => {
     const page = await context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/docs`);
-    const urls = await page.locator('.docs-pages a').evaluateAll((links) =>
-      links.map((link) => (link as HTMLAnchorElement).pathname),
-    );
+    const urls = await page
+      .locator('.docs-pages a')
+      .evaluateAll((links) => links.map((link) => (link as HTMLAnchorElement).pathname));
     assert.ok(urls.length >= 13);
     for (const url of [...urls, '/docs/search?q=scope']) {
       await page.goto(`${server.url}${url}`);
