@@ -42,7 +42,8 @@ export const API_REFERENCE_AFTER = 'http-api';
 export function docFiles(root: string): Array<{ file: string; slug: string }> {
   const listed = PAGE_ORDER.filter((page) => existsSync(join(root, page.file)));
   const known = new Set(listed.map((page) => page.file));
-  const extra = readdirSync(join(root, 'docs'))
+  const guides = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')) : [];
+  const extra = guides
     .filter((name) => name.endsWith('.md') && !known.has(`docs/${name}`))
     .sort()
     .map((name) => ({ file: `docs/${name}`, slug: name.slice(0, -3) }));
