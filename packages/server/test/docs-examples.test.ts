@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,10 +54,11 @@ describe('the docs examples', { timeout: 120_000 }, () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
-    const [port] = await createInterface({ input: runner.stdout as NodeJS.ReadableStream })
-      [Symbol.asyncIterator]()
-      .next()
-      .then((r) => [r.value as string]);
+    // The runner prints its port once it listens.
+    const [port] = (await once(
+      createInterface({ input: runner.stdout as NodeJS.ReadableStream }),
+      'line',
+    )) as [string];
     state = {
       host,
       cliUrl: `http://127.0.0.1:${port}/`,
