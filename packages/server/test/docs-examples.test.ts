@@ -28,6 +28,7 @@ describe('the docs examples', { timeout: 120_000 }, () => {
   let state: ShellState;
   const ran = new Map<string, number>();
   const skipped: string[] = [];
+  let shellCommands = 0;
   const count = (lang: string) => ran.set(lang, (ran.get(lang) ?? 0) + 1);
 
   before(async () => {
@@ -74,7 +75,9 @@ describe('the docs examples', { timeout: 120_000 }, () => {
     await server?.close();
     rmSync(work, { recursive: true, force: true });
     const summary = [...ran].map(([lang, n]) => `${lang} ${n}`).join(', ');
-    console.log(`docs examples run: ${summary}; marked no-test: ${skipped.length}`);
+    console.log(
+      `docs examples run: ${summary} (${shellCommands} shell commands); marked no-test: ${skipped.length}`,
+    );
     for (const reason of skipped) console.log(`  no-test ${reason}`);
   });
 
@@ -104,7 +107,7 @@ describe('the docs examples', { timeout: 120_000 }, () => {
       case 'bash': {
         const refused = commands(block.code).map(unrunnable).filter(Boolean);
         if (refused.length > 0) throw new Error(`cannot run (${refused.join('; ')}); mark it no-test: <why>`);
-        await runShellBlock(block.code, state);
+        shellCommands += await runShellBlock(block.code, state);
         return count('sh');
       }
       default:

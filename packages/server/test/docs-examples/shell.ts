@@ -35,7 +35,7 @@ set -o pipefail
 /** Joins `\` continuations and drops blank and comment-only lines. */
 export function commands(code: string): string[] {
   return code
-    .replace(/\\\n\s*/g, ' ')
+    .replace(/\s*\\\n\s*/g, ' ')
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
@@ -58,7 +58,7 @@ export function unrunnable(command: string): string | null {
 function fill(command: string, state: ShellState): string {
   let text = command.replace(/(https?:\/\/)?localhost:8787/g, `http://${state.host}`);
   // A long poll would only wait: the examples ask for one second.
-  text = text.replace(/([?&]wait=)\d+/g, '$11');
+  text = text.replace(/([?&]wait=)\d+/g, (_, key: string) => `${key}1`);
   for (const prefix of PREFIXES) {
     const value = state.seen.get(prefix);
     if (value) text = text.split(`${prefix}${ELLIPSIS}`).join(value);
