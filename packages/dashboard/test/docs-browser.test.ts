@@ -76,12 +76,16 @@ describe('the documentation in Chromium', { skip, timeout: 120_000 }, () => {
       assert.ok(overflow <= 0, `${url} scrolls sideways by ${overflow}px at 390px`);
     }
     if (process.env.DOCS_SCREENSHOTS) {
+      await page.goto(`${server.url}/docs`);
+      await page.screenshot({ path: `${process.env.DOCS_SCREENSHOTS}/docs-home-phone.png` });
       await page.goto(`${server.url}/docs/api`);
       await page.screenshot({ path: `${process.env.DOCS_SCREENSHOTS}/docs-api-phone.png` });
       await page.goto(`${server.url}/docs/policies`);
       await page.screenshot({ path: `${process.env.DOCS_SCREENSHOTS}/docs-phone.png` });
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: `${process.env.DOCS_SCREENSHOTS}/docs-desktop.png` });
+      await page.goto(`${server.url}/docs/api#post-apiv1permissionsiduse`);
+      await page.screenshot({ path: `${process.env.DOCS_SCREENSHOTS}/docs-api-desktop.png` });
     }
     await page.close();
   });

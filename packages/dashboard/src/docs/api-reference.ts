@@ -124,7 +124,8 @@ export function renderApiReference(doc: OpenApiDocument): DocPage {
   }
   const body = [...groups].map(([group, ops]) => {
     const groupAnchor = nextAnchor(group);
-    sections.push({ anchor: groupAnchor, heading: group, depth: 2, text: '' });
+    const label = `${group[0]?.toUpperCase() ?? ''}${group.slice(1)}`;
+    sections.push({ anchor: groupAnchor, heading: label, depth: 2, text: '' });
     const cards = ops.map(([method, path, op]) => {
       const anchor = nextAnchor(`${method} ${path}`);
       const errors = Object.entries(op.responses ?? {})
@@ -139,7 +140,6 @@ export function renderApiReference(doc: OpenApiDocument): DocPage {
       });
       return operationHtml(method, path, op, anchor, doc);
     });
-    const label = `${group[0]?.toUpperCase() ?? ''}${group.slice(1)}`;
     return `<h2 id="${groupAnchor}">${esc(label)}</h2>${cards.join('\n')}`;
   });
   sections.push({ anchor: 'schemas', heading: 'Schemas', depth: 2, text: '' });
