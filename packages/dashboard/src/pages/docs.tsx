@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { raw } from 'hono/html';
+import type { Child } from 'hono/jsx';
 import type { DashApp, DashEnv } from '../deps.ts';
 import type { DocPage } from '../docs/catalog.ts';
 import { search } from '../docs/search.ts';
@@ -53,7 +54,7 @@ function DocsFrame(props: {
   current?: string;
   query?: string;
   toc?: DocPage;
-  children: unknown;
+  children: Child;
 }) {
   const { c, site, toc } = props;
   const headings =
@@ -62,7 +63,7 @@ function DocsFrame(props: {
     <Layout title={props.title} active="docs" user={c.get('user')} csrf={c.get('csrf')}>
       <div class="docs">
         <DocsNav site={site} current={props.current} query={props.query} />
-        <article class="docs-body">{props.children as never}</article>
+        <article class="docs-body">{props.children}</article>
         {headings.length > 1 ? (
           <aside class="docs-toc" aria-label="On this page">
             <p class="muted small">On this page</p>
