@@ -84,6 +84,8 @@ export function renderMarkdown(source: string, resolve: LinkResolver): RenderedM
   const href = (target: string) => {
     if (target.startsWith('#')) return target;
     if (SAFE_URL.test(target)) return target;
+    // A page of this site written as an absolute path (`/docs/api`) stays as it is.
+    if (/^\/docs(\/[\w.-]*)*(#[\w-]*)?$/.test(target)) return target;
     return resolve(target);
   };
 
