@@ -8,30 +8,16 @@ const otp = new AgentOTPClient({
   apiKey: process.env.AGENT_OTP_KEY,
   baseUrl: process.env.AGENT_OTP_URL ?? 'http://localhost:8787', // the one added line
 });
-// Request permission with automatic waiting for approval
 const permission = await otp.requestPermission({
   action: 'gmail.send',
   resource: 'email:client@example.com',
-  scope: {
-    max_emails: 1,
-    subject_pattern: '^Invoice.*',
-  },
-  context: {
-    reason: 'Sending monthly invoice to client',
-  },
+  scope: { max_emails: 1, subject_pattern: '^Invoice.*' },
+  context: { reason: 'Sending monthly invoice to client' },
   waitForApproval: true,
-  onPendingApproval: (info) => {
-    console.log(`Waiting for approval: ${info.approvalUrl}`);
-  },
+  onPendingApproval: (info) => console.log(`Waiting for approval: ${info.approvalUrl}`),
 });
 if (permission.status === 'approved') {
-  // Use the token for your protected operation
-  await sendEmail({
-    to: 'client@example.com',
-    subject: 'Invoice #123',
-    otpToken: permission.token,
-  });
-  // Mark token as used
+  await sendEmail({ to: 'client@example.com', subject: 'Invoice #123', otpToken: permission.token });
   await otp.useToken(permission.id, permission.token);
 }
 

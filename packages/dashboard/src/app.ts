@@ -7,6 +7,7 @@ import { dashboardSession } from './http/session.ts';
 import { agentPages } from './pages/agents.tsx';
 import { auditPages } from './pages/audit.tsx';
 import { bulkPages } from './pages/bulk.tsx';
+import { docsPages } from './pages/docs.tsx';
 import { historyPages } from './pages/history.tsx';
 import { inboxPages } from './pages/inbox.tsx';
 import { loginPages } from './pages/login.tsx';
@@ -68,6 +69,7 @@ export function createDashboard(deps: DashboardDeps) {
   policyPages(app, deps);
   auditPages(app, deps);
   overviewPages(app, deps);
+  docsPages(app, deps.docs ?? {});
 
   // Unknown pages get an HTML 404; unknown /api paths fall through to the API's JSON one.
   app.all('*', (c) =>

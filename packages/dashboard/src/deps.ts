@@ -15,6 +15,7 @@ import type {
   WebhookService,
 } from '@agent-otp/core';
 import type { Hono } from 'hono';
+import type { DocsOptions } from './docs/site.ts';
 
 /** What the dashboard reads of the policy file: the server's PolicySource satisfies it. */
 export interface PolicyView {
@@ -62,6 +63,8 @@ export interface DashboardDeps {
   webhooks?: WebhookService;
   /** Telegram linking; without it the account page has no Telegram section. */
   telegram?: TelegramAccount;
+  /** The documentation site at /docs: the guides' directory and the API's OpenAPI document. */
+  docs?: DocsOptions;
   /** How often the live inbox stream sends a keepalive comment (tests shorten it). */
   keepaliveMs?: number;
 }

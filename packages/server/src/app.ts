@@ -62,6 +62,15 @@ export interface AppDeps {
 }
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
+const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Agent OTP API',
+    version: '1.0.0',
+    description:
+      'One-time permissions for AI agents. Every response uses the {success, data | error} envelope.',
+  },
+};
 
 /** The HTTP application: middleware in the order a request meets it, then the routes. */
 export function createApp(deps: AppDeps) {
@@ -101,20 +110,14 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     description: 'A personal user token, uat_… (or a dashboard session cookie with X-CSRF-Token)',
   });
-  app.doc31(OPENAPI_PATH, {
-    openapi: '3.1.0',
-    info: {
-      title: 'Agent OTP API',
-      version: '1.0.0',
-      description:
-        'One-time permissions for AI agents. Every response uses the {success, data | error} envelope.',
-    },
-  });
+  app.doc31(OPENAPI_PATH, OPENAPI_DOCUMENT);
   app.route('/api/docs', docsRoutes(OPENAPI_PATH));
   if (deps.slackRoutes) app.route('/', deps.slackRoutes);
   for (const routes of deps.channelRoutes ?? []) app.route('/', routes);
   // The dashboard last: it answers every non-API path (HTML 404s included) and steps aside for /api.
-  app.route('/', createDashboard(deps));
+  // /docs renders the API reference from the same document /api/v1/openapi.json serves.
+  const openApi = () => app.getOpenAPI31Document(OPENAPI_DOCUMENT);
+  app.route('/', createDashboard({ ...deps, docs: { openApi } }));
   return app;
 }
 

@@ -105,7 +105,9 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   // On every start, not only the first: after a restart the operator still needs to know where
   // to go. On the console, like the first admin password; the JSON log above has the URL too.
   if (config.logLevel !== 'silent') {
-    process.stderr.write(`Agent OTP on ${runtime.urls.publicUrl} (dashboard: /, API docs: /api/docs)\n`);
+    process.stderr.write(
+      `Agent OTP on ${runtime.urls.publicUrl} (dashboard: /, docs: /docs, API docs: /api/docs)\n`,
+    );
   }
   let closing: Promise<void> | null = null;
   return {

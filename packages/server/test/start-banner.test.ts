@@ -32,7 +32,7 @@ test('every start prints the dashboard URL on stderr, unless the log level is si
       const port = new URL(server.url).port;
       assert.equal(
         await bannerOf(server),
-        `Agent OTP on http://localhost:${port} (dashboard: /, API docs: /api/docs)`,
+        `Agent OTP on http://localhost:${port} (dashboard: /, docs: /docs, API docs: /api/docs)`,
         `${start}: ${server.stderr()}`,
       );
     } finally {

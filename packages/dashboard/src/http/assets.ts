@@ -22,6 +22,7 @@ function loadAssets() {
     ['htmx.min.js', vendored('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'],
     ['sse.min.js', vendored('htmx-ext-sse/dist/sse.min.js'), 'text/javascript; charset=utf-8'],
     ['app.js', own('app.js'), 'text/javascript; charset=utf-8'],
+    ['docs.js', own('docs.js'), 'text/javascript; charset=utf-8'],
     ['app.css', own('app.css'), 'text/css; charset=utf-8'],
     ['favicon.svg', own('favicon.svg'), 'image/svg+xml'],
   ];
@@ -40,7 +41,9 @@ function loadAssets() {
 const ASSETS = loadAssets();
 
 /** The hashed URL of an asset by its plain name, e.g. `app.css` → `/assets/app.3f2a….css`. */
-export function assetUrl(name: 'htmx.min.js' | 'sse.min.js' | 'app.js' | 'app.css' | 'favicon.svg'): string {
+export function assetUrl(
+  name: 'htmx.min.js' | 'sse.min.js' | 'app.js' | 'docs.js' | 'app.css' | 'favicon.svg',
+): string {
   return ASSETS.urls.get(name) as string;
 }
 

@@ -12,6 +12,9 @@ const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 const isPublic = (path: string) =>
   path === '/login' || path === '/favicon.ico' || path.startsWith('/assets/');
 
+/** The documentation: public, yet a logged-in reader keeps the dashboard's menu. */
+const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/');
+
 export const isUnsafe = (method: string) => !SAFE_METHODS.includes(method);
 
 /**
@@ -28,7 +31,7 @@ export function dashboardSession(users: UserService): MiddlewareHandler<DashEnv>
     if (isPublic(c.req.path)) return next();
     const cookie = getCookie(c, SESSION_COOKIE);
     const found = cookie ? await users.authenticateSession(cookie) : null;
-    if (!found) return toLogin(c);
+    if (!found) return isDocs(c.req.path) && !unsafe ? next() : toLogin(c);
     if (unsafe) {
       const presented = c.req.header(CSRF_HEADER) ?? (await formField(c, '_csrf'));
       if (!users.checkCsrf(found.session, presented)) {

@@ -22,6 +22,7 @@ const NAV: Array<{ href: string; label: string; key: string; admin?: boolean }> 
   { href: '/audit', label: 'Audit', key: 'audit' },
   { href: '/users', label: 'Users', key: 'users', admin: true },
   { href: '/webhooks', label: 'Webhooks', key: 'webhooks', admin: true },
+  { href: '/docs', label: 'Docs', key: 'docs' },
 ];
 
 interface LayoutProps {
