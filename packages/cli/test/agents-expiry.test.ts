@@ -34,7 +34,14 @@ test('agents create --expires-in sets an expiry that list shows; set-expiry chan
   assert.ok(expiresAt >= before + 30 * DAY && expiresAt <= Date.now() + 30 * DAY, listed.expiresAt);
   assert.equal(listed.previousKeyPrefix, null);
 
-  const set = await json(['agents', 'set-expiry', '--name', 'temp-bot', '--expires-at', '2031-01-31T12:00:00Z']);
+  const set = await json([
+    'agents',
+    'set-expiry',
+    '--name',
+    'temp-bot',
+    '--expires-at',
+    '2031-01-31T12:00:00Z',
+  ]);
   assert.equal(set.expiresAt, '2031-01-31T12:00:00.000Z');
   const human = await run(['agents', 'list'], dataDir);
   assert.match(human.stdout, /EXPIRES/);
@@ -132,7 +139,10 @@ test('users set-role changes a role like the dashboard; the last active admin st
   try {
     const changes = await runtime.store.listAudit({ event: 'user.role_changed', limit: 10 });
     assert.equal(changes.length, 2, 'each change audited once, the refusal not');
-    assert.equal(changes.every((e) => e.actor.type === 'system' && e.actor.id.startsWith('cli:')), true);
+    assert.equal(
+      changes.every((e) => e.actor.type === 'system' && e.actor.id.startsWith('cli:')),
+      true,
+    );
   } finally {
     await runtime.close();
   }

@@ -69,7 +69,10 @@ export function agentsCommand(): Command {
       '--name <name>',
       'agent name (letters, digits, ".", "-", "_"); policies match it as `agent`',
     )
-    .option('--expires-in <duration>', 'the key stops working after this long: 90m, 12h, 30d (units s, m, h, d)')
+    .option(
+      '--expires-in <duration>',
+      'the key stops working after this long: 90m, 12h, 30d (units s, m, h, d)',
+    )
     .option('--expires-at <time>', 'the key stops working at this ISO 8601 time, e.g. 2030-01-31T00:00:00Z')
     .option('--json', 'print JSON')
     .action(async (options: JsonOption & ExpiryOptions & { name: string }) => {
@@ -89,19 +92,22 @@ export function agentsCommand(): Command {
     .option('--expires-at <time>', 'an ISO 8601 time, e.g. 2030-01-31T00:00:00Z')
     .option('--never', 'clear the expiry: the key works until rotated or disabled')
     .option('--json', 'print JSON')
-    .action(async (positional: string | undefined, options: JsonOption & ExpiryOptions & { name?: string }) => {
-      const idOrName = agentArgument(positional, options);
-      const agent = await withRuntime((rt) => {
-        const expiresAt = resolveExpiry(options, rt.clock.now());
-        if (expiresAt === undefined) throw new CliError('give one of --expires-in, --expires-at or --never');
-        return rt.agents.setExpiry(idOrName, expiresAt, cliActor());
-      });
-      print(options.json === true, publicAgent(agent), () =>
-        agent.expiresAt === null
-          ? `agent ${agent.name} (${agent.id}) no longer expires`
-          : `agent ${agent.name} (${agent.id}) expires at ${iso(agent.expiresAt)}`,
-      );
-    });
+    .action(
+      async (positional: string | undefined, options: JsonOption & ExpiryOptions & { name?: string }) => {
+        const idOrName = agentArgument(positional, options);
+        const agent = await withRuntime((rt) => {
+          const expiresAt = resolveExpiry(options, rt.clock.now());
+          if (expiresAt === undefined)
+            throw new CliError('give one of --expires-in, --expires-at or --never');
+          return rt.agents.setExpiry(idOrName, expiresAt, cliActor());
+        });
+        print(options.json === true, publicAgent(agent), () =>
+          agent.expiresAt === null
+            ? `agent ${agent.name} (${agent.id}) no longer expires`
+            : `agent ${agent.name} (${agent.id}) expires at ${iso(agent.expiresAt)}`,
+        );
+      },
+    );
 
   agents
     .command('list')
@@ -139,18 +145,20 @@ export function agentsCommand(): Command {
     .option('--name <name>', 'agent name or id')
     .option('--grace <duration>', 'keep the old key valid this long beside the new one: 10m, 2h (max 24h)')
     .option('--json', 'print JSON')
-    .action(async (positional: string | undefined, options: JsonOption & { name?: string; grace?: string }) => {
-      const idOrName = agentArgument(positional, options);
-      const graceMs = parseGrace(options.grace);
-      const rotated = await withRuntime((rt) => rt.agents.rotate(idOrName, cliActor(), { graceMs }));
-      printNewKey(options.json === true, rotated, 'rotated the key of');
-      const previous = rotated.agent.previousKey;
-      if (previous) {
-        process.stderr.write(
-          `The previous key ${previous.prefix}… stays valid until ${iso(previous.expiresAt)}.\n`,
-        );
-      }
-    });
+    .action(
+      async (positional: string | undefined, options: JsonOption & { name?: string; grace?: string }) => {
+        const idOrName = agentArgument(positional, options);
+        const graceMs = parseGrace(options.grace);
+        const rotated = await withRuntime((rt) => rt.agents.rotate(idOrName, cliActor(), { graceMs }));
+        printNewKey(options.json === true, rotated, 'rotated the key of');
+        const previous = rotated.agent.previousKey;
+        if (previous) {
+          process.stderr.write(
+            `The previous key ${previous.prefix}… stays valid until ${iso(previous.expiresAt)}.\n`,
+          );
+        }
+      },
+    );
 
   agents
     .command('revoke-previous-key')

@@ -68,7 +68,11 @@ export function agentKeyTests(makeStore: MakeStore): void {
       assert.equal(await store.getAgentByKeyHash('old'), null);
       assert.equal(await store.revokePreviousAgentKey(agent.id, T0 + 3, makeEvent()), null);
       await rotate(store, agent, 'newer', T0 + 4, 1000);
-      assert.equal(await store.revokePreviousAgentKey(agent.id, T0 + 4 + 1000, makeEvent()), null, 'grace over');
+      assert.equal(
+        await store.revokePreviousAgentKey(agent.id, T0 + 4 + 1000, makeEvent()),
+        null,
+        'grace over',
+      );
       assert.equal(await store.revokePreviousAgentKey('agt_doesnotexist00', T0, makeEvent()), null);
       assert.deepEqual(
         (await allAudit(store)).map((e) => e.event),
@@ -79,7 +83,9 @@ export function agentKeyTests(makeStore: MakeStore): void {
     test('disabling drops the previous key with the current one; enabling keeps none', async (store) => {
       const agent = await addAgent(store, { keyHash: 'old' });
       await rotate(store, agent, 'new', T0 + 1, HOUR);
-      const ended = await store.disableAgent(agent.id, T0 + 2, 'off', () => [makeEvent({ agentId: agent.id })]);
+      const ended = await store.disableAgent(agent.id, T0 + 2, 'off', () => [
+        makeEvent({ agentId: agent.id }),
+      ]);
       assert.equal(ended?.agent.previousKey, null);
       assert.equal(await store.getAgentByKeyHash('old'), null, 'the previous key finds nothing');
       assert.equal((await store.getAgentByKeyHash('new'))?.status, 'disabled');
