@@ -1,28 +1,124 @@
-import { type Actor, type Agent, AgentOtpError, type User } from '@agent-otp/core';
+import { type Actor, type Agent, AgentOtpError, parseGrace, resolveExpiry, type User } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { hasRole, requireRole } from '../http/session.ts';
+import { duration } from '../views/format.ts';
 import { page } from '../views/layout.tsx';
 import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
+/** When an agent last acted, with any key, and with the previous key of a grace period. */
+interface LastUsed {
+  any: number | null;
+  previousKey: number | null;
+}
+
 /**
  * When each agent last acted: its newest audit entry with the agent as the actor (a request, a
- * token collected, verified or used). Read from the newest 200 entries about the agent, which
- * also hold what people did to its requests; an agent quiet for longer than that shows "not
- * lately" rather than a wrong time.
+ * token collected, verified or used); entries marked `previousKey` tell who still uses the key
+ * a rotation replaced. Read from the newest 200 entries about the agent, which also hold what
+ * people did to its requests; an agent quiet for longer than that shows "not lately" rather
+ * than a wrong time.
  */
-async function lastUsed(deps: DashboardDeps, agents: Agent[]): Promise<Map<string, number | null>> {
+async function lastUsed(deps: DashboardDeps, agents: Agent[]): Promise<Map<string, LastUsed>> {
   const pairs = await Promise.all(
     agents.map(async (a) => {
       const entries = await deps.store.listAudit({ agentId: a.id, order: 'desc', limit: 200 });
-      const own = entries.find((e) => e.actor.type === 'agent' && e.actor.id === a.id);
-      return [a.id, own ? own.at : null] as const;
+      const own = entries.filter((e) => e.actor.type === 'agent' && e.actor.id === a.id);
+      const old = own.find((e) => e.details.previousKey === true);
+      return [a.id, { any: own[0]?.at ?? null, previousKey: old?.at ?? null }] as const;
     }),
   );
   return new Map(pairs);
+}
+
+const DAY_MS = 86_400_000;
+
+/** "expires in 12 days", "expires in 5h 3m", "expired", or "never". */
+export function expiryText(expiresAt: number | null, now: number): string {
+  if (expiresAt === null) return 'never';
+  const left = expiresAt - now;
+  if (left <= 0) return 'expired';
+  if (left >= 2 * DAY_MS) return `expires in ${Math.floor(left / DAY_MS)} days`;
+  return `expires in ${duration(Math.ceil(left / 1000))}`;
+}
+
+/** The grace periods the rotate form offers; the CLI and API take any duration up to 24h. */
+const GRACE_CHOICES = [
+  ['0', 'none: the old key stops at once'],
+  ['10m', '10 minutes'],
+  ['1h', '1 hour'],
+  ['24h', '24 hours'],
+] as const;
+
+function RotateForm({ agent, csrf }: { agent: Agent; csrf: string }) {
+  return (
+    <details class="inline-dialog rotate-dialog">
+      <summary class="btn btn-small">Rotate key…</summary>
+      <form
+        method="post"
+        action={`/agents/${agent.id}/rotate`}
+        data-confirm={`Rotate the key of ${agent.name}? The new key is shown once.`}
+      >
+        <CsrfField token={csrf} />
+        <label>
+          Old key stays valid for
+          <select name="grace">
+            {GRACE_CHOICES.map(([value, label]) => (
+              <option value={value}>{label}</option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="btn btn-small btn-primary">
+          Rotate
+        </button>
+      </form>
+    </details>
+  );
+}
+
+function ExpiryForm({ agent, csrf }: { agent: Agent; csrf: string }) {
+  return (
+    <details class="inline-dialog expiry-dialog">
+      <summary class="btn btn-small">Expiry…</summary>
+      <form method="post" action={`/agents/${agent.id}/expiry`}>
+        <CsrfField token={csrf} />
+        <label>
+          Expires in (e.g. 30d, 12h)
+          <input name="expiresIn" size={8} maxlength={20} placeholder="30d" />
+        </label>
+        <label>
+          or at (ISO time)
+          <input name="expiresAt" size={22} maxlength={40} placeholder="2030-01-31T00:00:00Z" />
+        </label>
+        <button type="submit" class="btn btn-small btn-primary">
+          Set expiry
+        </button>
+      </form>
+      {agent.expiresAt === null ? null : (
+        <ActionButton action={`/agents/${agent.id}/expiry/clear`} csrf={csrf} label="Never expire" />
+      )}
+    </details>
+  );
+}
+
+/** The key cell: its prefix, and a previous key still in its grace period with its last use. */
+function KeyCell({ agent, used, now }: { agent: Agent; used: LastUsed | undefined; now: number }) {
+  const previous = agent.previousKey && agent.previousKey.expiresAt > now ? agent.previousKey : null;
+  return (
+    <>
+      <span class="mono">{agent.keyPrefix}…</span>
+      {previous ? (
+        <div class="small previous-key">
+          previous key <span class="mono">{previous.prefix}…</span> valid until{' '}
+          <Time ms={previous.expiresAt} />, last used{' '}
+          {used?.previousKey ? <Time ms={used.previousKey} /> : <span class="muted">not lately</span>}
+        </div>
+      ) : null}
+    </>
+  );
 }
 
 function AgentsTable({
@@ -30,11 +126,13 @@ function AgentsTable({
   used,
   admin,
   csrf,
+  now,
 }: {
   agents: Agent[];
-  used: Map<string, number | null>;
+  used: Map<string, LastUsed>;
   admin: boolean;
   csrf: string;
+  now: number;
 }) {
   if (agents.length === 0) return <p class="muted">No agents yet.</p>;
   return (
@@ -45,6 +143,7 @@ function AgentsTable({
             <th>Name</th>
             <th>Status</th>
             <th>Key</th>
+            <th>Expiry</th>
             <th>Created</th>
             <th>Last used</th>
             {admin ? <th></th> : null}
@@ -62,27 +161,43 @@ function AgentsTable({
               <td data-label="Status">
                 <Badge status={a.status} />
               </td>
-              <td class="mono" data-label="Key">
-                {a.keyPrefix}…
+              <td data-label="Key">
+                <KeyCell agent={a} used={used.get(a.id)} now={now} />
+              </td>
+              <td data-label="Expiry" class="expiry">
+                {a.expiresAt === null ? (
+                  <span class="muted">never</span>
+                ) : (
+                  <span
+                    class={a.expiresAt <= now ? 'badge badge-expired' : ''}
+                    title={new Date(a.expiresAt).toISOString()}
+                  >
+                    {expiryText(a.expiresAt, now)}
+                  </span>
+                )}
               </td>
               <td data-label="Created">
                 <Time ms={a.createdAt} />
               </td>
               <td data-label="Last used" class="last-used">
-                {used.get(a.id) ? (
-                  <Time ms={used.get(a.id) as number} />
+                {used.get(a.id)?.any ? (
+                  <Time ms={used.get(a.id)?.any as number} />
                 ) : (
                   <span class="muted">not lately</span>
                 )}
               </td>
               {admin ? (
                 <td class="actions">
-                  <ActionButton
-                    action={`/agents/${a.id}/rotate`}
-                    csrf={csrf}
-                    label="Rotate key"
-                    confirm={`Rotate the key of ${a.name}? The current key stops working at once.`}
-                  />{' '}
+                  {a.status === 'active' ? <RotateForm agent={a} csrf={csrf} /> : null}{' '}
+                  <ExpiryForm agent={a} csrf={csrf} />{' '}
+                  {a.previousKey && a.previousKey.expiresAt > now ? (
+                    <ActionButton
+                      action={`/agents/${a.id}/revoke-previous-key`}
+                      csrf={csrf}
+                      label="End grace now"
+                      confirm={`Refuse the previous key of ${a.name} from now on?`}
+                    />
+                  ) : null}{' '}
                   {a.status === 'active' ? (
                     <ActionButton
                       action={`/agents/${a.id}/disable`}
@@ -133,6 +248,10 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
                 value={name}
               />
             </label>
+            <label>
+              Expires in (optional: 30d, 12h)
+              <input name="expiresIn" size={8} maxlength={20} placeholder="never" />
+            </label>
             <button type="submit" class="btn btn-primary">
               Create agent
             </button>
@@ -140,7 +259,13 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
         </section>
       ) : null}
       <section class="card">
-        <AgentsTable agents={agents} used={await lastUsed(deps, agents)} admin={admin} csrf={c.get('csrf')} />
+        <AgentsTable
+          agents={agents}
+          used={await lastUsed(deps, agents)}
+          admin={admin}
+          csrf={c.get('csrf')}
+          now={deps.clock.now()}
+        />
       </section>
     </>
   );
@@ -161,7 +286,19 @@ function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: keyof 
         <h1>{KEY_TITLES[what](agent.name)}</h1>
       </div>
       <section class="card">
-        {what === 'created' ? null : <Alert kind="warn">The previous key no longer works.</Alert>}
+        {what === 'created' ? null : agent.previousKey ? (
+          <Alert kind="warn">
+            The previous key stays valid until <Time ms={agent.previousKey.expiresAt} />: switch the agent
+            over before then.
+          </Alert>
+        ) : (
+          <Alert kind="warn">The previous key no longer works.</Alert>
+        )}
+        {what === 'created' && agent.expiresAt !== null ? (
+          <p class="small">
+            This key expires at <Time ms={agent.expiresAt} />.
+          </p>
+        ) : null}
         <SecretOnce id="api-key" label="API key" value={apiKey} />
         <p class="small muted">
           Give it to the agent as <code>AGENT_OTP_KEY</code>; it authenticates with{' '}
@@ -176,15 +313,29 @@ function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: keyof 
   return page(c, 'Agent key', 'agents', body);
 }
 
-/** Agents: everyone may look; only admins create, rotate, disable and enable. */
+/** Runs a form's change; a mistake the admin can fix (bad input, a conflict) shows on the list. */
+async function orListWithError(deps: DashboardDeps, c: Context<DashEnv>, work: () => Promise<Response>) {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AgentOtpError && (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')) {
+      return listPage(deps, c, error);
+    }
+    throw error;
+  }
+}
+
+/** Agents: everyone may look; only admins create, rotate, set expiry, disable and enable. */
 export function agentPages(app: DashApp, deps: DashboardDeps) {
   app.get('/agents', (c) => listPage(deps, c));
 
   app.post('/agents', async (c) => {
     requireRole(c.get('user'), 'admin');
-    const name = ((await formFields(c)).name ?? '').trim();
+    const fields = await formFields(c);
+    const name = (fields.name ?? '').trim();
     try {
-      const { agent, apiKey } = await deps.agents.create(name, actor(c.get('user')));
+      const expiresAt = resolveExpiry({ expiresIn: fields.expiresIn?.trim() }, deps.clock.now()) ?? null;
+      const { agent, apiKey } = await deps.agents.create(name, actor(c.get('user')), { expiresAt });
       return keyPage(c, agent, apiKey, 'created');
     } catch (error) {
       if (
@@ -199,8 +350,44 @@ export function agentPages(app: DashApp, deps: DashboardDeps) {
 
   app.post('/agents/:id/rotate', async (c) => {
     requireRole(c.get('user'), 'admin');
-    const { agent, apiKey } = await deps.agents.rotate(c.req.param('id'), actor(c.get('user')));
-    return keyPage(c, agent, apiKey, 'rotated');
+    const fields = await formFields(c);
+    return orListWithError(deps, c, async () => {
+      const graceMs = parseGrace(fields.grace?.trim());
+      const { agent, apiKey } = await deps.agents.rotate(c.req.param('id'), actor(c.get('user')), {
+        graceMs,
+      });
+      return keyPage(c, agent, apiKey, 'rotated');
+    });
+  });
+
+  app.post('/agents/:id/expiry', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    const fields = await formFields(c);
+    return orListWithError(deps, c, async () => {
+      const input = { expiresIn: fields.expiresIn?.trim(), expiresAt: fields.expiresAt?.trim() };
+      const expiresAt = resolveExpiry(input, deps.clock.now());
+      if (expiresAt === undefined) {
+        throw new AgentOtpError('VALIDATION_ERROR', 'give a duration (e.g. 30d) or an ISO time', {
+          field: 'expiresIn',
+        });
+      }
+      await deps.agents.setExpiry(c.req.param('id'), expiresAt, actor(c.get('user')));
+      return c.redirect('/agents', 303);
+    });
+  });
+
+  app.post('/agents/:id/expiry/clear', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    await deps.agents.setExpiry(c.req.param('id'), null, actor(c.get('user')));
+    return c.redirect('/agents', 303);
+  });
+
+  app.post('/agents/:id/revoke-previous-key', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    return orListWithError(deps, c, async () => {
+      await deps.agents.revokePreviousKey(c.req.param('id'), actor(c.get('user')));
+      return c.redirect('/agents', 303);
+    });
   });
 
   // Disabling ends the agent's tokens and pending requests for good (see AgentService.disable).
