@@ -41,7 +41,7 @@ export function expiryText(expiresAt: number | null, now: number): string {
   if (expiresAt === null) return 'never';
   const left = expiresAt - now;
   if (left <= 0) return 'expired';
-  if (left >= 2 * DAY_MS) return `expires in ${Math.floor(left / DAY_MS)} days`;
+  if (left >= 2 * DAY_MS) return `expires in ${Math.round(left / DAY_MS)} days`;
   return `expires in ${duration(Math.ceil(left / 1000))}`;
 }
 
