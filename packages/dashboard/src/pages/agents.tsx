@@ -56,7 +56,7 @@ const GRACE_CHOICES = [
 function RotateForm({ agent, csrf }: { agent: Agent; csrf: string }) {
   return (
     <details class="inline-dialog rotate-dialog">
-      <summary class="btn btn-small">Rotate key…</summary>
+      <summary class="btn btn-small dialog-toggle">Rotate key…</summary>
       <form
         method="post"
         action={`/agents/${agent.id}/rotate`}
@@ -82,7 +82,7 @@ function RotateForm({ agent, csrf }: { agent: Agent; csrf: string }) {
 function ExpiryForm({ agent, csrf }: { agent: Agent; csrf: string }) {
   return (
     <details class="inline-dialog expiry-dialog">
-      <summary class="btn btn-small">Expiry…</summary>
+      <summary class="btn btn-small dialog-toggle">Expiry…</summary>
       <form method="post" action={`/agents/${agent.id}/expiry`}>
         <CsrfField token={csrf} />
         <label>
