@@ -85,7 +85,7 @@ test('disable refuses the key; list shows it; enable issues a new key and the ol
   assert.equal(await authenticate(created.apiKey), 'AGENT_DISABLED');
 
   const list = await run(['agents', 'list'], dataDir);
-  assert.match(list.stdout, /^ID\s+NAME\s+STATUS\s+KEY PREFIX\s+CREATED$/m);
+  assert.match(list.stdout, /^ID\s+NAME\s+STATUS\s+KEY PREFIX\s+EXPIRES\s+PREVIOUS KEY\s+CREATED$/m);
   assert.match(
     list.stdout,
     new RegExp(`^${created.id}\\s+deploy-bot\\s+disabled\\s+${created.keyPrefix}\\s`, 'm'),

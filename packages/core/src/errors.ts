@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   INVALID_TOKEN: { status: 401, message: 'The token is not valid for this permission' },
   FORBIDDEN: { status: 403, message: 'This credential may not do that' },
   AGENT_DISABLED: { status: 403, message: 'This agent is disabled' },
+  AGENT_EXPIRED: { status: 403, message: 'This agent key has expired' },
   SCOPE_VIOLATION: { status: 403, message: 'The action is outside the granted scope' },
   PERMISSION_DENIED: { status: 403, message: 'The permission was denied' },
   NOT_FOUND: { status: 404, message: 'Not found' },

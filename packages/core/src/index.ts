@@ -1,4 +1,6 @@
+export * from './agents/agent-expiry.ts';
 export * from './agents/agent-service.ts';
+export * from './agents/key-used.ts';
 export * from './approvals/approval-service.ts';
 export * from './audit/canonical-json.ts';
 export * from './audit/chain.ts';

@@ -39,23 +39,45 @@ export interface Store extends TelegramStore {
   createAgent(agent: Agent, audit: AuditEventInput): Promise<void>;
   getAgent(id: string): Promise<Agent | null>;
   getAgentByName(name: string): Promise<Agent | null>;
-  /** Looks an agent up by the HMAC of its API key. */
+  /**
+   * Looks an agent up by the HMAC of its API key: its current key or its previous key (one
+   * indexed query). Whether a previous key's grace is still running, and whether the agent has
+   * expired, is for the caller to judge against the record: the store returns it either way.
+   */
   getAgentByKeyHash(keyHash: string): Promise<Agent | null>;
   listAgents(): Promise<Agent[]>;
-  /** Replaces the key hash (rotation): the old key stops working in the same commit. Null when absent. */
+  /**
+   * Replaces the key hash (rotation) in one conditional write. Without `previousKeyUntil` the
+   * old key stops working in the same commit and any previous key is dropped; with it, the
+   * replaced key becomes the previous key, valid until that time (replacing any older previous
+   * key). Null when absent.
+   */
   updateAgentKey(
     id: string,
     keyHash: string,
     keyPrefix: string,
     now: number,
     audit: AuditEventInput,
+    previousKeyUntil?: number | null,
   ): Promise<Agent | null>;
+  /** Sets or clears (null) the agent's expiry, with its audit entry. Null when absent. */
+  setAgentExpiry(
+    id: string,
+    expiresAt: number | null,
+    now: number,
+    audit: AuditEventInput,
+  ): Promise<Agent | null>;
+  /**
+   * Ends a grace period early: compare-and-set on a previous key whose grace runs past `now`,
+   * dropped with its audit entry. Null when the agent is absent or has no such key.
+   */
+  revokePreviousAgentKey(id: string, now: number, audit: AuditEventInput): Promise<Agent | null>;
   /**
    * Disables an agent and ends what it holds, in one transaction: its `approved` permissions
    * whose lifetime has not run out become `revoked`, its unexpired `pending` ones `cancelled`
    * (both with `reason`, `decidedAt` kept or set to `now`), and the entries `audit` builds from
    * what was ended are written with them, or nothing happens. The key hash stays, so the old key
-   * is answered "disabled"; only enableAgent, with a new key, makes the agent active again.
+   * is answered "disabled"; a previous key of a grace period is dropped at once. Only enableAgent, with a new key, makes the agent active again.
    * Null when absent.
    */
   disableAgent(
@@ -66,7 +88,8 @@ export interface Store extends TelegramStore {
   ): Promise<AgentDisabled | null>;
   /**
    * Re-enables an agent with a NEW key in one step: status `active` and the key hash replaced
-   * together, so a key from before the disable can never work again. Null when absent.
+   * together (no previous key kept), so a key from before the disable can never work again.
+   * Null when absent.
    */
   enableAgent(
     id: string,

@@ -45,8 +45,20 @@ export interface Agent {
   keyHash: string;
   /** First characters of the key, safe to show, to tell keys apart. */
   keyPrefix: string;
+  /** When the agent's key stops working (epoch ms), or null for never. */
+  expiresAt: number | null;
+  /** The key a rotation with a grace period keeps valid until `expiresAt`; null without one. */
+  previousKey: PreviousAgentKey | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** The replaced key during a rotation's grace period: hashed like the current key, never plaintext. */
+export interface PreviousAgentKey {
+  hash: string;
+  prefix: string;
+  /** The end of the grace period (epoch ms): from then on the key is refused like any unknown key. */
+  expiresAt: number;
 }
 
 export interface Permission {

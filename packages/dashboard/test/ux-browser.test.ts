@@ -183,7 +183,7 @@ describe('dashboard flows in Chromium', { skip, timeout: 180_000 }, () => {
       assert.ok(tallest <= 170, `the tallest audit row is ${tallest}px`);
       // The actions of a stacked row stay reachable.
       await page.goto(`${server.url}/agents`);
-      const rotate = page.locator('td.actions button', { hasText: 'Rotate key' }).first();
+      const rotate = page.locator('td.actions summary', { hasText: 'Rotate key' }).first();
       const box = await rotate.boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390, 'the rotate button is on screen');
     } finally {

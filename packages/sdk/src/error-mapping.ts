@@ -29,6 +29,7 @@ const make =
 const BY_CODE: Record<string, MakeError> = {
   UNAUTHORIZED: make(AuthenticationError),
   AGENT_DISABLED: make(AuthenticationError),
+  AGENT_EXPIRED: make(AuthenticationError),
   FORBIDDEN: make(AuthenticationError),
   INVALID_TOKEN: make(InvalidTokenError),
   SCOPE_VIOLATION: make(ScopeViolationError),

@@ -154,8 +154,8 @@ export class ScopeViolationError extends AgentOTPError {
 }
 
 /**
- * The API key is missing, malformed, unknown or disabled (`UNAUTHORIZED`, `AGENT_DISABLED`,
- * `FORBIDDEN`, or `MISSING_API_KEY` thrown by the constructor before any request).
+ * The API key is missing, malformed, unknown, disabled or expired (`UNAUTHORIZED`,
+ * `AGENT_DISABLED`, `AGENT_EXPIRED`, `FORBIDDEN`, or `MISSING_API_KEY` thrown by the constructor before any request).
  *
  * @example
  * ```ts

@@ -25,6 +25,7 @@ import { requestContext } from './http/request-context.ts';
 import { validationHook } from './http/validation.ts';
 import type { Metrics } from './metrics.ts';
 import type { PolicySource } from './policy-source.ts';
+import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -89,7 +90,7 @@ export function createApp(deps: AppDeps) {
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
     app.use(path, agentAuth(deps.agents), rateLimit, limitedJson);
   }
-  for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
+  for (const path of ['/api/v1/approvals', '/api/v1/approvals/*', '/api/v1/agents', '/api/v1/agents/*']) {
     app.use(path, humanAuth(deps.users), limitedJson);
   }
   const links = {
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', permissionRoutes(deps.permissions, links, metrics));
   app.route('/api/v1', permissionEventRoutes(deps.permissions, deps.events));
   app.route('/api/v1', approvalRoutes(deps));
+  app.route('/api/v1', agentRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'agentKey', {
     type: 'http',

@@ -12,7 +12,9 @@ import type {
 /** Column shapes as drivers return them (PostgreSQL returns bigint as string). */
 type Int = number | string;
 
-export const AGENT_COLUMNS = 'id, name, status, key_hash, key_prefix, created_at, updated_at';
+export const AGENT_COLUMNS =
+  'id, name, status, key_hash, key_prefix, expires_at, previous_key_hash, previous_key_prefix, ' +
+  'previous_key_expires_at, created_at, updated_at';
 
 export interface AgentRow {
   id: string;
@@ -20,6 +22,10 @@ export interface AgentRow {
   status: string;
   key_hash: string;
   key_prefix: string;
+  expires_at: Int | null;
+  previous_key_hash: string | null;
+  previous_key_prefix: string | null;
+  previous_key_expires_at: Int | null;
   created_at: Int;
   updated_at: Int;
 }
@@ -75,6 +81,15 @@ export function toAgent(row: AgentRow): Agent {
     status: row.status as AgentStatus,
     keyHash: row.key_hash,
     keyPrefix: row.key_prefix,
+    expiresAt: numOrNull(row.expires_at),
+    previousKey:
+      row.previous_key_hash === null || row.previous_key_expires_at === null
+        ? null
+        : {
+            hash: row.previous_key_hash,
+            prefix: row.previous_key_prefix ?? '',
+            expiresAt: num(row.previous_key_expires_at),
+          },
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
   };

@@ -39,7 +39,9 @@ export function sqlDisableMethods(driver: SqlDriver, writer: AuditWriter): Disab
     disableAgent(id, now, reason, audit) {
       return driver.transaction(async (tx) => {
         const row = await tx.get<AgentRow>(
-          `UPDATE agents SET status = 'disabled', updated_at = ? WHERE id = ? RETURNING ${AGENT_COLUMNS}`,
+          // A previous key of a grace period dies with the current one.
+          "UPDATE agents SET status = 'disabled', previous_key_hash = NULL, previous_key_prefix = NULL, " +
+            `previous_key_expires_at = NULL, updated_at = ? WHERE id = ? RETURNING ${AGENT_COLUMNS}`,
           [now, id],
         );
         if (!row) return null;
@@ -58,7 +60,8 @@ export function sqlDisableMethods(driver: SqlDriver, writer: AuditWriter): Disab
     enableAgent(id, keyHash, keyPrefix, now, audit) {
       return driver.transaction(async (tx) => {
         const row = await tx.get<AgentRow>(
-          `UPDATE agents SET status = 'active', key_hash = ?, key_prefix = ?, updated_at = ? WHERE id = ? RETURNING ${AGENT_COLUMNS}`,
+          "UPDATE agents SET status = 'active', key_hash = ?, key_prefix = ?, previous_key_hash = NULL, " +
+            `previous_key_prefix = NULL, previous_key_expires_at = NULL, updated_at = ? WHERE id = ? RETURNING ${AGENT_COLUMNS}`,
           [keyHash, keyPrefix, now, id],
         );
         if (!row) return null;

@@ -91,19 +91,26 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
     throw new Error(`auditAnchorEvery must be a positive integer, got ${anchorEvery}`);
   const writer = createAuditWriter(driver, { anchorEvery });
 
-  const agentBy = async (column: 'id' | 'name' | 'key_hash', value: string) => {
+  const agentBy = async (column: 'id' | 'name', value: string) => {
     const row = await driver.get<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE ${column} = ?`, [
       value,
     ]);
     return row ? toAgent(row) : null;
   };
 
-  const updateAgent = (id: string, set: string, params: unknown[], audit: AuditEventInput) =>
+  /** One conditional UPDATE of an agent (`where` adds a compare-and-set) with its audit entry. */
+  const updateAgent = (
+    id: string,
+    set: string,
+    params: unknown[],
+    audit: AuditEventInput,
+    where: [string, unknown[]] = ['1 = 1', []],
+  ) =>
     driver.transaction(async (tx) => {
-      const row = await tx.get<AgentRow>(`UPDATE agents SET ${set} WHERE id = ? RETURNING ${AGENT_COLUMNS}`, [
-        ...params,
-        id,
-      ]);
+      const row = await tx.get<AgentRow>(
+        `UPDATE agents SET ${set} WHERE id = ? AND ${where[0]} RETURNING ${AGENT_COLUMNS}`,
+        [...params, id, ...where[1]],
+      );
       if (!row) return null;
       await writer.append(tx, [audit]);
       return toAgent(row);
@@ -174,12 +181,16 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
         // Only a unique violation of the agent row itself is a name conflict; one from the audit
         // insert (a duplicate event id) is a programming error and must not read as "name taken".
         try {
-          await tx.run(`INSERT INTO agents (${AGENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+          await tx.run(`INSERT INTO agents (${AGENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
             agent.id,
             agent.name,
             agent.status,
             agent.keyHash,
             agent.keyPrefix,
+            agent.expiresAt,
+            agent.previousKey?.hash ?? null,
+            agent.previousKey?.prefix ?? null,
+            agent.previousKey?.expiresAt ?? null,
             agent.createdAt,
             agent.updatedAt,
           ]);
@@ -196,13 +207,46 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
     },
     getAgent: (id) => agentBy('id', id),
     getAgentByName: (name) => agentBy('name', name),
-    getAgentByKeyHash: (keyHash) => agentBy('key_hash', keyHash),
+    // One statement over two indexes (the unique key_hash and agents_previous_key_hash).
+    async getAgentByKeyHash(keyHash) {
+      const row = await driver.get<AgentRow>(
+        `SELECT ${AGENT_COLUMNS} FROM agents WHERE key_hash = ? OR previous_key_hash = ?`,
+        [keyHash, keyHash],
+      );
+      return row ? toAgent(row) : null;
+    },
     async listAgents() {
       const rows = await driver.all<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY created_at, id`);
       return rows.map(toAgent);
     },
-    updateAgentKey: (id, keyHash, keyPrefix, now, audit) =>
-      updateAgent(id, 'key_hash = ?, key_prefix = ?, updated_at = ?', [keyHash, keyPrefix, now], audit),
+    // The right-hand sides read the row as it was, so the replaced key moves to previous_* in
+    // the same write that installs the new one: no moment where neither key is found.
+    updateAgentKey: (id, keyHash, keyPrefix, now, audit, previousKeyUntil = null) =>
+      previousKeyUntil === null
+        ? updateAgent(
+            id,
+            'key_hash = ?, key_prefix = ?, previous_key_hash = NULL, previous_key_prefix = NULL, ' +
+              'previous_key_expires_at = NULL, updated_at = ?',
+            [keyHash, keyPrefix, now],
+            audit,
+          )
+        : updateAgent(
+            id,
+            'previous_key_hash = key_hash, previous_key_prefix = key_prefix, previous_key_expires_at = ?, ' +
+              'key_hash = ?, key_prefix = ?, updated_at = ?',
+            [previousKeyUntil, keyHash, keyPrefix, now],
+            audit,
+          ),
+    setAgentExpiry: (id, expiresAt, now, audit) =>
+      updateAgent(id, 'expires_at = ?, updated_at = ?', [expiresAt, now], audit),
+    revokePreviousAgentKey: (id, now, audit) =>
+      updateAgent(
+        id,
+        'previous_key_hash = NULL, previous_key_prefix = NULL, previous_key_expires_at = NULL, updated_at = ?',
+        [now],
+        audit,
+        ['previous_key_hash IS NOT NULL AND previous_key_expires_at > ?', [now]],
+      ),
 
     async insertPermission(permission, audit) {
       await driver.transaction(async (tx) => {

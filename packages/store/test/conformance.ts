@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import type { Store } from '@agent-otp/core';
+import { agentKeyTests } from './conformance/agent-keys.ts';
 import { agentTests, lifecycleTests } from './conformance/agents.ts';
 import { deliveryTests, voteTests } from './conformance/approvals.ts';
 import { atomicityTests } from './conformance/atomicity.ts';
@@ -41,6 +42,7 @@ export function runStoreConformance(
   describe(`Store conformance: ${name}`, () => {
     lifecycleTests(make);
     agentTests(make);
+    agentKeyTests(make);
     permissionTests(make);
     transitionTests(make);
     consumeTests(make);

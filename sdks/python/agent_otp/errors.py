@@ -141,6 +141,7 @@ class ServerError(AgentOTPError):
 _BY_CODE = {
     "UNAUTHORIZED": AuthenticationError,
     "AGENT_DISABLED": AuthenticationError,
+    "AGENT_EXPIRED": AuthenticationError,
     "FORBIDDEN": AuthenticationError,
     "INVALID_TOKEN": InvalidTokenError,
     "SCOPE_VIOLATION": ScopeViolationError,

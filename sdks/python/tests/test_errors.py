@@ -47,6 +47,7 @@ class MappingTest(unittest.TestCase):
         cases = [
             (401, "UNAUTHORIZED", AuthenticationError),
             (403, "AGENT_DISABLED", AuthenticationError),
+            (403, "AGENT_EXPIRED", AuthenticationError),
             (403, "SCOPE_VIOLATION", ScopeViolationError),
             (403, "PERMISSION_DENIED", PermissionDeniedError),
             (404, "NOT_FOUND", NotFoundError),

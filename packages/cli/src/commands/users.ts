@@ -132,6 +132,30 @@ export function usersCommand(): Command {
     });
 
   users
+    .command('set-role')
+    .description(
+      "Change a user's role, as an admin does on the users page; the last active admin cannot be demoted",
+    )
+    .requiredOption('--name <name>', 'user name or id (usr_…)')
+    .addOption(
+      new Option('--role <role>', 'admin: everything; approver: decide requests; viewer: read only')
+        .choices(['admin', 'approver', 'viewer'])
+        .makeOptionMandatory(),
+    )
+    .option('--json', 'print JSON')
+    .action(async (options: JsonOption & { name: string; role: User['role'] }) => {
+      const { before, user } = await withRuntime(async (rt) => {
+        const found = await rt.users.find(options.name);
+        return { before: found.role, user: await rt.users.setRole(found.id, options.role, cliActor()) };
+      });
+      print(options.json === true, { ...publicUser(user), from: before }, () =>
+        before === user.role
+          ? `${user.name} (${user.id}) already has the role ${user.role}; nothing changed`
+          : `role of ${user.name} (${user.id}) changed from ${before} to ${user.role}`,
+      );
+    });
+
+  users
     .command('list')
     .description('List users (password hashes are never shown)')
     .option('--json', 'print JSON')

@@ -7,6 +7,8 @@ import { permissionEvent } from '../permissions/audit-events.ts';
 import { displayPrefix, generateApiKey, looksLikeApiKey, type SecretHasher } from '../secrets.ts';
 import type { AgentDisabled, Store } from '../store.ts';
 import type { Actor, Agent, AuditEventInput, JsonObject } from '../types.ts';
+import { MAX_GRACE_MS } from './agent-expiry.ts';
+import type { AuthenticatedAgent } from './key-used.ts';
 
 export interface AgentServiceDeps {
   store: Store;
@@ -21,6 +23,8 @@ export const AGENT_DISABLED_REASON = 'the agent was disabled';
 
 /** Agent names: letters, digits, dot, dash, underscore; they appear in policies as `agent`. */
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The result of creating or rotating: the only moment the API key exists in plaintext. */
 export interface AgentWithKey {
@@ -56,7 +60,12 @@ export function createAgentService({ store, clock, hasher, events }: AgentServic
     return { apiKey, keyHash: hasher.hash(apiKey), keyPrefix: displayPrefix(apiKey) };
   }
 
-  async function create(name: string, actor: Actor): Promise<AgentWithKey> {
+  /** Creates an agent; `expiresAt` (epoch ms, see resolveExpiry) ends its key at that time. */
+  async function create(
+    name: string,
+    actor: Actor,
+    options: { expiresAt?: number | null } = {},
+  ): Promise<AgentWithKey> {
     if (!AGENT_NAME.test(name)) {
       throw new AgentOtpError(
         'VALIDATION_ERROR',
@@ -72,29 +81,96 @@ export function createAgentService({ store, clock, hasher, events }: AgentServic
       status: 'active',
       keyHash,
       keyPrefix,
+      expiresAt: options.expiresAt ?? null,
+      previousKey: null,
       createdAt: now,
       updatedAt: now,
     };
     // Every key minted names who minted it (the entry's agentId says for whom).
     await store.createAgent(
       agent,
-      event('agent.created', agent, actor, { keyPrefix, mintedBy: mintedBy(actor) }),
+      event('agent.created', agent, actor, {
+        keyPrefix,
+        mintedBy: mintedBy(actor),
+        ...(agent.expiresAt === null ? {} : { expiresAt: isoOrNull(agent.expiresAt) }),
+      }),
     );
     return { agent, apiKey };
   }
 
-  async function rotate(idOrName: string, actor: Actor): Promise<AgentWithKey> {
+  /**
+   * Replaces the agent's key. With `graceMs` (at most MAX_GRACE_MS) the replaced key keeps
+   * working until then beside the new one, so a fleet can switch without downtime; a rotation
+   * always drops any older previous key, so at most one previous key ever exists.
+   */
+  async function rotate(
+    idOrName: string,
+    actor: Actor,
+    options: { graceMs?: number } = {},
+  ): Promise<AgentWithKey> {
+    const graceMs = options.graceMs ?? 0;
+    if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_MS) {
+      throw new AgentOtpError('VALIDATION_ERROR', 'grace must be from 0 to 24h', { field: 'grace' });
+    }
     const agent = await find(idOrName);
+    if (agent.status !== 'active' && graceMs > 0) {
+      throw new AgentOtpError(
+        'CONFLICT',
+        `agent ${agent.name} is disabled: its old key gets no grace period`,
+      );
+    }
     const { apiKey, keyHash, keyPrefix } = mintKey();
+    const now = clock.now();
+    const graceUntil = graceMs > 0 ? now + graceMs : null;
     const updated = await store.updateAgentKey(
       agent.id,
       keyHash,
       keyPrefix,
-      clock.now(),
-      event('agent.key_rotated', agent, actor, { keyPrefix, mintedBy: mintedBy(actor) }),
+      now,
+      event('agent.key_rotated', agent, actor, {
+        keyPrefix,
+        mintedBy: mintedBy(actor),
+        ...(graceUntil === null
+          ? {}
+          : { previousKeyPrefix: agent.keyPrefix, previousKeyValidUntil: isoOrNull(graceUntil) }),
+      }),
+      graceUntil,
     );
     if (!updated) throw new AgentOtpError('NOT_FOUND', `agent ${idOrName} not found`);
     return { agent: updated, apiKey };
+  }
+
+  /** Sets (epoch ms) or clears (null) when the agent's key stops working; audited as agent.expiry_set. */
+  async function setExpiry(idOrName: string, expiresAt: number | null, actor: Actor): Promise<Agent> {
+    const agent = await find(idOrName);
+    const updated = await store.setAgentExpiry(
+      agent.id,
+      expiresAt,
+      clock.now(),
+      event('agent.expiry_set', agent, actor, {
+        from: isoOrNull(agent.expiresAt),
+        to: isoOrNull(expiresAt),
+      }),
+    );
+    if (!updated) throw new AgentOtpError('NOT_FOUND', `agent ${idOrName} not found`);
+    return updated;
+  }
+
+  /** Ends a rotation's grace period now: the previous key is refused from this moment. */
+  async function revokePreviousKey(idOrName: string, actor: Actor): Promise<Agent> {
+    const agent = await find(idOrName);
+    const now = clock.now();
+    const updated = await store.revokePreviousAgentKey(
+      agent.id,
+      now,
+      event('agent.previous_key_revoked', agent, actor, {
+        previousKeyPrefix: agent.previousKey?.prefix ?? null,
+      }),
+    );
+    if (!updated) {
+      throw new AgentOtpError('CONFLICT', `agent ${agent.name} has no previous key in a grace period`);
+    }
+    return updated;
   }
 
   /**
@@ -144,17 +220,30 @@ export function createAgentService({ store, clock, hasher, events }: AgentServic
 
   /**
    * The agent a presented API key belongs to. Unknown and malformed keys get the same answer;
-   * the hash comparison is constant-time.
+   * the hash comparisons are constant-time. Every time-dependent rule (a previous key's grace,
+   * the agent's expiry) is judged here against the record the store returned, not in the
+   * lookup's SQL, so a cache of agent records in front of the store stays correct as time passes.
    */
-  async function authenticate(apiKey: string): Promise<Agent> {
-    if (!looksLikeApiKey(apiKey)) throw new AgentOtpError('UNAUTHORIZED', 'the API key is not valid');
+  async function authenticate(apiKey: string): Promise<AuthenticatedAgent> {
+    const refused = () => new AgentOtpError('UNAUTHORIZED', 'the API key is not valid');
+    if (!looksLikeApiKey(apiKey)) throw refused();
     const agent = await store.getAgentByKeyHash(hasher.hash(apiKey));
-    if (!agent || !hasher.matches(apiKey, agent.keyHash)) {
-      throw new AgentOtpError('UNAUTHORIZED', 'the API key is not valid');
-    }
+    if (!agent) throw refused();
+    const now = clock.now();
+    const current = hasher.matches(apiKey, agent.keyHash);
+    const previous = !current && agent.previousKey !== null && hasher.matches(apiKey, agent.previousKey.hash);
+    if (!current && !previous) throw refused();
+    // A previous key past its grace answers like any unknown key, as a replaced key did before.
+    if (previous && (agent.previousKey?.expiresAt ?? 0) <= now) throw refused();
     if (agent.status !== 'active')
       throw new AgentOtpError('AGENT_DISABLED', `agent ${agent.name} is disabled`);
-    return agent;
+    if (agent.expiresAt !== null && agent.expiresAt <= now) {
+      throw new AgentOtpError(
+        'AGENT_EXPIRED',
+        `agent ${agent.name} key expired at ${new Date(agent.expiresAt).toISOString()}`,
+      );
+    }
+    return { ...agent, usedPreviousKey: previous };
   }
 
   return {
@@ -164,6 +253,8 @@ export function createAgentService({ store, clock, hasher, events }: AgentServic
     list: () => store.listAgents(),
     disable,
     enable,
+    setExpiry,
+    revokePreviousKey,
     authenticate,
   };
 }

@@ -1,3 +1,4 @@
+import { keyUsedDetails } from '../agents/key-used.ts';
 import { AgentOtpError } from '../errors.ts';
 import { generateToken } from '../secrets.ts';
 import type { Actor, Agent, Permission } from '../types.ts';
@@ -54,6 +55,7 @@ export function createPermissionContext(deps: PermissionServiceDeps) {
     const now = clock.now();
     const event = permissionEvent('token.delivered', permission, agentActor(agent), now, {
       expiresAt: permission.expiresAt,
+      ...keyUsedDetails(agent),
     });
     const claimed = await store.claimTokenDelivery(permission.id, hasher.hash(token), now, [event]);
     if (!claimed) return { permission: (await store.getPermission(permission.id)) as Permission };

@@ -1,3 +1,4 @@
+import { keyUsedDetails } from '../agents/key-used.ts';
 import { newId } from '../ids.ts';
 import type { PolicyEvaluation } from '../policy/types.ts';
 import { usesAllowed } from '../scope/index.ts';
@@ -71,13 +72,17 @@ export function createPermissionRequest(deps: PermissionServiceDeps, ctx: Permis
       await store.appendAudit([
         permissionEvent('permission.request_refused', earlier, ctx.agentActor(agent), now, {
           ...details,
+          ...keyUsedDetails(agent),
           code: 'IDEMPOTENCY_KEY_REUSED',
         }),
       ]);
       throw keyReusedError(key.key);
     }
     await store.appendAudit([
-      permissionEvent('permission.request_replayed', earlier, ctx.agentActor(agent), now, details),
+      permissionEvent('permission.request_replayed', earlier, ctx.agentActor(agent), now, {
+        ...details,
+        ...keyUsedDetails(agent),
+      }),
     ]);
     // Answered as a read: the state now, expired if due, a pending human approval's token
     // delivered once; an auto-approval's token is never minted again.
@@ -145,6 +150,7 @@ export function createPermissionRequest(deps: PermissionServiceDeps, ctx: Permis
       action: base.action,
       resource: base.resource,
       scope: base.requestedScope,
+      ...keyUsedDetails(agent),
       context: redactSecrets(base.context) as JsonObject,
       ttl: base.ttlSeconds,
       decision: evaluation.decision,

@@ -1,3 +1,4 @@
+import { keyUsedDetails } from '../agents/key-used.ts';
 import { AgentOtpError } from '../errors.ts';
 import { checkScopeAtUse, unenforcedConstraints } from '../scope/index.ts';
 import { looksLikeToken } from '../secrets.ts';
@@ -43,6 +44,7 @@ export function createPermissionUse(deps: PermissionServiceDeps, ctx: Permission
       permissionEvent('token.verified', permission, agentActor(agent), now, {
         valid: outcome.valid,
         ...(outcome.valid ? {} : { reason: outcome.reason }),
+        ...keyUsedDetails(agent),
       }),
     ]);
     return outcome;
@@ -50,7 +52,11 @@ export function createPermissionUse(deps: PermissionServiceDeps, ctx: Permission
 
   async function refuseUse(agent: Agent, permission: Permission, code: string, details: JsonObject = {}) {
     await store.appendAudit([
-      permissionEvent('token.use_refused', permission, agentActor(agent), clock.now(), { code, ...details }),
+      permissionEvent('token.use_refused', permission, agentActor(agent), clock.now(), {
+        code,
+        ...details,
+        ...keyUsedDetails(agent),
+      }),
     ]);
   }
 
@@ -90,6 +96,7 @@ export function createPermissionUse(deps: PermissionServiceDeps, ctx: Permission
       permissionEvent('token.used', permission, agentActor(agent), now, {
         ...(actionDetails ? { actionDetails: redactSecrets(actionDetails) as JsonObject } : {}),
         unchecked: check.unchecked,
+        ...keyUsedDetails(agent),
       }),
     ]);
     if (!used) {
@@ -113,6 +120,7 @@ export function createPermissionUse(deps: PermissionServiceDeps, ctx: Permission
     const event = permissionEvent(`permission.${target}`, permission, agentActor(agent), now, {
       from: permission.status,
       ...(reason ? { reason } : {}),
+      ...keyUsedDetails(agent),
     });
     const changed = await store.transitionPermission(
       id,

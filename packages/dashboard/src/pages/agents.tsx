@@ -1,25 +1,28 @@
-import { type Actor, type Agent, AgentOtpError, type User } from '@agent-otp/core';
+import { type Actor, type Agent, AgentOtpError, parseGrace, resolveExpiry, type User } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields } from '../http/form.ts';
 import { hasRole, requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
 import { ActionButton, Alert, Badge, CopyId, CsrfField, SecretOnce, Time } from '../views/parts.tsx';
+import { ExpiryForm, expiryText, KeyCell, type LastUsed, RotateForm } from './agent-controls.tsx';
 
 const actor = (user: User): Actor => ({ type: 'user', id: user.id });
 
 /**
  * When each agent last acted: its newest audit entry with the agent as the actor (a request, a
- * token collected, verified or used). Read from the newest 200 entries about the agent, which
- * also hold what people did to its requests; an agent quiet for longer than that shows "not
- * lately" rather than a wrong time.
+ * token collected, verified or used); entries marked `previousKey` tell who still uses the key
+ * a rotation replaced. Read from the newest 200 entries about the agent, which also hold what
+ * people did to its requests; an agent quiet for longer than that shows "not lately" rather
+ * than a wrong time.
  */
-async function lastUsed(deps: DashboardDeps, agents: Agent[]): Promise<Map<string, number | null>> {
+async function lastUsed(deps: DashboardDeps, agents: Agent[]): Promise<Map<string, LastUsed>> {
   const pairs = await Promise.all(
     agents.map(async (a) => {
       const entries = await deps.store.listAudit({ agentId: a.id, order: 'desc', limit: 200 });
-      const own = entries.find((e) => e.actor.type === 'agent' && e.actor.id === a.id);
-      return [a.id, own ? own.at : null] as const;
+      const own = entries.filter((e) => e.actor.type === 'agent' && e.actor.id === a.id);
+      const old = own.find((e) => e.details.previousKey === true);
+      return [a.id, { any: own[0]?.at ?? null, previousKey: old?.at ?? null }] as const;
     }),
   );
   return new Map(pairs);
@@ -30,11 +33,13 @@ function AgentsTable({
   used,
   admin,
   csrf,
+  now,
 }: {
   agents: Agent[];
-  used: Map<string, number | null>;
+  used: Map<string, LastUsed>;
   admin: boolean;
   csrf: string;
+  now: number;
 }) {
   if (agents.length === 0) return <p class="muted">No agents yet.</p>;
   return (
@@ -45,6 +50,7 @@ function AgentsTable({
             <th>Name</th>
             <th>Status</th>
             <th>Key</th>
+            <th>Expiry</th>
             <th>Created</th>
             <th>Last used</th>
             {admin ? <th></th> : null}
@@ -62,27 +68,43 @@ function AgentsTable({
               <td data-label="Status">
                 <Badge status={a.status} />
               </td>
-              <td class="mono" data-label="Key">
-                {a.keyPrefix}…
+              <td data-label="Key">
+                <KeyCell agent={a} used={used.get(a.id)} now={now} />
+              </td>
+              <td data-label="Expiry" class="expiry">
+                {a.expiresAt === null ? (
+                  <span class="muted">never</span>
+                ) : (
+                  <span
+                    class={a.expiresAt <= now ? 'badge badge-expired' : ''}
+                    title={new Date(a.expiresAt).toISOString()}
+                  >
+                    {expiryText(a.expiresAt, now)}
+                  </span>
+                )}
               </td>
               <td data-label="Created">
                 <Time ms={a.createdAt} />
               </td>
               <td data-label="Last used" class="last-used">
-                {used.get(a.id) ? (
-                  <Time ms={used.get(a.id) as number} />
+                {used.get(a.id)?.any ? (
+                  <Time ms={used.get(a.id)?.any as number} />
                 ) : (
                   <span class="muted">not lately</span>
                 )}
               </td>
               {admin ? (
                 <td class="actions">
-                  <ActionButton
-                    action={`/agents/${a.id}/rotate`}
-                    csrf={csrf}
-                    label="Rotate key"
-                    confirm={`Rotate the key of ${a.name}? The current key stops working at once.`}
-                  />{' '}
+                  {a.status === 'active' ? <RotateForm agent={a} csrf={csrf} /> : null}{' '}
+                  <ExpiryForm agent={a} csrf={csrf} />{' '}
+                  {a.previousKey && a.previousKey.expiresAt > now ? (
+                    <ActionButton
+                      action={`/agents/${a.id}/revoke-previous-key`}
+                      csrf={csrf}
+                      label="End grace now"
+                      confirm={`Refuse the previous key of ${a.name} from now on?`}
+                    />
+                  ) : null}{' '}
                   {a.status === 'active' ? (
                     <ActionButton
                       action={`/agents/${a.id}/disable`}
@@ -133,6 +155,10 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
                 value={name}
               />
             </label>
+            <label>
+              Expires in (optional: 30d, 12h)
+              <input name="expiresIn" size={8} maxlength={20} placeholder="never" />
+            </label>
             <button type="submit" class="btn btn-primary">
               Create agent
             </button>
@@ -140,7 +166,13 @@ async function listPage(deps: DashboardDeps, c: Context<DashEnv>, error?: AgentO
         </section>
       ) : null}
       <section class="card">
-        <AgentsTable agents={agents} used={await lastUsed(deps, agents)} admin={admin} csrf={c.get('csrf')} />
+        <AgentsTable
+          agents={agents}
+          used={await lastUsed(deps, agents)}
+          admin={admin}
+          csrf={c.get('csrf')}
+          now={deps.clock.now()}
+        />
       </section>
     </>
   );
@@ -161,7 +193,19 @@ function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: keyof 
         <h1>{KEY_TITLES[what](agent.name)}</h1>
       </div>
       <section class="card">
-        {what === 'created' ? null : <Alert kind="warn">The previous key no longer works.</Alert>}
+        {what === 'created' ? null : agent.previousKey ? (
+          <Alert kind="warn">
+            The previous key stays valid until <Time ms={agent.previousKey.expiresAt} />: switch the agent
+            over before then.
+          </Alert>
+        ) : (
+          <Alert kind="warn">The previous key no longer works.</Alert>
+        )}
+        {what === 'created' && agent.expiresAt !== null ? (
+          <p class="small">
+            This key expires at <Time ms={agent.expiresAt} />.
+          </p>
+        ) : null}
         <SecretOnce id="api-key" label="API key" value={apiKey} />
         <p class="small muted">
           Give it to the agent as <code>AGENT_OTP_KEY</code>; it authenticates with{' '}
@@ -176,15 +220,29 @@ function keyPage(c: Context<DashEnv>, agent: Agent, apiKey: string, what: keyof 
   return page(c, 'Agent key', 'agents', body);
 }
 
-/** Agents: everyone may look; only admins create, rotate, disable and enable. */
+/** Runs a form's change; a mistake the admin can fix (bad input, a conflict) shows on the list. */
+async function orListWithError(deps: DashboardDeps, c: Context<DashEnv>, work: () => Promise<Response>) {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AgentOtpError && (error.code === 'VALIDATION_ERROR' || error.code === 'CONFLICT')) {
+      return listPage(deps, c, error);
+    }
+    throw error;
+  }
+}
+
+/** Agents: everyone may look; only admins create, rotate, set expiry, disable and enable. */
 export function agentPages(app: DashApp, deps: DashboardDeps) {
   app.get('/agents', (c) => listPage(deps, c));
 
   app.post('/agents', async (c) => {
     requireRole(c.get('user'), 'admin');
-    const name = ((await formFields(c)).name ?? '').trim();
+    const fields = await formFields(c);
+    const name = (fields.name ?? '').trim();
     try {
-      const { agent, apiKey } = await deps.agents.create(name, actor(c.get('user')));
+      const expiresAt = resolveExpiry({ expiresIn: fields.expiresIn?.trim() }, deps.clock.now()) ?? null;
+      const { agent, apiKey } = await deps.agents.create(name, actor(c.get('user')), { expiresAt });
       return keyPage(c, agent, apiKey, 'created');
     } catch (error) {
       if (
@@ -199,8 +257,44 @@ export function agentPages(app: DashApp, deps: DashboardDeps) {
 
   app.post('/agents/:id/rotate', async (c) => {
     requireRole(c.get('user'), 'admin');
-    const { agent, apiKey } = await deps.agents.rotate(c.req.param('id'), actor(c.get('user')));
-    return keyPage(c, agent, apiKey, 'rotated');
+    const fields = await formFields(c);
+    return orListWithError(deps, c, async () => {
+      const graceMs = parseGrace(fields.grace?.trim());
+      const { agent, apiKey } = await deps.agents.rotate(c.req.param('id'), actor(c.get('user')), {
+        graceMs,
+      });
+      return keyPage(c, agent, apiKey, 'rotated');
+    });
+  });
+
+  app.post('/agents/:id/expiry', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    const fields = await formFields(c);
+    return orListWithError(deps, c, async () => {
+      const input = { expiresIn: fields.expiresIn?.trim(), expiresAt: fields.expiresAt?.trim() };
+      const expiresAt = resolveExpiry(input, deps.clock.now());
+      if (expiresAt === undefined) {
+        throw new AgentOtpError('VALIDATION_ERROR', 'give a duration (e.g. 30d) or an ISO time', {
+          field: 'expiresIn',
+        });
+      }
+      await deps.agents.setExpiry(c.req.param('id'), expiresAt, actor(c.get('user')));
+      return c.redirect('/agents', 303);
+    });
+  });
+
+  app.post('/agents/:id/expiry/clear', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    await deps.agents.setExpiry(c.req.param('id'), null, actor(c.get('user')));
+    return c.redirect('/agents', 303);
+  });
+
+  app.post('/agents/:id/revoke-previous-key', async (c) => {
+    requireRole(c.get('user'), 'admin');
+    return orListWithError(deps, c, async () => {
+      await deps.agents.revokePreviousKey(c.req.param('id'), actor(c.get('user')));
+      return c.redirect('/agents', 303);
+    });
   });
 
   // Disabling ends the agent's tokens and pending requests for good (see AgentService.disable).

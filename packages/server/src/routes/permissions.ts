@@ -29,6 +29,10 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Missing or invalid API key or token'),
+  403: json(
+    ErrorBody,
+    'AGENT_DISABLED (the agent was disabled) or AGENT_EXPIRED (its key passed its expiry)',
+  ),
   404: json(ErrorBody, 'No such permission for this agent'),
   429: json(ErrorBody, 'Rate limited'),
 };
@@ -94,10 +98,10 @@ const useRoute = createRoute({
   request: { params: IdParams, ...body(UseBody) },
   responses: {
     200: json(envelope(UseResult), 'The use was recorded'),
-    403: json(ErrorBody, 'SCOPE_VIOLATION'),
+    ...errors,
+    403: json(ErrorBody, 'SCOPE_VIOLATION, AGENT_DISABLED or AGENT_EXPIRED'),
     409: json(ErrorBody, 'TOKEN_USED'),
     410: json(ErrorBody, 'TOKEN_EXPIRED or TOKEN_REVOKED'),
-    ...errors,
   },
 });
 const revokeRoute = createRoute({

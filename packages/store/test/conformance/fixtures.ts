@@ -49,6 +49,8 @@ export function makeAgent(overrides: Partial<Agent> = {}): Agent {
     status: 'active',
     keyHash: hex(),
     keyPrefix: 'ak_abcd',
+    expiresAt: null,
+    previousKey: null,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
