@@ -14,6 +14,7 @@ export * from './events.ts';
 export * from './ids.ts';
 export * from './permissions/permission-service.ts';
 export * from './policy/index.ts';
+export * from './policy-history/index.ts';
 export type * from './policy/types.ts';
 export * from './redact.ts';
 export * from './scope/index.ts';

@@ -7,6 +7,7 @@ import * as settings from './005-settings.ts';
 import * as auditStripes from './006-audit-stripes.ts';
 import * as telegram from './007-telegram.ts';
 import * as webhooksSlack from './008-webhooks-slack.ts';
+import * as policyVersions from './010-policy-versions.ts';
 
 /**
  * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '006-audit-stripes': auditStripes,
   '007-telegram': telegram,
   '008-webhooks-slack': webhooksSlack,
+  '010-policy-versions': policyVersions,
 };
