@@ -5,6 +5,7 @@ import type {
   Clock,
   PermissionEvents,
   PermissionService,
+  PolicyHistory,
   Store,
   UserService,
   WebhookService,
@@ -30,6 +31,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { permissionEventRoutes } from './routes/permission-events.ts';
 import { permissionRoutes } from './routes/permissions.ts';
+import { policyVersionRoutes } from './routes/policy-versions.ts';
 
 export interface AppDeps {
   store: Store;
@@ -39,6 +41,8 @@ export interface AppDeps {
   users: UserService;
   events: PermissionEvents;
   policy: PolicySource;
+  /** The policy versions the server has run (the Policies page's history and its API). */
+  policyHistory: PolicyHistory;
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -80,7 +84,7 @@ export function createApp(deps: AppDeps) {
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
     app.use(path, agentAuth(deps.agents), rateLimit, limitedJson);
   }
-  for (const path of ['/api/v1/approvals', '/api/v1/approvals/*']) {
+  for (const path of ['/api/v1/approvals', '/api/v1/approvals/*', '/api/v1/policies', '/api/v1/policies/*']) {
     app.use(path, humanAuth(deps.users), limitedJson);
   }
   const links = {
@@ -90,6 +94,14 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', permissionRoutes(deps.permissions, links, metrics));
   app.route('/api/v1', permissionEventRoutes(deps.permissions, deps.events));
   app.route('/api/v1', approvalRoutes(deps));
+  app.route(
+    '/api/v1',
+    policyVersionRoutes({
+      policyHistory: deps.policyHistory,
+      store: deps.store,
+      inForce: () => deps.policy.current().version,
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'agentKey', {
     type: 'http',

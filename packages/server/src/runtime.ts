@@ -4,6 +4,7 @@ import {
   createApprovalService,
   createCheckpointSigner,
   createPermissionService,
+  createPolicyHistory,
   createSecretHasher,
   createUserService,
   type Store,
@@ -68,10 +69,25 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     throw error;
   }
   const hasher = createSecretHasher(serverSecret);
+  const policyHistory = createPolicyHistory({ store, clock });
+  // The server records each policy version it runs; admin tools (lenient) run none.
+  const recordPolicy = !options.lenientPolicy;
   const policy = createPolicySource(config.policyFile, logger, {
     watch: config.watchPolicy,
     lenient: options.lenientPolicy,
+    onInForce: recordPolicy
+      ? ({ policy: next, source, origin, actor }) => policyHistory.recordInForce(next, source, origin, actor)
+      : undefined,
   });
+  if (recordPolicy) {
+    try {
+      await policyHistory.recordInForce(policy.current(), policy.source(), 'start');
+    } catch (error) {
+      policy.close();
+      await store.close();
+      throw error;
+    }
+  }
   const metrics = createMetrics();
   // Events, request limits and login throttles: in this process, or shared through Redis
   // (or events over PostgreSQL LISTEN/NOTIFY) when several instances serve one database.
@@ -160,6 +176,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     users,
     events,
     policy,
+    policyHistory,
     logger,
     metrics,
     clock,
@@ -184,6 +201,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     store,
     hasher,
     policy,
+    policyHistory,
     agents,
     permissions,
     approvals,

@@ -1,4 +1,10 @@
-import type { ActorType, PolicyOrigin, PolicyVersionRecord, PolicyVersionSummary, Store } from '@agent-otp/core';
+import type {
+  ActorType,
+  PolicyOrigin,
+  PolicyVersionRecord,
+  PolicyVersionSummary,
+  Store,
+} from '@agent-otp/core';
 import type { AuditWriter } from './audit-append.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -55,9 +61,10 @@ export function sqlPolicyVersionMethods(driver: SqlDriver, writer: AuditWriter):
       });
     },
     async getPolicyVersion(version) {
-      const row = await driver.get<VersionRow>(`SELECT ${ALL_COLUMNS} FROM policy_versions WHERE version = ?`, [
-        version,
-      ]);
+      const row = await driver.get<VersionRow>(
+        `SELECT ${ALL_COLUMNS} FROM policy_versions WHERE version = ?`,
+        [version],
+      );
       return row ? toRecord(row) : null;
     },
     async listPolicyVersions({ limit, cursor }) {

@@ -30,7 +30,8 @@ export const splitLines = (text: string): string[] => text.split('\n');
 /** Every line of both texts, in order, as context, removed or added. */
 export function diffScript(oldLines: readonly string[], newLines: readonly string[]): DiffLine[] {
   let prefix = 0;
-  while (prefix < oldLines.length && prefix < newLines.length && oldLines[prefix] === newLines[prefix]) prefix++;
+  while (prefix < oldLines.length && prefix < newLines.length && oldLines[prefix] === newLines[prefix])
+    prefix++;
   let suffix = 0;
   while (
     suffix < oldLines.length - prefix &&

@@ -37,7 +37,8 @@ export function createPolicyHistory({ store, clock }: PolicyHistoryDeps) {
       });
     }
     const found = await store.getPolicyVersion(version);
-    if (!found) throw new AgentOtpError('NOT_FOUND', `no policy version ${version} was recorded`, { field: 'version' });
+    if (!found)
+      throw new AgentOtpError('NOT_FOUND', `no policy version ${version} was recorded`, { field: 'version' });
     return found;
   }
 

@@ -46,7 +46,10 @@ export function policyVersionTests(makeStore: MakeStore): void {
           [first.version, false],
         ],
       );
-      assert.ok(audit.every((e) => !JSON.stringify(e.details).includes('rule 1')), 'no source in the audit');
+      assert.ok(
+        audit.every((e) => !JSON.stringify(e.details).includes('rule 1')),
+        'no source in the audit',
+      );
       assert.equal((await verifyChain(store)).ok, true);
     });
 
@@ -79,7 +82,10 @@ export function policyVersionTests(makeStore: MakeStore): void {
 
     test('the version before another: by first time in force', async (store) => {
       for (const n of [1, 2, 3]) await recordVersion(store, makeVersion(n));
-      assert.equal((await store.policyVersionBefore(makeVersion(3).version))?.version, makeVersion(2).version);
+      assert.equal(
+        (await store.policyVersionBefore(makeVersion(3).version))?.version,
+        makeVersion(2).version,
+      );
       assert.equal((await store.policyVersionBefore(makeVersion(2).version))?.source, makeVersion(1).source);
       assert.equal(await store.policyVersionBefore(makeVersion(1).version), null);
       assert.equal(await store.policyVersionBefore('pol_ffffffffffffffff'), null);
@@ -87,7 +93,9 @@ export function policyVersionTests(makeStore: MakeStore): void {
 
     test('20 concurrent recordings of one version: none fails, one is first', async (store) => {
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => recordVersion(store, makeVersion(7, { firstInForceAt: T0 + i }))),
+        Array.from({ length: 20 }, (_, i) =>
+          recordVersion(store, makeVersion(7, { firstInForceAt: T0 + i })),
+        ),
       );
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal((await store.listPolicyVersions({ limit: 10 })).items.length, 1);

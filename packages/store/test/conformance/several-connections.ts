@@ -212,7 +212,10 @@ export function severalConnectionTests(name: string, openShared: OpenShared): vo
       try {
         const results = await Promise.all(
           Array.from({ length: 40 }, (_, i) =>
-            recordVersion(i % 2 ? a : b, makeVersion(9, { firstInForceAt: T0 + i, origin: i % 2 ? 'start' : 'reload' })),
+            recordVersion(
+              i % 2 ? a : b,
+              makeVersion(9, { firstInForceAt: T0 + i, origin: i % 2 ? 'start' : 'reload' }),
+            ),
           ),
         );
         assert.equal(results.filter(Boolean).length, 1);
