@@ -38,7 +38,13 @@ describe('line diff', () => {
     const [top] = diffLines('b\nc', 'a\nb\nc', 0);
     assert.deepEqual([top?.oldStart, top?.oldLines, top?.newStart, top?.newLines], [0, 0, 1, 1]);
     const [removedAll] = diffLines('a\nb', '', 0);
-    assert.equal(removedAll?.newLines, 1, 'the empty text is one empty line');
+    assert.deepEqual([removedAll?.oldLines, removedAll?.newStart, removedAll?.newLines], [2, 0, 0]);
+    const [fromNothing] = diffLines('', 'a\n', 0);
+    assert.deepEqual(
+      fromNothing?.lines.map((l) => l.kind),
+      ['add', 'add'],
+      'the empty text has no lines',
+    );
     assert.equal(applyHunks('a\nb', diffLines('a\nb', '', 0)), '');
   });
 
@@ -93,8 +99,9 @@ describe('line diff: properties', () => {
         const changed = diffLines(a.join('\n'), b.join('\n'))
           .flatMap((h) => h.lines)
           .filter((l) => l.kind !== 'context').length;
-        const oldLines = a.join('\n').split('\n');
-        const newLines = b.join('\n').split('\n');
+        const split = (t: string) => (t === '' ? [] : t.split('\n'));
+        const oldLines = split(a.join('\n'));
+        const newLines = split(b.join('\n'));
         assert.equal(changed, oldLines.length + newLines.length - 2 * lcs(oldLines, newLines));
       }),
       { numRuns: 500 },

@@ -24,8 +24,11 @@ export interface DiffHunk {
 
 const MAX_CELLS = 4_000_000;
 
-/** Lines of a text, split on "\n" only: joining them with "\n" gives the text back exactly. */
-export const splitLines = (text: string): string[] => text.split('\n');
+/**
+ * Lines of a text, split on "\n" only: joining them with "\n" gives the text back exactly. The
+ * empty text has no lines (not one empty line), so a first version's diff only adds.
+ */
+export const splitLines = (text: string): string[] => (text === '' ? [] : text.split('\n'));
 
 /** Every line of both texts, in order, as context, removed or added. */
 export function diffScript(oldLines: readonly string[], newLines: readonly string[]): DiffLine[] {
