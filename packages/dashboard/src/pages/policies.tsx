@@ -138,7 +138,8 @@ function EditSection({
           spellcheck={false}
           aria-label="Policy YAML"
         >
-          {refused?.text ?? source()}
+          {/* HTML drops one newline right after <textarea>: this one, so a first blank line survives. */}
+          {`\n${refused?.text ?? source()}`}
         </textarea>
         <div>
           <button type="submit" class="btn btn-primary">
