@@ -57,7 +57,7 @@ async function VersionItem({
         </span>
       </div>
       <details>
-        <summary class="small">
+        <summary class="small policy-diff-summary">
           Changes {base}: +{added} −{removed} lines
         </summary>
         <DiffView hunks={diff.hunks} label={`Changes of ${version.version} ${base}`} />

@@ -17,20 +17,22 @@ export const DiffView = ({ hunks, label }: { hunks: readonly DiffHunk[]; label: 
   hunks.length === 0 ? (
     <p class="muted small">No line changed.</p>
   ) : (
-    <pre class="diff" aria-label={label}>
-      {hunks.map((h) => (
-        <>
-          <span class="diff-line diff-hunk">{`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`}</span>
-          {h.lines.map((line) =>
-            line.kind === 'add' ? (
-              <ins class="diff-line diff-add">{`+ ${line.text}`}</ins>
-            ) : line.kind === 'remove' ? (
-              <del class="diff-line diff-remove">{`- ${line.text}`}</del>
-            ) : (
-              <span class="diff-line diff-context">{`  ${line.text}`}</span>
-            ),
-          )}
-        </>
-      ))}
-    </pre>
+    <figure class="diff-figure" aria-label={label}>
+      <pre class="diff">
+        {hunks.map((h) => (
+          <>
+            <span class="diff-line diff-hunk">{`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`}</span>
+            {h.lines.map((line) =>
+              line.kind === 'add' ? (
+                <ins class="diff-line diff-add">{`+ ${line.text}`}</ins>
+              ) : line.kind === 'remove' ? (
+                <del class="diff-line diff-remove">{`- ${line.text}`}</del>
+              ) : (
+                <span class="diff-line diff-context">{`  ${line.text}`}</span>
+              ),
+            )}
+          </>
+        ))}
+      </pre>
+    </figure>
   );
