@@ -22,7 +22,7 @@ describe('agent-otp policy history | show | diff', () => {
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, 'policies.yaml'), V1);
     // A server's life: the file at start, a reload of an edit, an edit on the dashboard.
-    const runtime = await runtimeFor(dataDir);
+    const runtime = await runtimeFor(dataDir, { asServer: true });
     try {
       versions.push(runtime.policy.current().version);
       writeFileSync(runtime.config.policyFile, V2);

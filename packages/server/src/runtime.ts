@@ -40,6 +40,12 @@ export interface RuntimeOptions {
    * commands pass false: they are no instance of the cluster, though their events still reach it.
    */
   announce?: boolean;
+  /**
+   * Record the policy in force in the policy history, at start and on each change (default:
+   * unless lenientPolicy). Only a process that decides with the policy should: admin tools and
+   * the test runtimes that inspect their work pass false.
+   */
+  recordPolicy?: boolean;
 }
 
 /**
@@ -71,7 +77,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const hasher = createSecretHasher(serverSecret);
   const policyHistory = createPolicyHistory({ store, clock });
   // The server records each policy version it runs; admin tools (lenient) run none.
-  const recordPolicy = !options.lenientPolicy;
+  const recordPolicy = options.recordPolicy ?? !options.lenientPolicy;
   const policy = createPolicySource(config.policyFile, logger, {
     watch: config.watchPolicy,
     lenient: options.lenientPolicy,
