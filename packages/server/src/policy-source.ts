@@ -1,6 +1,7 @@
 import {
   readFileSync,
   renameSync,
+  rmSync,
   type StatWatcher,
   statSync,
   unwatchFile,
@@ -139,8 +140,21 @@ export function createPolicySource(file: string, logger: Logger, options: Policy
       // Written beside the file and renamed over it, so a reader (another instance's watcher)
       // never sees half a file; the new file keeps the old one's permission bits.
       const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, nextText, { mode: statSync(file).mode & 0o777 });
-      renameSync(temporary, file);
+      try {
+        writeFileSync(temporary, nextText, { mode: statSync(file).mode & 0o777 });
+        renameSync(temporary, file);
+      } catch (error) {
+        // A read-only mount (a ConfigMap, say): the edit is refused; the file and policy stay.
+        try {
+          rmSync(temporary, { force: true });
+        } catch {
+          // Not a file of ours (the path was taken by something else): leave it.
+        }
+        const reason =
+          (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : 'error');
+        logger.error({ file, reason }, 'policy edit not saved: the policy file cannot be written');
+        return { ok: false, error: `the policy file ${file} cannot be written (${reason}); nothing changed` };
+      }
       // In force before this function yields, so the watcher finds nothing new to load.
       const { changed, recorded } = enforce(checked.policy, nextText, 'dashboard', actor);
       await recorded;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Actor, applyHunks } from '@agent-otp/core';
@@ -171,6 +171,22 @@ describe('policy history: recording and the API', () => {
     assert.equal(readFileSync(file(), 'utf8'), before);
     assert.equal(t.runtime.policy.current().version, versions.v3);
     assert.equal((await get('/api/v1/policies/versions')).body.data.length, 3);
+  });
+
+  it('a policy file that cannot be written refuses the edit; nothing changes', async () => {
+    // A directory where the edit's temporary file would go: the write fails as on a read-only mount.
+    const blocker = `${file()}.${process.pid}.tmp`;
+    mkdirSync(blocker);
+    try {
+      const before = readFileSync(file(), 'utf8');
+      const edit = await t.runtime.policy.replace(V1, { type: 'system', id: 'test' });
+      assert.equal(edit.ok, false);
+      assert.match(edit.ok ? '' : edit.error, /cannot be written \(EISDIR\); nothing changed/);
+      assert.equal(readFileSync(file(), 'utf8'), before);
+      assert.equal(t.runtime.policy.current().version, versions.v3);
+    } finally {
+      rmSync(blocker, { recursive: true, force: true });
+    }
   });
 
   it('another instance starting with the same file records no new version, and audits it', async () => {
