@@ -1,5 +1,7 @@
 import {
   formatUnifiedDiff,
+  POLICY_ORIGINS,
+  POLICY_VERSION_PATTERN,
   type PolicyHistory,
   type PolicyVersionDiff,
   type PolicyVersionSummary,
@@ -13,7 +15,7 @@ import { ErrorBody, envelope } from './schemas.ts';
 
 const Version = z
   .string()
-  .regex(/^pol_[0-9a-f]{16}$/, 'must be a policy version (pol_ and 16 hex digits)')
+  .regex(POLICY_VERSION_PATTERN, 'must be a policy version (pol_ and 16 hex digits)')
   .openapi({ example: 'pol_3f1c2d9e3b7a4f0e' });
 const VersionParams = z.object({ version: Version.openapi({ param: { name: 'version', in: 'path' } }) });
 const ListQuery = z.object({
@@ -32,7 +34,7 @@ const Summary = z
   .object({
     version: z.string(),
     firstInForceAt: z.string().openapi({ description: 'When a server first ran it (ISO 8601)' }),
-    origin: z.enum(['start', 'reload', 'dashboard']).openapi({
+    origin: z.enum(POLICY_ORIGINS).openapi({
       description: 'The file at start, a reload of the file, or an edit on the dashboard',
     }),
     by: z.string().openapi({ description: 'The user of a dashboard edit; "server" otherwise' }),
