@@ -54,14 +54,18 @@ export function tempDir(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** An in-process runtime on the same data directory, to set up and check what the CLI did. */
-export function runtimeFor(dataDir: string): Promise<Runtime> {
+/**
+ * An in-process runtime on the same data directory, to set up and check what the CLI did. It
+ * records no policy version unless asked (`asServer`): it is no server running the policy.
+ */
+export function runtimeFor(dataDir: string, options: { asServer?: boolean } = {}): Promise<Runtime> {
   return createRuntime(
     parseConfig({
       AGENT_OTP_DATA_DIR: dataDir,
       AGENT_OTP_LOG_LEVEL: 'silent',
       AGENT_OTP_POLICY_WATCH: 'false',
     }),
+    { recordPolicy: options.asServer === true },
   );
 }
 

@@ -17,6 +17,7 @@ export * from './ids.ts';
 export * from './permissions/permission-service.ts';
 export * from './policy/index.ts';
 export type * from './policy/types.ts';
+export * from './policy-history/index.ts';
 export * from './redact.ts';
 export * from './scope/index.ts';
 export * from './secrets.ts';

@@ -1,4 +1,5 @@
 import type { TelegramStore } from './channels/telegram-store.ts';
+import type { PolicyVersionPage, PolicyVersionQuery, PolicyVersionRecord } from './policy-history/types.ts';
 import type { SlackLink, SlackMessage } from './slack/types.ts';
 import type {
   Agent,
@@ -304,6 +305,22 @@ export interface Store extends TelegramStore {
   listSlackMessages(permissionId: string): Promise<SlackMessage[]>;
   /** The head of every stripe of the audit log (its stripe count is the number of rows). */
   auditHeads(): Promise<AuditStripeHead[]>;
+
+  // Policy history
+  /**
+   * Records a policy version unless it is already recorded (insert-or-ignore: concurrent calls
+   * for one version never fail, and the first record is kept), and appends the audit entry
+   * `audit(firstTime)` in the same transaction, either way. Returns whether it was the first time.
+   */
+  recordPolicyVersion(
+    record: PolicyVersionRecord,
+    audit: (firstTime: boolean) => AuditEventInput,
+  ): Promise<boolean>;
+  getPolicyVersion(version: string): Promise<PolicyVersionRecord | null>;
+  /** Recorded versions, newest first (by first time in force), without their sources. */
+  listPolicyVersions(query: PolicyVersionQuery): Promise<PolicyVersionPage>;
+  /** The version recorded just before this one, or null for the first (or an unknown) version. */
+  policyVersionBefore(version: string): Promise<PolicyVersionRecord | null>;
 }
 
 /** An idempotency key as stored: scoped to its agent, with the fingerprint of the request it named. */

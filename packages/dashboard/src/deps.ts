@@ -7,6 +7,7 @@ import type {
   PermissionEvents,
   PermissionService,
   Policy,
+  PolicyHistory,
   Session,
   Store,
   TelegramLink,
@@ -23,6 +24,17 @@ export interface PolicyView {
   /** The error of the last refused edit while the previous policy stays in force. */
   lastError(): string | null;
   file: string;
+  /** The text the policy in force was loaded from. */
+  source?(): string;
+  /**
+   * Validates `text`, writes it as the policy file and puts it in force, unless the version in
+   * force is no longer `expectedVersion`; an invalid text is refused and nothing changes.
+   */
+  replace?(
+    text: string,
+    actor: Actor,
+    expectedVersion?: string,
+  ): Promise<{ ok: true; version: string; changed: boolean } | { ok: false; error: string }>;
 }
 
 /** The few logger methods the dashboard uses (a pino logger fits). */
@@ -50,6 +62,8 @@ export interface DashboardDeps {
   users: UserService;
   events: PermissionEvents;
   policy: PolicyView;
+  /** The policy versions the server has run; without it the Policies page has no History. */
+  policyHistory?: PolicyHistory;
   clock: Clock;
   logger?: DashboardLogger;
   /**

@@ -5,6 +5,7 @@ import type {
   Clock,
   PermissionEvents,
   PermissionService,
+  PolicyHistory,
   Store,
   UserService,
   WebhookService,
@@ -31,6 +32,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { permissionEventRoutes } from './routes/permission-events.ts';
 import { permissionRoutes } from './routes/permissions.ts';
+import { policyVersionRoutes } from './routes/policy-versions.ts';
 
 export interface AppDeps {
   store: Store;
@@ -40,6 +42,8 @@ export interface AppDeps {
   users: UserService;
   events: PermissionEvents;
   policy: PolicySource;
+  /** The policy versions the server has run (the Policies page's history and its API). */
+  policyHistory: PolicyHistory;
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -90,7 +94,8 @@ export function createApp(deps: AppDeps) {
   for (const path of ['/api/v1/permissions', '/api/v1/permissions/*']) {
     app.use(path, agentAuth(deps.agents), rateLimit, limitedJson);
   }
-  for (const path of ['/api/v1/approvals', '/api/v1/approvals/*', '/api/v1/agents', '/api/v1/agents/*']) {
+  const humanRoutes = ['/api/v1/approvals', '/api/v1/agents', '/api/v1/policies'];
+  for (const path of humanRoutes.flatMap((route) => [route, `${route}/*`])) {
     app.use(path, humanAuth(deps.users), limitedJson);
   }
   const links = {
@@ -101,6 +106,14 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', permissionEventRoutes(deps.permissions, deps.events));
   app.route('/api/v1', approvalRoutes(deps));
   app.route('/api/v1', agentRoutes(deps));
+  app.route(
+    '/api/v1',
+    policyVersionRoutes({
+      policyHistory: deps.policyHistory,
+      store: deps.store,
+      inForce: () => deps.policy.current().version,
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'agentKey', {
     type: 'http',

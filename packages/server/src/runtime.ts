@@ -4,6 +4,7 @@ import {
   createApprovalService,
   createCheckpointSigner,
   createPermissionService,
+  createPolicyHistory,
   createSecretHasher,
   createUserService,
   type Store,
@@ -39,6 +40,12 @@ export interface RuntimeOptions {
    * commands pass false: they are no instance of the cluster, though their events still reach it.
    */
   announce?: boolean;
+  /**
+   * Record the policy in force in the policy history, at start and on each change (default:
+   * unless lenientPolicy). Only a process that decides with the policy should: admin tools and
+   * the test runtimes that inspect their work pass false.
+   */
+  recordPolicy?: boolean;
 }
 
 /**
@@ -68,10 +75,25 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     throw error;
   }
   const hasher = createSecretHasher(serverSecret);
+  const policyHistory = createPolicyHistory({ store, clock });
+  // The server records each policy version it runs; admin tools (lenient) run none.
+  const recordPolicy = options.recordPolicy ?? !options.lenientPolicy;
   const policy = createPolicySource(config.policyFile, logger, {
     watch: config.watchPolicy,
     lenient: options.lenientPolicy,
+    onInForce: recordPolicy
+      ? ({ policy: next, source, origin, actor }) => policyHistory.recordInForce(next, source, origin, actor)
+      : undefined,
   });
+  if (recordPolicy) {
+    try {
+      await policyHistory.recordInForce(policy.current(), policy.source(), 'start');
+    } catch (error) {
+      policy.close();
+      await store.close();
+      throw error;
+    }
+  }
   const metrics = createMetrics();
   // Events, request limits and login throttles: in this process, or shared through Redis
   // (or events over PostgreSQL LISTEN/NOTIFY) when several instances serve one database.
@@ -160,6 +182,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     users,
     events,
     policy,
+    policyHistory,
     logger,
     metrics,
     clock,
@@ -184,6 +207,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     store,
     hasher,
     policy,
+    policyHistory,
     agents,
     permissions,
     approvals,

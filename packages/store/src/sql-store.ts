@@ -31,6 +31,7 @@ import { sqlDisableMethods } from './sql-disable.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { sqlHumanMethods } from './sql-humans.ts';
 import { sqlIdempotencyMethods } from './sql-idempotency.ts';
+import { sqlPolicyVersionMethods } from './sql-policy-versions.ts';
 import { sqlSlackMethods } from './sql-slack.ts';
 import { sqlTelegramMethods } from './sql-telegram.ts';
 import { sqlWebhookMethods } from './sql-webhooks.ts';
@@ -156,6 +157,7 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
     ...sqlWebhookMethods(driver, writer),
     ...sqlSlackMethods(driver, writer),
     ...sqlTelegramMethods(driver, writer),
+    ...sqlPolicyVersionMethods(driver, writer),
     async migrate() {
       await migrateToLatest(kysely);
       await addAuditStripes(driver, stripes);

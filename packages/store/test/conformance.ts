@@ -10,6 +10,7 @@ import { disableTests } from './conformance/disable.ts';
 import type { MakeStore } from './conformance/fixtures.ts';
 import { idempotencyTests } from './conformance/idempotency.ts';
 import { permissionTests } from './conformance/permissions.ts';
+import { policyVersionTests } from './conformance/policy-versions.ts';
 import { raceTests } from './conformance/races.ts';
 import { settingTests } from './conformance/settings.ts';
 import { slackTests } from './conformance/slack.ts';
@@ -59,5 +60,6 @@ export function runStoreConformance(
     slackTests(make);
     telegramTests(make);
     settingTests(make);
+    policyVersionTests(make);
   });
 }

@@ -4,10 +4,12 @@ import { loadConfig } from '../admin.ts';
 import { CliError, print } from '../output.ts';
 import { parseCases, parseRequestJson, readText } from '../policy-cases.ts';
 import { runCases, testReport } from '../policy-test-run.ts';
+import { addPolicyHistoryCommands } from './policy-history.ts';
 
 /**
  * Policy tooling that needs no store and no server: check a file, explain a decision, run a
  * file of test cases. These are meant for CI, so results are exit codes: 0 ok, 1 anything else.
+ * The history of what the server ran (history, show, diff) reads its store: policy-history.ts.
  */
 
 interface FileOptions {
@@ -78,7 +80,9 @@ function warningLine(file: string, w: PolicyWarning): string {
 }
 
 export function policyCommand(): Command {
-  const policy = new Command('policy').description('Check, explain and test policy files');
+  const policy = new Command('policy').description(
+    'Check, explain and test policy files; list, show and diff the versions the server has run',
+  );
 
   policy
     .command('check')
@@ -136,5 +140,6 @@ export function policyCommand(): Command {
       if (!report.ok) process.exitCode = 1;
     });
 
+  addPolicyHistoryCommands(policy);
   return policy;
 }

@@ -48,6 +48,7 @@ const KNOWN_EVENTS = [
   'user.password_reset',
   'user.token_created',
   'user.token_revoked',
+  'policy.in_force',
   // Written by the store itself when the log has several stripes (see docs/architecture.md).
   'audit.anchor',
 ];

@@ -3,8 +3,10 @@ import { AgentOtpError, type PolicyExplanation, type PolicyInput } from '@agent-
 import type { Context } from 'hono';
 import type { DashApp, DashboardDeps, DashEnv } from '../deps.ts';
 import { formFields, jsonObjectField } from '../http/form.ts';
+import { hasRole, requireRole } from '../http/session.ts';
 import { page } from '../views/layout.tsx';
 import { Alert, Badge, CsrfField, Json } from '../views/parts.tsx';
+import { HistorySection, policyHistoryPages } from './policy-history.tsx';
 
 const EXAMPLE = JSON.stringify(
   {
@@ -96,10 +98,73 @@ function fileText(file: string): string {
   }
 }
 
+/** An edit that was refused: the text as typed, and why. */
+interface RefusedEdit {
+  text: string;
+  error: string;
+}
+
+/** The editor (admins): the source in force, saved as the policy file and put in force at once. */
+function EditSection({
+  deps,
+  c,
+  refused,
+}: {
+  deps: DashboardDeps;
+  c: Context<DashEnv>;
+  refused?: RefusedEdit;
+}) {
+  const { source, replace } = deps.policy;
+  if (!source || !replace || !hasRole(c.get('user'), 'admin')) return null;
+  return (
+    <section class="card" id="edit">
+      <h2>Edit</h2>
+      <p class="muted small">
+        Saving checks the policy as the server loads it, writes the file and puts it in force at once. An
+        invalid policy is refused and the one in force stays.
+      </p>
+      {refused ? (
+        <Alert>
+          Your edit was refused and is not in force; {deps.policy.current().version} stays: {refused.error}
+        </Alert>
+      ) : null}
+      <form method="post" action="/policies/edit" class="stack">
+        <CsrfField token={c.get('csrf')} />
+        <input type="hidden" name="base" value={deps.policy.current().version} />
+        <textarea
+          name="source"
+          rows={16}
+          class="mono policy-edit"
+          spellcheck={false}
+          aria-label="Policy YAML"
+        >
+          {/* HTML drops one newline right after <textarea>: this one, so a first blank line survives. */}
+          {`\n${refused?.text ?? source()}`}
+        </textarea>
+        <div>
+          <button type="submit" class="btn btn-primary">
+            Save and put in force
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** The notice after a saved edit, from the redirect's query (a version id, checked). */
+function SavedNotice({ c }: { c: Context<DashEnv> }) {
+  const saved = c.req.query('saved');
+  if (saved === 'unchanged')
+    return <Alert kind="info">Saved: the text is the version already in force.</Alert>;
+  if (!saved || !/^pol_[0-9a-f]{16}$/.test(saved)) return null;
+  return <Alert kind="ok">Saved: {saved} is in force.</Alert>;
+}
+
 async function policyPage(
   deps: DashboardDeps,
   c: Context<DashEnv>,
   sim?: { text: string; result?: PolicyExplanation; error?: string },
+  refused?: RefusedEdit,
 ) {
   const policy = deps.policy.current();
   const lastError = deps.policy.lastError();
@@ -113,6 +178,7 @@ async function policyPage(
           in force
         </span>
       </div>
+      <SavedNotice c={c} />
       {lastError ? (
         <>
           <Alert kind="ok">
@@ -164,14 +230,29 @@ async function policyPage(
         <p class="muted small mono">{deps.policy.file}</p>
         <pre class="json policy-file">{fileText(deps.policy.file)}</pre>
       </section>
+      <EditSection deps={deps} c={c} refused={refused} />
+      <HistorySection deps={deps} cursor={c.req.query('history') || undefined} />
     </>
   );
-  return page(c, 'Policies', 'policies', body, sim?.error ? 400 : 200);
+  return page(c, 'Policies', 'policies', body, sim?.error || refused ? 400 : 200);
 }
 
 /** The policy file, its validation state, and a simulator (explain) for any request. */
 export function policyPages(app: DashApp, deps: DashboardDeps) {
   app.get('/policies', (c) => policyPage(deps, c));
+  app.post('/policies/edit', async (c) => {
+    const user = c.get('user');
+    requireRole(user, 'admin');
+    const { replace } = deps.policy;
+    if (!replace) throw new AgentOtpError('NOT_FOUND', 'this server does not edit its policy file');
+    const fields = await formFields(c);
+    // Browsers send a textarea's lines with CRLF; the file keeps the LF lines it was shown with.
+    const text = (fields.source ?? '').replace(/\r\n/g, '\n');
+    const result = await replace(text, { type: 'user', id: user.id }, fields.base || undefined);
+    if (!result.ok) return policyPage(deps, c, undefined, { text, error: result.error });
+    return c.redirect(`/policies?saved=${result.changed ? result.version : 'unchanged'}#history`, 303);
+  });
+  policyHistoryPages(app, deps);
   // A POST (with CSRF) only because the request JSON can be long; it changes nothing.
   app.post('/policies/simulate', async (c) => {
     const text = (await formFields(c)).request ?? '';

@@ -95,7 +95,13 @@ export function RequestCard({
         <dt>Policy rule</dt>
         <dd>
           {p.policyRule ?? <span class="muted">none</span>} <RiskBadge risk={risk} />{' '}
-          <span class="muted small mono">{p.policyVersion}</span>
+          <a
+            class="muted small mono"
+            href={`/policies/versions/${p.policyVersion}`}
+            title="This policy version"
+          >
+            {p.policyVersion}
+          </a>
           {p.status === 'pending' && p.reason ? <div class="small policy-reason">{p.reason}</div> : null}
         </dd>
         <dt>Token lifetime</dt>

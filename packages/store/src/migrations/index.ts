@@ -8,6 +8,7 @@ import * as auditStripes from './006-audit-stripes.ts';
 import * as telegram from './007-telegram.ts';
 import * as webhooksSlack from './008-webhooks-slack.ts';
 import * as agentExpiryGrace from './009-agent-expiry-grace.ts';
+import * as policyVersions from './010-policy-versions.ts';
 
 /**
  * Migrations in the order they apply. Each is a file in this folder named `NNN-what.ts`; Kysely's
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '007-telegram': telegram,
   '008-webhooks-slack': webhooksSlack,
   '009-agent-expiry-grace': agentExpiryGrace,
+  '010-policy-versions': policyVersions,
 };

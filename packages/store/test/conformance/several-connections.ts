@@ -15,6 +15,7 @@ import {
   TEST_TIMEOUT_MS,
   verifyChain,
 } from './fixtures.ts';
+import { makeVersion, recordVersion } from './policy-versions.ts';
 
 /** Opens `count` stores on one new, migrated database, like that many processes sharing it. */
 export type OpenShared = (count: number) => Promise<Store[]>;
@@ -198,6 +199,33 @@ export function severalConnectionTests(name: string, openShared: OpenShared): vo
           );
         }
         assert.equal((await verifyChain(b)).ok, true);
+      } finally {
+        await closeAll(stores);
+      }
+    });
+
+    it('two connections recording one policy version 40 times: recorded once, none fails', {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      const stores = await openShared(2);
+      const [a, b] = stores as [Store, Store];
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            recordVersion(
+              i % 2 ? a : b,
+              makeVersion(9, { firstInForceAt: T0 + i, origin: i % 2 ? 'start' : 'reload' }),
+            ),
+          ),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        const page = await b.listPolicyVersions({ limit: 10 });
+        assert.deepEqual(
+          page.items.map((v) => v.version),
+          [makeVersion(9).version],
+        );
+        assert.equal((await a.listAudit({ event: 'policy.in_force', limit: 500 })).length, 40);
+        assert.equal((await verifyChain(a)).ok, true);
       } finally {
         await closeAll(stores);
       }
