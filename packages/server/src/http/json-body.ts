@@ -51,41 +51,14 @@ function tooLarge(limit: number) {
   return new AgentOtpError('PAYLOAD_TOO_LARGE', `the request body exceeds ${limit} bytes`);
 }
 
-/**
- * Reads the request stream, refusing as soon as it passes `limit` bytes. Plain 'data' / 'end'
- * listeners: an async iterator over the stream costs more than the rest of reading a small body.
- */
-function readLimited(incoming: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (error?: Error) => {
-      incoming.off('data', onData);
-      incoming.off('end', onEnd);
-      incoming.off('error', onError);
-      incoming.off('close', onClose);
-      if (error) {
-        // Stop reading the rest of a refused body, as leaving the async iterator did.
-        incoming.destroy();
-        reject(error);
-      } else resolve(Buffer.concat(chunks, size).toString('utf8'));
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) done(tooLarge(limit));
-      else chunks.push(chunk);
-    };
-    const onEnd = () => done();
-    const onError = (error: Error) => done(error);
-    // Closed before its end (the client went away): nothing will come, fail like the iterator did.
-    const onClose = () => done(new Error('the request was closed before its body ended'));
-    if (incoming.readableEnded) {
-      resolve('');
-      return;
-    }
-    incoming.on('data', onData);
-    incoming.on('end', onEnd);
-    incoming.on('error', onError);
-    incoming.on('close', onClose);
-  });
+/** Reads the request stream, refusing as soon as it passes `limit` bytes. */
+async function readLimited(incoming: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
