@@ -5,7 +5,7 @@ import type { JsonObject } from '@agent-otp/core';
  * the zod schemas of routes/schemas.ts. Each answers the value the schema would produce, or
  * undefined for "not sure": then the schema runs as before and gives the answer, errors
  * included. So a fast check only ever accepts what the schema accepts, with the same value
- * (test/fast-input.property.test.ts checks this against the schemas), and every refusal and
+ * (test/permissions-fast-input.property.test.ts checks this against the schemas), and every refusal and
  * its message still comes from the schema: the error contract cannot drift.
  */
 
