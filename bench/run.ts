@@ -28,6 +28,9 @@ const json = args.includes('--json');
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const duration = Number(option('--duration')) || 5;
 const soakRequests = Number(option('--soak')) || 5000;
+// Fresh tokens made before the SQLite use scenario; making them takes as long as that many
+// requests, which on a loaded machine is minutes, so it can be set (a run short of them warns).
+const sqliteTokens = Number(option('--tokens')) || Math.max(20000, duration * 25000);
 const only = option('--only')?.split(',');
 const wants = (part: string) => only === undefined || only.includes(part);
 const connections = 32;
@@ -120,7 +123,7 @@ let sqliteRun: Promise<Measured> | undefined;
 function sqliteScenarios(approvals: boolean): Promise<Measured> {
   sqliteRun ??= (async () => {
     // Enough single-use tokens for the use scenario at up to ~25k uses a second.
-    const real = await start('./real-server.ts', [String(Math.max(20000, duration * 25000))]);
+    const real = await start('./real-server.ts', [String(sqliteTokens)]);
     const triple = await measured([real], real.info.apiKey ?? '', real.info.permits ?? [], undefined, {
       connections,
       duration,

@@ -124,6 +124,13 @@ export function createAuditWriter(
     ]);
   }
 
+  /** The stripe's head and the last global seq, read under the stripe's lock. */
+  async function readHead(tx: SqlExecutor, stripe: number): Promise<{ head: AuditStripeHead; seq: number }> {
+    const row = await tx.get<{ stripe_seq: Int; hash: string }>(LOCK_HEAD_SQL, [stripe]);
+    if (!row) throw new Error(`audit stripe ${stripe} has no head row`);
+    return { head: { stripe, stripeSeq: Number(row.stripe_seq), hash: row.hash }, seq: 0 };
+  }
+
   return {
     async append(tx, events, appendOptions = {}) {
       const first = events[0];
@@ -131,12 +138,19 @@ export function createAuditWriter(
       stripes ??= Number((await tx.get<{ n: Int }>(STRIPE_COUNT_SQL))?.n ?? 0);
       if (stripes < 1) throw new Error('the audit log has no stripes: run the database migrations');
       const stripe = stripeFor(first, stripes, appendOptions.anyStripe === true);
-      const row = await tx.get<{ stripe_seq: Int; hash: string }>(LOCK_HEAD_SQL, [stripe]);
-      if (!row) throw new Error(`audit stripe ${stripe} has no head row`);
-      let head: AuditStripeHead = { stripe, stripeSeq: Number(row.stripe_seq), hash: row.hash };
+      // In a group commit on one stripe (SQLite's default), the head is read and locked once per
+      // batch and written once before its COMMIT: the batch holds the only write lock, so no
+      // other writer can move it in between. A transaction of the batch that rolls back restores
+      // the head it started from. With several stripes each transaction reads and writes its
+      // stripe's row, since a cross-anchor must see the other stripes' heads in the database.
+      const batch = stripes === 1 ? tx.batch : undefined;
+      const memoKey = `audit-head:${stripe}`;
+      const kept = batch?.memo.get(memoKey) as { head: AuditStripeHead; seq: number } | undefined;
+      const startState = kept ?? (await readHead(tx, stripe));
+      let head = startState.head;
       const start = head.stripeSeq;
       // Taken under the stripe's lock, so seq grows along each stripe on every database.
-      let seq = 0;
+      let seq = startState.seq;
       const nextSeq = async () => {
         if (driver.dialect === 'sqlite' && seq > 0) seq += 1;
         else seq = Number((await tx.get<{ seq: Int }>(nextSeqSql))?.seq);
@@ -153,7 +167,19 @@ export function createAuditWriter(
       ) {
         head = await appendAnchor(tx, head, await nextSeq(), (events.at(-1) ?? first).at);
       }
-      await tx.run(SET_HEAD_SQL, [head.stripeSeq, head.hash, stripe]);
+      if (!batch) {
+        await tx.run(SET_HEAD_SQL, [head.stripeSeq, head.hash, stripe]);
+        return;
+      }
+      const ended = { head: { stripe, stripeSeq: head.stripeSeq, hash: head.hash }, seq };
+      batch.memo.set(memoKey, ended);
+      batch.onRollback(() => (kept ? batch.memo.set(memoKey, kept) : batch.memo.delete(memoKey)));
+      batch.beforeCommit(memoKey, (final) => {
+        const last = batch.memo.get(memoKey) as typeof ended | undefined;
+        return last
+          ? final.run(SET_HEAD_SQL, [last.head.stripeSeq, last.head.hash, stripe])
+          : Promise.resolve();
+      });
     },
   };
 

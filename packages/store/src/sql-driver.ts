@@ -25,6 +25,23 @@ export interface SqlExecutor {
   get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+  /**
+   * Set inside a transaction that shares one database transaction with others (SQLite's group
+   * commit) and holds the database's only write lock for all of them: what a writer reads under
+   * that lock stays true until the batch commits, so it may keep it here instead of reading it
+   * again in every transaction of the batch. Absent elsewhere (PostgreSQL, single statements).
+   */
+  readonly batch?: CommitBatch;
+}
+
+/** State shared by the transactions of one group commit (see SqlExecutor.batch). */
+export interface CommitBatch {
+  /** Values kept for the rest of the batch, by the keys their writer chooses. */
+  readonly memo: Map<string, unknown>;
+  /** Runs `undo` if this transaction (only) is rolled back, so the memo forgets what it wrote. */
+  onRollback(undo: () => void): void;
+  /** Runs `write` once, just before the batch commits (a later call with the same key replaces it). */
+  beforeCommit(key: string, write: (tx: SqlExecutor) => Promise<unknown>): void;
 }
 
 /**

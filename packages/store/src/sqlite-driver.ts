@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { SqlDriver, SqlExecutor, Database as Tables } from './sql-driver.ts';
+import type { CommitBatch, SqlDriver, SqlExecutor, Database as Tables } from './sql-driver.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -107,10 +107,22 @@ export function createSqliteDriver(file: string): SqlDriver {
       return;
     }
     const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = [];
+    // What the batch's transactions share (see SqlExecutor.batch): this connection holds
+    // SQLite's write lock from BEGIN IMMEDIATE to COMMIT, so no other writer can interleave.
+    const memo = new Map<string, unknown>();
+    const finalWrites = new Map<string, (tx: SqlExecutor) => Promise<unknown>>();
+    let undos: (() => void)[] = [];
+    const batch: CommitBatch = {
+      memo,
+      onRollback: (undo) => undos.push(undo),
+      beforeCommit: (key, write) => finalWrites.set(key, write),
+    };
+    const inBatch: SqlExecutor = { ...direct, batch };
     for (const job of jobs) {
       prepare('SAVEPOINT job').run();
+      undos = [];
       try {
-        const value = await job.fn(direct);
+        const value = await job.fn(inBatch);
         prepare('RELEASE job').run();
         outcomes.push({ ok: true, value });
       } catch (error) {
@@ -121,10 +133,13 @@ export function createSqliteDriver(file: string): SqlDriver {
         }
         prepare('ROLLBACK TO job').run();
         prepare('RELEASE job').run();
+        for (const undo of undos.reverse()) undo();
         outcomes.push({ ok: false, error });
       }
     }
     try {
+      // A failed final write fails the whole batch: nothing of it is committed or acknowledged.
+      for (const write of finalWrites.values()) await write(direct);
       prepare('COMMIT').run();
     } catch (error) {
       if (db.inTransaction) prepare('ROLLBACK').run();

@@ -10,5 +10,7 @@ export interface AppEnv {
     user: User;
     /** The browser session, when the human came with a cookie rather than a personal token. */
     session: Session | null;
+    /** A POST's body as jsonBody parsed it (a JSON object), for the fast input checks. */
+    jsonBody: unknown;
   };
 }

@@ -42,6 +42,7 @@ export function jsonBody(limit: number): MiddlewareHandler<AppEnv> {
         field: 'body',
       });
     }
+    c.set('jsonBody', body);
     await next();
   };
 }

@@ -1,7 +1,15 @@
 import type { PermissionService } from '@agent-otp/core';
-import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type RouteConfig, type RouteHandler, type z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { ok } from '../http/envelope.ts';
+import {
+  fastContentType,
+  fastPermissionId,
+  fastRequestBody,
+  fastTokenBody,
+  fastUseBody,
+} from '../http/fast-input.ts';
 import { validationHook } from '../http/validation.ts';
 import type { Metrics } from '../metrics.ts';
 import { type Links, presentPermission, presentRead, presentRequestOutcome } from './presenters.ts';
@@ -113,18 +121,59 @@ const revokeRoute = createRoute({
   responses: { 200: json(envelope(PermissionView), 'The permission after revocation'), ...errors },
 });
 
+/**
+ * The validated input of a hot route from the hand-written checks of fast-input.ts, or null when
+ * they are not sure: then the route's zod validators run as for every other route.
+ */
+type FastInput = { json: object; param?: { id: string }; header?: Record<string, string> } | null;
+
+/**
+ * Route middleware of the hot routes (request, verify, use): when the fast checks accept the
+ * input, it is handed to the handler as validated and the zod validators are skipped; otherwise
+ * the request goes on to them unchanged (so every refusal is the schema's, word for word).
+ */
+function fastInput<R extends RouteConfig>(
+  read: (c: Context<AppEnv>) => FastInput,
+  handler: RouteHandler<R, AppEnv>,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const input = fastContentType(c.req.header('content-type')) ? read(c) : null;
+    if (!input) return next();
+    c.req.addValidatedData('json', input.json);
+    if (input.param) c.req.addValidatedData('param', input.param);
+    if (input.header) c.req.addValidatedData('header', input.header);
+    return (handler as unknown as (c: Context<AppEnv>, next: () => Promise<void>) => Promise<Response>)(
+      c,
+      next,
+    );
+  };
+}
+
+function withId(c: Context<AppEnv>, json: object | undefined): FastInput {
+  const param = fastPermissionId(c.req.param('id'));
+  return json && param ? { json, param } : null;
+}
+
 /** The agent routes of SPEC §5. Thin: validate, call the service, shape the response. */
 export function permissionRoutes(permissions: PermissionService, links: Links, metrics: Metrics) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.openapi(requestRoute, async (c) => {
+  const request: RouteHandler<typeof requestRoute, AppEnv> = async (c) => {
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     const outcome = await permissions.request(c.get('agent'), c.req.valid('json'), { idempotencyKey });
     // A replay made no decision: only new requests are counted.
     if (outcome.status !== 'replayed') metrics.decisions.inc({ decision: outcome.permission.decision });
     const { body, status } = presentRequestOutcome(outcome, links);
     return ok(c, body, status);
-  });
+  };
+  const fastRequest = fastInput<typeof requestRoute>((c) => {
+    const json = fastRequestBody(c.get('jsonBody'));
+    if (!json) return null;
+    const key = c.req.header('idempotency-key');
+    const header: Record<string, string> = key === undefined ? {} : { 'idempotency-key': key };
+    return { json, header };
+  }, request);
+  app.openapi({ ...requestRoute, middleware: [fastRequest] }, request);
 
   app.openapi(listRoute, async (c) => {
     const { status, action, limit, cursor } = c.req.valid('query');
@@ -145,7 +194,7 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
     return ok(c, presentRead(permission, links, token), 200);
   });
 
-  app.openapi(verifyRoute, async (c) => {
+  const verify: RouteHandler<typeof verifyRoute, AppEnv> = async (c) => {
     const outcome = await permissions.verify(
       c.get('agent'),
       c.req.valid('param').id,
@@ -168,9 +217,14 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
       },
       200,
     );
-  });
+  };
+  const fastVerify = fastInput<typeof verifyRoute>(
+    (c) => withId(c, fastTokenBody(c.get('jsonBody'))),
+    verify,
+  );
+  app.openapi({ ...verifyRoute, middleware: [fastVerify] }, verify);
 
-  app.openapi(useRoute, async (c) => {
+  const use: RouteHandler<typeof useRoute, AppEnv> = async (c) => {
     const { token, actionDetails } = c.req.valid('json');
     try {
       const { permission, unchecked } = await permissions.use(
@@ -194,7 +248,9 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
       metrics.uses.inc({ outcome: (error as { code?: string }).code ?? 'ERROR' });
       throw error;
     }
-  });
+  };
+  const fastUse = fastInput<typeof useRoute>((c) => withId(c, fastUseBody(c.get('jsonBody'))), use);
+  app.openapi({ ...useRoute, middleware: [fastUse] }, use);
 
   app.openapi(revokeRoute, async (c) => {
     const reason = c.req.header('content-type') ? c.req.valid('json')?.reason : undefined;
