@@ -1,4 +1,5 @@
 import { benchApprovalLatency } from './approval-latency.ts';
+import { benchApprovalSetups } from './approval-scenarios.ts';
 import { type Load, load as loadOne, type Started, smallBody, start, stop } from './harness.ts';
 import { benchPolicyDecisions, type PolicyVariant } from './policy-decisions.ts';
 import {
@@ -28,6 +29,7 @@ const json = args.includes('--json');
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const duration = Number(option('--duration')) || 5;
 const soakRequests = Number(option('--soak')) || 5000;
+const approvalSamples = Number(option('--approvals')) || 250;
 const only = option('--only')?.split(',');
 const wants = (part: string) => only === undefined || only.includes(part);
 const connections = 32;
@@ -135,6 +137,24 @@ function sqliteScenarios(approvals: boolean): Promise<Measured> {
 
 if (wants('load')) await sqliteScenarios(true);
 if (wants('pg') || wants('cluster')) await postgresScenarios();
+if (only?.includes('approval')) await approvalSetups();
+
+/** `--only approval`: the approval latency alone, on SQLite, PostgreSQL and two instances. */
+async function approvalSetups() {
+  const postgres = (await postgresUnavailable()) === null;
+  const redis = postgres && (await redisUnavailable()) === null;
+  await benchApprovalSetups({
+    samples: approvalSamples,
+    postgres,
+    redis,
+    log: (row) =>
+      emit(
+        { scenario: `approval → token (SSE), ${row.setup}`, ...row, target_p99_ms: 10 },
+        `approval → token (SSE), ${row.setup}: p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms over ${row.samples} approvals` +
+          (row.long_polls > 0 ? ` (warning: ${row.long_polls} long-polls)` : ''),
+      ),
+  });
+}
 
 async function approvalScenario(real: Started) {
   const approvals = await benchApprovalLatency({

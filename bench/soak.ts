@@ -19,6 +19,14 @@ export interface SoakOptions {
   concurrency?: number;
   sampleMs?: number;
   log?: (line: string) => void;
+  /**
+   * Runs the server from its TypeScript sources through tsx (as the tests do) rather than from
+   * the compiled dist/ that `agent-otp serve` runs; tsx's loader then holds every transformed
+   * module and its source map, some 20–30 MB that a deployed server does not carry.
+   */
+  fromSources?: boolean;
+  /** Extra node options for the server process (e.g. `--max-semi-space-size=4`), to compare. */
+  nodeOptions?: string[];
 }
 
 export interface Soak {
@@ -33,6 +41,15 @@ export interface Soak {
   slope_mb_per_100k: number;
   flat: boolean;
   samples: number;
+  /** About 20 of the samples, evenly spread: [requests served, RSS in MB]. */
+  curve: [number, number][];
+  /** The server's own account of its memory at the end (V8 heap spaces, external, RSS). */
+  memory: MemoryReport | null;
+}
+
+interface MemoryReport {
+  memory: Record<string, number>;
+  heapSpacesMb: Record<string, number>;
 }
 
 function rssMb(pid: number): number {
@@ -40,17 +57,25 @@ function rssMb(pid: number): number {
   return Math.round((Number(kb) / 1024) * 10) / 10;
 }
 
-async function startServer(): Promise<{ child: ChildProcess; port: number; apiKey: string }> {
+async function startServer(
+  fromSources: boolean,
+  nodeOptions: string[],
+): Promise<{ child: ChildProcess; port: number; apiKey: string }> {
   const child = spawn(
     process.execPath,
     [
-      '--conditions=agent-otp-source',
+      ...nodeOptions,
+      ...(fromSources ? ['--conditions=agent-otp-source'] : []),
       '--import',
       'tsx',
       new URL('./real-server.ts', import.meta.url).pathname,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  child.stderr?.pipe(process.stderr);
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
+    if (line.startsWith('{"memory"')) child.emit('memory', JSON.parse(line));
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
     if (line.startsWith('{"ready"')) {
@@ -75,7 +100,7 @@ function slope(points: [number, number][]): number {
 export async function benchSoak(options: SoakOptions): Promise<Soak> {
   const { requests, maxSeconds = Number.POSITIVE_INFINITY, concurrency = 16, sampleMs = 2000 } = options;
   const log = options.log ?? (() => {});
-  const server = await startServer();
+  const server = await startServer(options.fromSources ?? false, options.nodeOptions ?? []);
   const pid = server.child.pid as number;
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
@@ -142,6 +167,15 @@ export async function benchSoak(options: SoakOptions): Promise<Soak> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   samples.push([sent, rssMb(pid)]);
   agent.destroy();
+  // Where the end's RSS is: the server reports its heap when asked.
+  const memory = await new Promise<MemoryReport | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), 5000);
+    server.child.once('memory', (report: MemoryReport) => {
+      clearTimeout(timer);
+      resolve(report);
+    });
+    server.child.kill('SIGUSR2');
+  });
   await new Promise<void>((resolve) => {
     server.child.once('exit', () => resolve());
     server.child.kill('SIGTERM');
@@ -165,12 +199,20 @@ export async function benchSoak(options: SoakOptions): Promise<Soak> {
     slope_mb_per_100k: Math.round(perRequest * 100_000 * 100) / 100,
     flat: drift <= Math.max(0.05 * start, 8),
     samples: samples.length,
+    curve: samples.filter(
+      (_, i) => i % Math.max(1, Math.floor(samples.length / 20)) === 0 || i === samples.length - 1,
+    ),
+    memory,
   };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
-  const requests = Number(process.argv[2]) || 5000;
-  const maxSeconds = Number(process.argv[3]) || undefined;
-  const result = await benchSoak({ requests, maxSeconds, log: (line) => console.error(line) });
+  const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  const requests = Number(positional[0]) || 5000;
+  const maxSeconds = Number(positional[1]) || undefined;
+  const fromSources = process.argv.includes('--sources');
+  const nodeOptions = process.argv.filter((arg) => arg.startsWith('--node=')).map((arg) => arg.slice(7));
+  const log = (line: string) => console.error(line);
+  const result = await benchSoak({ requests, maxSeconds, fromSources, nodeOptions, log });
   console.log(JSON.stringify(result));
 }
