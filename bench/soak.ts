@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 
@@ -25,8 +25,37 @@ export interface SoakOptions {
    * module and its source map, some 20–30 MB that a deployed server does not carry.
    */
   fromSources?: boolean;
-  /** Extra node options for the server process (e.g. `--max-semi-space-size=4`), to compare. */
+  /** Node options for the server process; by default those the container starts it with. */
   nodeOptions?: string[];
+}
+
+/**
+ * How the container image starts the server (Dockerfile: its CMD's node options and its ENV),
+ * and so how the soak runs it: a young generation of 2 × 4 MB instead of V8's 2 × 16 MB, and
+ * two malloc arenas instead of one per thread. See docs/deployment.md, "Memory".
+ */
+export const DEPLOYED_NODE_OPTIONS = ['--max-semi-space-size=4'];
+export const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2' };
+
+/** Why dist/ cannot stand for the sources (a file changed since the build), or null. */
+function staleBuild(): string | null {
+  const packages = new URL('../packages/', import.meta.url).pathname;
+  let startedAt: number;
+  try {
+    startedAt = JSON.parse(readFileSync(`${packages}cli/dist/build.json`, 'utf8')).startedAt;
+  } catch {
+    return 'nothing is built';
+  }
+  const changed = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = `${dir}/${entry.name}`;
+      return entry.isDirectory() ? changed(path) : statSync(path).mtimeMs > startedAt;
+    });
+  const stale = readdirSync(packages).find((name) => {
+    const src = `${packages}${name}/src`;
+    return existsSync(src) && changed(src);
+  });
+  return stale ? `packages/${stale}/src changed since the last build` : null;
 }
 
 export interface Soak {
@@ -61,6 +90,8 @@ async function startServer(
   fromSources: boolean,
   nodeOptions: string[],
 ): Promise<{ child: ChildProcess; port: number; apiKey: string }> {
+  const stale = fromSources ? null : staleBuild();
+  if (stale) throw new Error(`the soak runs the built server, but ${stale}: run \`npm run build\` first`);
   const child = spawn(
     process.execPath,
     [
@@ -70,7 +101,7 @@ async function startServer(
       'tsx',
       new URL('./real-server.ts', import.meta.url).pathname,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DEPLOYED_ENV } },
   );
   child.stderr?.pipe(process.stderr);
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
@@ -100,7 +131,10 @@ function slope(points: [number, number][]): number {
 export async function benchSoak(options: SoakOptions): Promise<Soak> {
   const { requests, maxSeconds = Number.POSITIVE_INFINITY, concurrency = 16, sampleMs = 2000 } = options;
   const log = options.log ?? (() => {});
-  const server = await startServer(options.fromSources ?? false, options.nodeOptions ?? []);
+  const server = await startServer(
+    options.fromSources ?? false,
+    options.nodeOptions ?? DEPLOYED_NODE_OPTIONS,
+  );
   const pid = server.child.pid as number;
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
@@ -211,7 +245,8 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
   const requests = Number(positional[0]) || 5000;
   const maxSeconds = Number(positional[1]) || undefined;
   const fromSources = process.argv.includes('--sources');
-  const nodeOptions = process.argv.filter((arg) => arg.startsWith('--node=')).map((arg) => arg.slice(7));
+  const given = process.argv.filter((arg) => arg.startsWith('--node=')).map((arg) => arg.slice(7));
+  const nodeOptions = given.length > 0 ? given : undefined;
   const log = (line: string) => console.error(line);
   const result = await benchSoak({ requests, maxSeconds, fromSources, nodeOptions, log });
   console.log(JSON.stringify(result));
