@@ -14,7 +14,8 @@ import { benchSoak } from './soak.ts';
 import { benchStartup } from './startup.ts';
 
 /**
- * `npm run bench [-- --json] [--duration 5] [--soak N] [--only startup,load,pg,cluster,policy,soak]`:
+ * `npm run bench [-- --json] [--duration 5] [--soak N] [--only startup,load,pg,cluster,policy,soak]`
+ * (and `--only approval [--approvals N]`: the approval latency on every store and events set-up):
  * the start-up time of the command (`--help`, and `serve` until it listens) next to `node -e 0`;
  * load scenarios against the real server, each compared with the bare node:http baseline
  * measured in the same run with the same connections and duration — on SQLite (`load`), on
