@@ -22,7 +22,10 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 
 FROM node:20-slim AS runtime
+# Two malloc arenas instead of one per thread: less idle memory kept per thread
+# (docs/deployment.md, "Memory").
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HOST=0.0.0.0 \
     PORT=8787 \
     AGENT_OTP_DATA_DIR=/data
@@ -36,4 +39,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8787)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # What `npm start` runs (`agent-otp serve`), started by node directly: `docker stop` sends its
 # SIGTERM to the server itself (no npm or shell between), which then shuts down gracefully.
-CMD ["node", "packages/cli/bin/agent-otp.js", "serve"]
+# A young generation of 2 × 4 MB instead of V8's 2 × 16 MB (docs/deployment.md, "Memory").
+CMD ["node", "--max-semi-space-size=4", "packages/cli/bin/agent-otp.js", "serve"]

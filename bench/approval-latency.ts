@@ -7,6 +7,11 @@ export interface ApprovalTarget {
   apiKey: string;
   /** An approver's personal API token (`uat_…`). */
   userToken: string;
+  /**
+   * Where the approver sends the decision, when not `baseUrl`: another instance of a cluster,
+   * so the decision reaches the waiting agent's instance through the events channel.
+   */
+  approveUrl?: string;
 }
 
 /**
@@ -34,7 +39,7 @@ export async function benchApprovalLatency(target: ApprovalTarget, samples = 250
   };
   const otp = new AgentOTPClient({ apiKey: target.apiKey, baseUrl: target.baseUrl, fetch: watched });
   const approve = (id: string) =>
-    fetch(`${target.baseUrl}/api/v1/approvals/${id}/approve`, {
+    fetch(`${target.approveUrl ?? target.baseUrl}/api/v1/approvals/${id}/approve`, {
       method: 'POST',
       headers: { authorization: `Bearer ${target.userToken}` },
     });

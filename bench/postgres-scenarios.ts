@@ -13,7 +13,7 @@ import { type Load, requestVerifyUse, type Started, start, stop, type Triple } f
  * one instance of that same set-up. Every database and Redis key made here is removed afterwards.
  */
 
-const REDIS_URL = process.env.AGENT_OTP_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.AGENT_OTP_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Measured extends Triple {
   cpu: Record<'request' | 'verify' | 'use', CpuUse | null>;
@@ -122,7 +122,7 @@ export async function redisUnavailable(): Promise<string | null> {
   }
 }
 
-async function dropRedisKeys(prefix: string): Promise<void> {
+export async function dropRedisKeys(prefix: string): Promise<void> {
   const client = createClient({ url: REDIS_URL });
   await client.connect();
   try {

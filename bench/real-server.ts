@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { startTestServer } from '@agent-otp/server';
 
 /**
@@ -33,6 +34,15 @@ const server = await startTestServer({
   env: { AGENT_OTP_RATE_LIMIT: '1000000', AGENT_OTP_LOG_LEVEL: 'warn', ...fromEnv },
 });
 process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+// Where the memory is, on request (the soak asks at its end): one JSON line on stderr.
+process.on('SIGUSR2', () => {
+  const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+  const usage = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, mb(v)]));
+  const spaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((s) => [s.space_name, mb(s.physical_space_size)]),
+  );
+  process.stderr.write(`${JSON.stringify({ memory: usage, heapSpacesMb: spaces })}\n`);
+});
 if (join) {
   process.stdout.write(`${JSON.stringify({ ready: true, port: server.port })}\n`);
 } else {

@@ -1,4 +1,5 @@
 import { benchApprovalLatency } from './approval-latency.ts';
+import { benchApprovalSetups } from './approval-scenarios.ts';
 import { type Load, load as loadOne, type Started, smallBody, start, stop } from './harness.ts';
 import { benchPolicyDecisions, type PolicyVariant } from './policy-decisions.ts';
 import {
@@ -13,7 +14,8 @@ import { benchSoak } from './soak.ts';
 import { benchStartup } from './startup.ts';
 
 /**
- * `npm run bench [-- --json] [--duration 5] [--soak N] [--only startup,load,pg,cluster,policy,soak]`:
+ * `npm run bench [-- --json] [--duration 5] [--soak N] [--only startup,load,pg,cluster,policy,soak]`
+ * (and `--only approval [--approvals N]`: the approval latency on every store and events set-up):
  * the start-up time of the command (`--help`, and `serve` until it listens) next to `node -e 0`;
  * load scenarios against the real server, each compared with the bare node:http baseline
  * measured in the same run with the same connections and duration — on SQLite (`load`), on
@@ -31,6 +33,7 @@ const soakRequests = Number(option('--soak')) || 5000;
 // Fresh tokens made before the SQLite use scenario; making them takes as long as that many
 // requests, which on a loaded machine is minutes, so it can be set (a run short of them warns).
 const sqliteTokens = Number(option('--tokens')) || Math.max(20000, duration * 25000);
+const approvalSamples = Number(option('--approvals')) || 250;
 const only = option('--only')?.split(',');
 const wants = (part: string) => only === undefined || only.includes(part);
 const connections = 32;
@@ -138,6 +141,24 @@ function sqliteScenarios(approvals: boolean): Promise<Measured> {
 
 if (wants('load')) await sqliteScenarios(true);
 if (wants('pg') || wants('cluster')) await postgresScenarios();
+if (only?.includes('approval')) await approvalSetups();
+
+/** `--only approval`: the approval latency alone, on SQLite, PostgreSQL and two instances. */
+async function approvalSetups() {
+  const postgres = (await postgresUnavailable()) === null;
+  const redis = postgres && (await redisUnavailable()) === null;
+  await benchApprovalSetups({
+    samples: approvalSamples,
+    postgres,
+    redis,
+    log: (row) =>
+      emit(
+        { scenario: `approval → token (SSE), ${row.setup}`, ...row, target_p99_ms: 10 },
+        `approval → token (SSE), ${row.setup}: p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms over ${row.samples} approvals` +
+          (row.long_polls > 0 ? ` (warning: ${row.long_polls} long-polls)` : ''),
+      ),
+  });
+}
 
 async function approvalScenario(real: Started) {
   const approvals = await benchApprovalLatency({

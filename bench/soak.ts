@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 
@@ -19,6 +19,43 @@ export interface SoakOptions {
   concurrency?: number;
   sampleMs?: number;
   log?: (line: string) => void;
+  /**
+   * Runs the server from its TypeScript sources through tsx (as the tests do) rather than from
+   * the compiled dist/ that `agent-otp serve` runs; tsx's loader then holds every transformed
+   * module and its source map, some 20–30 MB that a deployed server does not carry.
+   */
+  fromSources?: boolean;
+  /** Node options for the server process; by default those the container starts it with. */
+  nodeOptions?: string[];
+}
+
+/**
+ * How the container image starts the server (Dockerfile: its CMD's node options and its ENV),
+ * and so how the soak runs it: a young generation of 2 × 4 MB instead of V8's 2 × 16 MB, and
+ * two malloc arenas instead of one per thread. See docs/deployment.md, "Memory".
+ */
+export const DEPLOYED_NODE_OPTIONS = ['--max-semi-space-size=4'];
+export const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2' };
+
+/** Why dist/ cannot stand for the sources (a file changed since the build), or null. */
+function staleBuild(): string | null {
+  const packages = new URL('../packages/', import.meta.url).pathname;
+  let startedAt: number;
+  try {
+    startedAt = JSON.parse(readFileSync(`${packages}cli/dist/build.json`, 'utf8')).startedAt;
+  } catch {
+    return 'nothing is built';
+  }
+  const changed = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = `${dir}/${entry.name}`;
+      return entry.isDirectory() ? changed(path) : statSync(path).mtimeMs > startedAt;
+    });
+  const stale = readdirSync(packages).find((name) => {
+    const src = `${packages}${name}/src`;
+    return existsSync(src) && changed(src);
+  });
+  return stale ? `packages/${stale}/src changed since the last build` : null;
 }
 
 export interface Soak {
@@ -33,6 +70,15 @@ export interface Soak {
   slope_mb_per_100k: number;
   flat: boolean;
   samples: number;
+  /** About 20 of the samples, evenly spread: [requests served, RSS in MB]. */
+  curve: [number, number][];
+  /** The server's own account of its memory at the end (V8 heap spaces, external, RSS). */
+  memory: MemoryReport | null;
+}
+
+interface MemoryReport {
+  memory: Record<string, number>;
+  heapSpacesMb: Record<string, number>;
 }
 
 function rssMb(pid: number): number {
@@ -40,17 +86,27 @@ function rssMb(pid: number): number {
   return Math.round((Number(kb) / 1024) * 10) / 10;
 }
 
-async function startServer(): Promise<{ child: ChildProcess; port: number; apiKey: string }> {
+async function startServer(
+  fromSources: boolean,
+  nodeOptions: string[],
+): Promise<{ child: ChildProcess; port: number; apiKey: string }> {
+  const stale = fromSources ? null : staleBuild();
+  if (stale) throw new Error(`the soak runs the built server, but ${stale}: run \`npm run build\` first`);
   const child = spawn(
     process.execPath,
     [
-      '--conditions=agent-otp-source',
+      ...nodeOptions,
+      ...(fromSources ? ['--conditions=agent-otp-source'] : []),
       '--import',
       'tsx',
       new URL('./real-server.ts', import.meta.url).pathname,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DEPLOYED_ENV } },
   );
+  child.stderr?.pipe(process.stderr);
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
+    if (line.startsWith('{"memory"')) child.emit('memory', JSON.parse(line));
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
     if (line.startsWith('{"ready"')) {
@@ -75,7 +131,10 @@ function slope(points: [number, number][]): number {
 export async function benchSoak(options: SoakOptions): Promise<Soak> {
   const { requests, maxSeconds = Number.POSITIVE_INFINITY, concurrency = 16, sampleMs = 2000 } = options;
   const log = options.log ?? (() => {});
-  const server = await startServer();
+  const server = await startServer(
+    options.fromSources ?? false,
+    options.nodeOptions ?? DEPLOYED_NODE_OPTIONS,
+  );
   const pid = server.child.pid as number;
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
@@ -142,6 +201,15 @@ export async function benchSoak(options: SoakOptions): Promise<Soak> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   samples.push([sent, rssMb(pid)]);
   agent.destroy();
+  // Where the end's RSS is: the server reports its heap when asked.
+  const memory = await new Promise<MemoryReport | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), 5000);
+    server.child.once('memory', (report: MemoryReport) => {
+      clearTimeout(timer);
+      resolve(report);
+    });
+    server.child.kill('SIGUSR2');
+  });
   await new Promise<void>((resolve) => {
     server.child.once('exit', () => resolve());
     server.child.kill('SIGTERM');
@@ -165,12 +233,21 @@ export async function benchSoak(options: SoakOptions): Promise<Soak> {
     slope_mb_per_100k: Math.round(perRequest * 100_000 * 100) / 100,
     flat: drift <= Math.max(0.05 * start, 8),
     samples: samples.length,
+    curve: samples.filter(
+      (_, i) => i % Math.max(1, Math.floor(samples.length / 20)) === 0 || i === samples.length - 1,
+    ),
+    memory,
   };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
-  const requests = Number(process.argv[2]) || 5000;
-  const maxSeconds = Number(process.argv[3]) || undefined;
-  const result = await benchSoak({ requests, maxSeconds, log: (line) => console.error(line) });
+  const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  const requests = Number(positional[0]) || 5000;
+  const maxSeconds = Number(positional[1]) || undefined;
+  const fromSources = process.argv.includes('--sources');
+  const given = process.argv.filter((arg) => arg.startsWith('--node=')).map((arg) => arg.slice(7));
+  const nodeOptions = given.length > 0 ? given : undefined;
+  const log = (line: string) => console.error(line);
+  const result = await benchSoak({ requests, maxSeconds, fromSources, nodeOptions, log });
   console.log(JSON.stringify(result));
 }

@@ -29,10 +29,26 @@ export interface PermissionEvents {
   onMissedChanges?(listener: () => void): () => void;
 }
 
-/** Wakes `wake` on a change of the permission and whenever changes may have been missed. */
-export function watchPermission(events: PermissionEvents, permissionId: string, wake: () => void) {
-  const stopChanges = events.subscribe(permissionId, () => wake());
-  const stopMissed = events.onMissedChanges?.(wake);
+/**
+ * Whether a change can alter what the permission's agent sees. A vote leaves the request pending
+ * and changes none of its fields: a waiter that re-read on it would spend a read (on the
+ * approval's critical path, in the same process) to send nothing.
+ */
+export function visibleToAgent(change: PermissionChange): boolean {
+  return change.kind !== 'vote';
+}
+
+/**
+ * Wakes `wake` on a change of the permission (given the change) and whenever changes may have
+ * been missed (given nothing: re-read).
+ */
+export function watchPermission(
+  events: PermissionEvents,
+  permissionId: string,
+  wake: (change?: PermissionChange) => void,
+) {
+  const stopChanges = events.subscribe(permissionId, (change) => wake(change));
+  const stopMissed = events.onMissedChanges?.(() => wake());
   return () => {
     stopChanges();
     stopMissed?.();
@@ -69,7 +85,7 @@ export function createLocalEvents(): PermissionEvents {
 }
 
 /**
- * Resolves when the permission changes or `ms` pass or `signal` aborts, whichever is first.
+ * Resolves when the permission changes visibly to its agent, or `ms` pass or `signal` aborts, whichever is first.
  * Callers re-read the state afterwards: the event is a wake-up call, not the data.
  */
 export function waitForChange(
@@ -87,7 +103,9 @@ export function waitForChange(
       resolve();
     };
     const timer = setTimeout(done, ms);
-    const unsubscribe = watchPermission(events, permissionId, done);
+    const unsubscribe = watchPermission(events, permissionId, (change) => {
+      if (!change || visibleToAgent(change)) done();
+    });
     signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AgentOtpError } from '@agent-otp/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -113,26 +114,36 @@ export function createPostgresDriver(url: string, options: PostgresOptions = {})
   // client is discarded by the pool and the next query opens a new one.
   pool.on('error', (error) => options.onPoolError?.(error));
 
-  // Each distinct SQL string is translated once; the store's statements are a small fixed set,
-  // and Kysely's compiled SQL repeats by shape (its values are parameters).
-  const translated = new Map<string, string>();
+  // Each distinct SQL string is translated once and becomes a named prepared statement: each
+  // connection parses and plans it on first use only, then sends just its name and values (no
+  // SQL text, no parse and plan per query on the server). The store's statements are a small
+  // fixed set, and Kysely's compiled SQL repeats by shape (its values are parameters).
+  // `SELECT *` stays unnamed: once another instance's migration adds a column, a prepared one
+  // would fail ("cached plan must not change result type") until its connection closed.
+  const statements = new Map<string, { name?: string; text: string }>();
   const MAX_CACHED = 2000;
-  const text = (sql: string): string => {
-    let out = translated.get(sql);
-    if (out === undefined) {
-      out = toPostgresPlaceholders(sql);
-      if (translated.size >= MAX_CACHED) translated.clear();
-      translated.set(sql, out);
+  const statement = (sql: string) => {
+    let found = statements.get(sql);
+    if (found === undefined) {
+      const text = toPostgresPlaceholders(sql);
+      // Named by a hash of the text: a connection refuses a name reused for other text, so the
+      // same text must get the same name, also after the cache below was cleared.
+      found = /\bselect\s+\*/i.test(text)
+        ? { text }
+        : { name: `aotp_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`, text };
+      if (statements.size >= MAX_CACHED) statements.clear();
+      statements.set(sql, found);
     }
-    return out;
+    return found;
   };
 
   const on = (client: pg.Pool | pg.PoolClient): SqlExecutor => {
     const query = async <T>(sql: string, params: readonly unknown[] = []) => {
       rejectNul(params);
+      const config = { ...statement(sql), values: params as unknown[] };
       return client === pool
-        ? busyAsUnavailable(pool.query<T & pg.QueryResultRow>(text(sql), params as unknown[]))
-        : client.query<T & pg.QueryResultRow>(text(sql), params as unknown[]);
+        ? busyAsUnavailable(pool.query<T & pg.QueryResultRow>(config))
+        : client.query<T & pg.QueryResultRow>(config);
     };
     return {
       dialect: 'postgres',

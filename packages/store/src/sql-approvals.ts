@@ -16,9 +16,13 @@ const INSERT_VOTE =
   `INSERT INTO approval_votes (${VOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
   'ON CONFLICT (permission_id, user_id) DO NOTHING';
 
+const URGENT = { urgent: true } as const;
+
 /** Approval votes and the one-time hand-over of a human-approved token. */
 export function sqlApprovalMethods(driver: SqlDriver, writer: AuditWriter): ApprovalMethods {
   return {
+    // Urgent (see TransactionOptions): a human's decision and the hand-over of its token are
+    // what a waiting agent waits for.
     addApprovalVote(vote, now, audit) {
       return driver.transaction(async (tx) => {
         // A no-op UPDATE rather than a SELECT: on PostgreSQL it locks the row and re-checks the
@@ -40,7 +44,7 @@ export function sqlApprovalMethods(driver: SqlDriver, writer: AuditWriter): Appr
         if (inserted.changes === 0) return 'duplicate' as const;
         await writer.append(tx, audit);
         return 'recorded' as const;
-      });
+      }, URGENT);
     },
     async listApprovalVotes(permissionId) {
       const rows = await driver.all<VoteRow>(
@@ -55,7 +59,7 @@ export function sqlApprovalMethods(driver: SqlDriver, writer: AuditWriter): Appr
         if (!row) return null;
         await writer.append(tx, audit);
         return toPermission(row);
-      });
+      }, URGENT);
     },
   };
 }

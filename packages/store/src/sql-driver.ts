@@ -44,6 +44,15 @@ export interface CommitBatch {
   beforeCommit(key: string, write: (tx: SqlExecutor) => Promise<unknown>): void;
 }
 
+export interface TransactionOptions {
+  /**
+   * Someone is waiting on this commit (a human's decision, the token a waiting agent is about to
+   * receive): a driver that holds writes back to commit them together (SQLite's group commit)
+   * commits this one at once, with whatever is already queued, instead of after the batch fills.
+   */
+  urgent?: boolean;
+}
+
 /**
  * What the SQL store needs from a database: statements, transactions and a Kysely instance for
  * migrations and dynamic queries. The hot paths use hand-written portable SQL through `get`,
@@ -56,7 +65,7 @@ export interface SqlDriver extends SqlExecutor {
    * BEGIN IMMEDIATE; PostgreSQL takes row locks, among them the audit stripe's head row). Commits when `fn`
    * resolves, rolls back when it throws.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   isUniqueViolation(error: unknown): boolean;
   close(): Promise<void>;
 }

@@ -127,6 +127,8 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
     /** The condition reads another table: lock the row first (see dialect-sql.ts). */
     lockFirst = false,
   ) => {
+    // A human's decision is what a waiting agent waits for: committed at once (TransactionOptions).
+    const urgent = patch.status === 'approved' || patch.status === 'denied';
     const fields = Object.entries(patch).filter(([, value]) => value !== undefined) as [
       keyof PermissionPatch,
       unknown,
@@ -140,13 +142,16 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
       `WHERE id = ? AND ${condition} RETURNING ${PERMISSION_COLUMNS}`;
     const now = audit[0]?.at ?? Date.now();
     const lock = lockFirst ? dialectSql(driver.dialect).lockPermission : null;
-    return driver.transaction(async (tx) => {
-      if (lock) await tx.get(lock, [id]);
-      const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...conditionParams]);
-      if (!row) return null;
-      await writer.append(tx, audit);
-      return toPermission(row);
-    });
+    return driver.transaction(
+      async (tx) => {
+        if (lock) await tx.get(lock, [id]);
+        const row = await tx.get<PermissionRow>(sql, [...values, now, id, ...conditionParams]);
+        if (!row) return null;
+        await writer.append(tx, audit);
+        return toPermission(row);
+      },
+      { urgent },
+    );
   };
 
   return {

@@ -3,6 +3,7 @@ import {
   type PermissionEvents,
   type PermissionService,
   TERMINAL_STATUSES,
+  visibleToAgent,
   watchPermission,
 } from '@agent-otp/core';
 import { Hono } from 'hono';
@@ -30,7 +31,8 @@ export function permissionEventRoutes(permissions: PermissionService, events: Pe
     // stream would otherwise sit on a stale pending state until the deadline).
     let wake: () => void = () => undefined;
     let changed = false;
-    const unsubscribe = watchPermission(events, id, () => {
+    const unsubscribe = watchPermission(events, id, (change) => {
+      if (change && !visibleToAgent(change)) return;
       changed = true;
       wake();
     });
