@@ -14,6 +14,7 @@ export * from './clock.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './ids.ts';
+export * from './lazy-require.ts';
 export * from './permissions/permission-service.ts';
 export * from './policy/index.ts';
 export type * from './policy/types.ts';

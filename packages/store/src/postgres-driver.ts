@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { AgentOtpError } from '@agent-otp/core';
+import { AgentOtpError, lazyRequire } from '@agent-otp/core';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { SqlDriver, SqlExecutor, Database as Tables } from './sql-driver.ts';
+
+/** pg, loaded when a PostgreSQL store is opened (a SQLite server never loads it). */
+const loadPg = lazyRequire<typeof pg>(import.meta.url, 'pg');
 
 /** Pool settings; every one has a default fit for one server instance. */
 export interface PostgresOptions {
@@ -49,7 +52,7 @@ export function parseInt8(value: string): number {
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as never,
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : loadPg().types.getTypeParser(oid, format)) as never,
 };
 
 /**
@@ -100,7 +103,7 @@ function rejectNul(params: readonly unknown[]): void {
  */
 export function createPostgresDriver(url: string, options: PostgresOptions = {}): SqlDriver {
   const settings = { ...POSTGRES_DEFAULTS, ...options };
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max: settings.maxConnections,
     idleTimeoutMillis: settings.idleTimeoutMs,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
+import { loadPg } from '../optional-deps.ts';
 import { type LeaseBackend, newHolderId } from './lease.ts';
 
 /** The first key of every advisory lock this product takes ('AOTP'), so they stand apart from others'. */
@@ -30,7 +31,7 @@ export function createPostgresLease(options: {
 
   function connect(): Promise<pg.Client> {
     connecting ??= (async () => {
-      const fresh = new pg.Client({
+      const fresh = new (loadPg().Client)({
         connectionString: options.url,
         application_name: `agent-otp lease ${holder}`.slice(0, 63),
         keepAlive: true,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createClient } from 'redis';
+import { loadRedis } from '../optional-deps.ts';
 import { type LeaseBackend, newHolderId } from './lease.ts';
 
 /** Extends the key's expiry only while it still names this holder (compare, then set). */
@@ -20,7 +20,7 @@ return 0`;
  */
 export function createRedisLease(options: { url: string; keyPrefix: string; logger: Logger }): LeaseBackend {
   const holder = newHolderId();
-  const client = createClient({
+  const client = loadRedis().createClient({
     url: options.url,
     // A command while disconnected fails at once instead of waiting in a queue: a renewal that
     // cannot reach Redis must count as lost, not arrive late.

@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
+import { loadPg } from '../optional-deps.ts';
 import { type ClusterEvents, createRelay } from './relayed-events.ts';
 
 /** NOTIFY carries at most 8000 bytes; a change is far smaller, but a bigger one is not sent. */
@@ -51,7 +52,7 @@ export function createPgEvents(options: {
 
   async function connect() {
     if (closed) return;
-    const client = new pg.Client({
+    const client = new (loadPg().Client)({
       connectionString: options.url,
       connectionTimeoutMillis: 2000,
       // Names the connection in pg_stat_activity (PostgreSQL keeps the first 63 characters).

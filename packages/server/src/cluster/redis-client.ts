@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
+import { loadRedis } from '../optional-deps.ts';
 
 export type RedisClient = RedisClientType;
 
@@ -28,8 +29,8 @@ export function createRedisClients(url: string, logger: Logger): RedisClients {
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000),
     },
   };
-  const client = createClient(options) as RedisClient;
-  const subscriber = createClient(options) as RedisClient;
+  const client = loadRedis().createClient(options) as RedisClient;
+  const subscriber = loadRedis().createClient(options) as RedisClient;
   let lastError: string | null = null;
   for (const [role, c] of [
     ['commands', client],

@@ -6,7 +6,7 @@ import {
   throttleWaitMs,
 } from '@agent-otp/core';
 import type { Logger } from 'pino';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { loadRateLimiters } from '../optional-deps.ts';
 import type { RedisClient } from './redis-client.ts';
 
 /**
@@ -34,7 +34,7 @@ export function createRedisLoginThrottle(options: {
 }): LoginThrottle {
   const local = createLoginThrottle(options.now);
   const windowSeconds = LOGIN_WINDOW_MS / 1000;
-  const failures = new RateLimiterRedis({
+  const failures = new (loadRateLimiters().RateLimiterRedis)({
     storeClient: options.client,
     useRedisPackage: true,
     rejectIfRedisNotReady: true,

@@ -1,5 +1,5 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestLimiter } from '../http/rate-limit.ts';
+import { loadRateLimiters } from '../optional-deps.ts';
 import type { RedisClient } from './redis-client.ts';
 
 /**
@@ -13,14 +13,14 @@ export function createRedisRequestLimiter(options: {
   prefix: string;
   perMinute: number;
 }): RequestLimiter {
-  const limiter = new RateLimiterRedis({
+  const limiter = new (loadRateLimiters().RateLimiterRedis)({
     storeClient: options.client,
     useRedisPackage: true,
     rejectIfRedisNotReady: true,
     keyPrefix: `${options.prefix}rate:agent`,
     points: options.perMinute,
     duration: 60,
-    insuranceLimiter: new RateLimiterMemory({ points: options.perMinute, duration: 60 }),
+    insuranceLimiter: new (loadRateLimiters().RateLimiterMemory)({ points: options.perMinute, duration: 60 }),
   });
   return {
     async consume(key) {
@@ -28,7 +28,7 @@ export function createRedisRequestLimiter(options: {
         await limiter.consume(key);
         return { allowed: true };
       } catch (outcome) {
-        if (outcome instanceof RateLimiterRes) {
+        if (outcome instanceof loadRateLimiters().RateLimiterRes) {
           return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)) };
         }
         throw outcome;

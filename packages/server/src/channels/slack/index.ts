@@ -1,6 +1,6 @@
 import type { ApprovalService, Clock, PermissionEvents, Store } from '@agent-otp/core';
-import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { loadSlack } from '../../optional-deps.ts';
 import type { Links } from '../../routes/presenters.ts';
 import type { SlackConfig } from './slack-config.ts';
 import { slackInteractionRoutes } from './slack-interactions.ts';
@@ -30,7 +30,7 @@ export function createSlackChannel(deps: SlackChannelDeps) {
   const links = createSlackLinks(deps);
   const { config } = deps;
   if (!config) return { links, notifier: null, routes: null };
-  const client = new WebClient(config.botToken, {
+  const client = new (loadSlack().WebClient)(config.botToken, {
     ...(config.apiRoot ? { slackApiUrl: config.apiRoot } : {}),
     retryConfig: { retries: config.retries, factor: 2, minTimeout: 200, maxTimeout: 30_000 },
     // The Web API client logs through its own logger; keep it quiet, we log outcomes ourselves.

@@ -6,8 +6,9 @@ import {
   type Store,
   type User,
 } from '@agent-otp/core';
-import { Bot, type Context } from 'grammy';
+import type { Bot, Context } from 'grammy';
 import type { Logger } from 'pino';
+import { loadGrammy } from '../../optional-deps.ts';
 import type { TelegramLinks } from './link-service.ts';
 import { parseCallbackData } from './message.ts';
 
@@ -49,7 +50,7 @@ export function createTelegramBot({
   botToken,
   apiRoot,
 }: TelegramBotDeps) {
-  const bot = new Bot(botToken, { client: { apiRoot } });
+  const bot = new (loadGrammy().Bot)(botToken, { client: { apiRoot } });
 
   /** The active user this chat is linked to, or null. */
   async function linkedUser(ctx: Context): Promise<User | null> {

@@ -1,5 +1,5 @@
-import { GrammyError, HttpError } from 'grammy';
 import type { Logger } from 'pino';
+import { loadGrammy } from '../../optional-deps.ts';
 
 export interface SendQueueOptions {
   logger: Logger;
@@ -40,10 +40,10 @@ export function createSendQueue({
 
   /** How long to wait before the next attempt, or null to give up on the job. */
   function retryDelay(error: unknown, attempt: number): number | null {
-    if (error instanceof GrammyError) {
+    if (error instanceof loadGrammy().GrammyError) {
       if (error.error_code === 429) return Math.min((error.parameters.retry_after ?? 1) * 1000, 60_000);
       if (error.error_code < 500) return null;
-    } else if (!(error instanceof HttpError)) {
+    } else if (!(error instanceof loadGrammy().HttpError)) {
       return null; // a bug of ours: retrying cannot help
     }
     return Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs) * (0.75 + Math.random() / 2);
@@ -56,10 +56,13 @@ export function createSendQueue({
         return;
       } catch (error) {
         // An edit to the text the message already has: the goal is reached.
-        if (error instanceof GrammyError && /message is not modified/i.test(error.description)) return;
+        if (error instanceof loadGrammy().GrammyError && /message is not modified/i.test(error.description))
+          return;
         const delay = attempt < maxAttempts ? retryDelay(error, attempt) : null;
         const detail =
-          error instanceof GrammyError ? `${error.error_code} ${error.description}` : String(error);
+          error instanceof loadGrammy().GrammyError
+            ? `${error.error_code} ${error.description}`
+            : String(error);
         if (delay === null) {
           logger.warn({ job: job.name, attempt, error: detail }, 'telegram call failed; dropped');
           return;
