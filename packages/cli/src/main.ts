@@ -40,10 +40,13 @@ export function buildProgram(): Command {
  * A usage error (unknown command or option, missing argument) is one line naming the mistake,
  * with commander's suggestion folded in, then where to look: the whole help after every typo
  * buries the one line that matters. Applied to every command, because addCommand does not pass
- * these settings down.
+ * these settings down. exitOverride on each: a subcommand's usage error then returns its exit
+ * code from main() like the root's does, instead of ending the process from inside commander
+ * (which would end a host that runs main() in-process, such as the docs examples' runner).
  */
 function oneLineErrors(command: Command): void {
   command
+    .exitOverride()
     .showHelpAfterError(`see ${commandPath(command)} --help`)
     .showSuggestionAfterError(true)
     .configureOutput({
