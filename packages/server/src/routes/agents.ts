@@ -11,7 +11,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/env.ts';
 import { ok } from '../http/envelope.ts';
 import { validationHook } from '../http/validation.ts';
-import { ErrorBody, envelope } from './schemas.ts';
+import { ErrorBody, envelope, json } from './schemas.ts';
 
 const Duration = z.string().max(20).openapi({ example: '30d' });
 const AgentParams = z.object({
@@ -67,10 +67,6 @@ const AgentWithKeyView = z
   })
   .openapi('AgentWithKey');
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Not logged in'),

@@ -4,7 +4,7 @@ import type { AppEnv } from '../http/env.ts';
 import { ok } from '../http/envelope.ts';
 import { validationHook } from '../http/validation.ts';
 import { presentPermission } from './presenters.ts';
-import { ErrorBody, envelope, IdParams, JsonObject, Status, Ttl } from './schemas.ts';
+import { ErrorBody, envelope, IdParams, JsonObject, json, Status, Ttl } from './schemas.ts';
 
 const ApproveBody = z
   .object({
@@ -59,10 +59,6 @@ const Decision = z
   })
   .openapi('ApprovalDecision');
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Not logged in'),

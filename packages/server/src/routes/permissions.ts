@@ -19,6 +19,7 @@ import {
   GetQuery,
   IdempotencyHeaders,
   IdParams,
+  json,
   ListQuery,
   PermissionView,
   RequestBody,
@@ -30,10 +31,6 @@ import {
   VerifyResult,
 } from './schemas.ts';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const errors = {
   400: json(ErrorBody, 'Invalid input'),
   401: json(ErrorBody, 'Missing or invalid API key or token'),

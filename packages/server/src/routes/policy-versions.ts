@@ -11,7 +11,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/env.ts';
 import { ok } from '../http/envelope.ts';
 import { validationHook } from '../http/validation.ts';
-import { ErrorBody, envelope } from './schemas.ts';
+import { ErrorBody, envelope, json } from './schemas.ts';
 
 const Version = z
   .string()
@@ -62,10 +62,6 @@ const Diff = z
   })
   .openapi('PolicyVersionDiff');
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const errors = {
   400: json(ErrorBody, 'Invalid version, cursor or query'),
   401: json(ErrorBody, 'Not logged in'),

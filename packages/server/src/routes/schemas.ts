@@ -214,3 +214,9 @@ export const ErrorBody = z
 
 /** Wraps a data schema in the success envelope. */
 export const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
+
+/** An OpenAPI response (or body) of JSON with this schema. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
