@@ -67,7 +67,7 @@ function record(
   if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
   else
     console.error(
-      `${scenario}: ${row.rps} req/s (p99 ${row.p99_ms} ms) vs bare ${row.baseline_rps} → ${row.ratio}×`,
+      `${scenario}: ${row.rps} req/s (p99 ${row.p99_ms} ms) vs bare ${row.baseline_rps} → ${row.ratio}×${target === undefined ? '' : ` (goal ≥ ${target}×)`}`,
     );
 }
 
@@ -108,7 +108,8 @@ function baseline(): Promise<Load> {
   return baselineRun;
 }
 
-const targets = { request: 0.5, verify: 0.6, use: 0.6 };
+// The goals of the agent routes, as ratios to the bare server measured in the same run.
+const targets = { request: 0.35, verify: 0.5, use: 0.45 };
 const labels = { request: 'request (auto-approve)', verify: 'verify', use: 'use (one-time spend)' };
 
 async function recordTriple(store: string, triple: Measured) {
@@ -171,13 +172,13 @@ async function approvalScenario(real: Started) {
     p50_ms: approvals.p50_ms,
     p99_ms: approvals.p99_ms,
     samples: approvals.samples,
-    target_p99_ms: 50,
+    target_p99_ms: 10,
   };
   report.push(approvalRow);
   if (json) process.stdout.write(`${JSON.stringify(approvalRow)}\n`);
   else
     console.error(
-      `approval → token (SSE): p50 ${approvals.p50_ms} ms, p99 ${approvals.p99_ms} ms over ${approvals.samples} approvals (target p99 ≤ 50 ms)`,
+      `approval → token (SSE): p50 ${approvals.p50_ms} ms, p99 ${approvals.p99_ms} ms over ${approvals.samples} approvals (target p99 ≤ 10 ms)`,
     );
   if (approvals.long_polls > 0) {
     console.error(`warning: the SDK fell back to long-polling ${approvals.long_polls} times`);
