@@ -66,6 +66,26 @@ describe('permission events over PostgreSQL LISTEN/NOTIFY', { skip }, () => {
     assert.deepEqual(onA, [change('perm_pg1')]);
   });
 
+  it('a burst of changes published in one tick reaches B complete and in order', async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `perm_burst${i}`);
+    const onB: string[] = [];
+    const stops = ids.map((id) => b.subscribe(id, (c) => onB.push(c.permissionId)));
+    // pg warns (and will refuse, from its next major version) when a query is sent on a client
+    // still running one: the burst must go one statement at a time.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    for (const id of ids) a.publish(change(id));
+    assert.ok(await eventually(() => onB.length >= ids.length, 3000), `B heard ${onB.length} of 60`);
+    process.off('warning', onWarning);
+    for (const stop of stops) stop();
+    assert.deepEqual(onB, ids);
+    assert.deepEqual(
+      warnings.filter((message) => message.includes('already executing a query')),
+      [],
+    );
+  });
+
   it('connection ended: down in health, waiters re-check, then it reconnects and listens again', async () => {
     let wakes = 0;
     const stop = b.onMissedChanges?.(() => {

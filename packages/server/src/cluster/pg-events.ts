@@ -27,22 +27,45 @@ export function createPgEvents(options: {
   let lastError: string | null = null;
   let retries = 0;
 
+  // One NOTIFY statement at a time on the connection (pg refuses to queue a query behind another
+  // in its next major version): what is published meanwhile waits and goes in the next statement,
+  // in order, one pg_notify per message (PostgreSQL folds identical payloads of one statement into
+  // one notification: the same change twice says nothing more, waiters re-read the permission).
+  let outbox: string[] = [];
+  let sending = false;
+  const flush = () => {
+    const client = connection;
+    if (sending || outbox.length === 0 || !client) return;
+    const batch = outbox;
+    outbox = [];
+    sending = true;
+    client
+      .query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [channel, batch])
+      .catch((error: Error) => {
+        lostPublishes = true;
+        logger.debug({ err: error.message }, 'permission events not sent with NOTIFY');
+      })
+      .finally(() => {
+        sending = false;
+        flush();
+      });
+  };
   const notify = (raw: string) => {
     if (Buffer.byteLength(raw) > MAX_PAYLOAD) return;
     if (!connection || relay.isDown()) {
       lostPublishes = true;
       return;
     }
-    connection.query('SELECT pg_notify($1, $2)', [channel, raw]).catch((error: Error) => {
-      lostPublishes = true;
-      logger.debug({ err: error.message }, 'permission event not sent with NOTIFY');
-    });
+    outbox.push(raw);
+    flush();
   };
   const relay = createRelay({ instanceId: options.instanceId, recheckMs: options.recheckMs, send: notify });
 
   const lost = (client: pg.Client, error?: Error) => {
     if (connection !== client || closed) return;
     connection = null;
+    if (outbox.length > 0) lostPublishes = true;
+    outbox = [];
     lastError = error?.message ?? 'connection ended';
     if (!relay.isDown()) logger.error({ err: lastError }, 'postgres events connection lost; reconnecting');
     relay.down();
