@@ -31,8 +31,8 @@ import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
-import { permissionEventRoutes } from './routes/permission-events.ts';
 import { permissionActions } from './routes/permission-actions.ts';
+import { permissionEventRoutes } from './routes/permission-events.ts';
 import { permissionRoutes } from './routes/permissions.ts';
 import { policyVersionRoutes } from './routes/policy-versions.ts';
 

@@ -13,11 +13,16 @@ export interface RawAnswer {
 export function rawCall(
   base: string,
   path: string,
-  options: { headers?: Record<string, string>; body?: string; chunked?: boolean; method?: string } = {},
+  options: {
+    headers?: Record<string, string | string[]>;
+    body?: string;
+    chunked?: boolean;
+    method?: string;
+  } = {},
 ): Promise<RawAnswer> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string | string[]> = { ...options.headers };
     if (options.body !== undefined && !options.chunked) {
       headers['content-length'] = String(Buffer.byteLength(options.body));
     }

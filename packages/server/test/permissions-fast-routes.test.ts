@@ -37,7 +37,11 @@ function comparable(answer: RawAnswer) {
   const headers = { ...answer.headers };
   delete headers.date;
   assert.equal(Number(headers['content-length']), Buffer.byteLength(answer.text), 'content-length');
-  return { status: answer.status, headers: JSON.parse(normalise(JSON.stringify(headers))), body: normalise(answer.text) };
+  return {
+    status: answer.status,
+    headers: JSON.parse(normalise(JSON.stringify(headers))),
+    body: normalise(answer.text),
+  };
 }
 
 /**
@@ -64,9 +68,15 @@ async function scenario(server: TestServer) {
   const post = (path: string, body: unknown, headers = json(key)) =>
     call(path, { headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-  const read = JSON.parse((await post('/api/v1/permissions/request', { action: 'file.read', scope: { max_size: 10 } })).text);
+  const read = JSON.parse(
+    (await post('/api/v1/permissions/request', { action: 'file.read', scope: { max_size: 10 } })).text,
+  );
   const { id, token } = read.data;
-  await post('/api/v1/permissions/request', { action: 'bank.transfer', resource: null, context: { why: 'rent' } });
+  await post('/api/v1/permissions/request', {
+    action: 'bank.transfer',
+    resource: null,
+    context: { why: 'rent' },
+  });
   await post('/api/v1/permissions/request', { action: 'file.delete', ttl: 60 });
   const idem = json(key, { 'idempotency-key': 'k-1' });
   await post('/api/v1/permissions/request', { action: 'gmail.send' }, idem);
@@ -92,15 +102,43 @@ async function scenario(server: TestServer) {
   await post(`/api/v1/permissions/${id}/use`, { token, extra: 1 });
   // What the fast path leaves to Hono before reading the body.
   await post('/api/v1/permissions/request', { action: 'file.read' }, { 'content-type': 'application/json' });
-  await post('/api/v1/permissions/request', { action: 'file.read' }, json(key, { authorization: 'Basic abc' }));
-  await post('/api/v1/permissions/request', { action: 'file.read' }, json(key, { authorization: 'Bearer  ak_x y' }));
-  await post('/api/v1/permissions/request', 'action=a', json(key, { 'content-type': 'application/x-www-form-urlencoded' }));
-  await post('/api/v1/permissions/request', { action: 'gmail.send' }, json(key, { 'content-type': 'application/vnd.x+json' }));
+  await post(
+    '/api/v1/permissions/request',
+    { action: 'file.read' },
+    json(key, { authorization: 'Basic abc' }),
+  );
+  await post(
+    '/api/v1/permissions/request',
+    { action: 'file.read' },
+    json(key, { authorization: 'Bearer  ak_x y' }),
+  );
+  await post(
+    '/api/v1/permissions/request',
+    'action=a',
+    json(key, { 'content-type': 'application/x-www-form-urlencoded' }),
+  );
+  await post(
+    '/api/v1/permissions/request',
+    { action: 'gmail.send' },
+    json(key, { 'content-type': 'application/vnd.x+json' }),
+  );
   await post('/api/v1/permissions/request', { action: 'a.b', context: { note: 'x'.repeat(4096) } });
-  await post('/api/v1/permissions/request', { action: 'gmail.send' }, json(key, { 'x-request-id': 'not safe!' }));
+  await post(
+    '/api/v1/permissions/request',
+    { action: 'gmail.send' },
+    json(key, { 'x-request-id': 'not safe!' }),
+  );
+  await call('/api/v1/permissions/request', {
+    headers: { ...json(key), authorization: [`Bearer ${key}`, 'Bearer ak_wrongwrongwrongwrong'] },
+    body: '{"action":"gmail.send"}',
+  });
   await post('/api/v1/permissions/request?x=1', { action: 'gmail.send' });
   await post('/api/v1/permissions/not-an-id/verify', { token });
-  await call('/api/v1/permissions/request', { headers: json(key), body: '{"action":"gmail.send"}', chunked: true });
+  await call('/api/v1/permissions/request', {
+    headers: json(key),
+    body: '{"action":"gmail.send"}',
+    chunked: true,
+  });
   await call('/api/v1/permissions/request', { headers: json(key), body: '' });
   await call('/api/v1/permissions/request', { method: 'PUT', headers: json(key), body: '{}' });
   // The rate limit: the same budget whichever path serves the agent.
@@ -153,7 +191,9 @@ describe('the hot agent routes: the plain node:http path answers as the Hono app
     const lines = async (server: TestServer) =>
       (await server.runtime.metrics.registry.metrics())
         .split('\n')
-        .filter((line) => line.startsWith('agent_otp_http_requests_total') && line.includes('/api/v1/permissions'))
+        .filter(
+          (line) => line.startsWith('agent_otp_http_requests_total') && line.includes('/api/v1/permissions'),
+        )
         .sort();
     const viaFast = await lines(fast);
     assert.ok(viaFast.some((line) => line.includes('route="/api/v1/permissions/:id/verify"')));
@@ -173,7 +213,10 @@ describe('the hot agent routes: the plain node:http path answers as the Hono app
     try {
       const key = (await fast.createAgent('counted')).apiKey;
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-      const plain = await rawCall(base, '/api/v1/permissions/request', { headers, body: '{"action":"gmail.send"}' });
+      const plain = await rawCall(base, '/api/v1/permissions/request', {
+        headers,
+        body: '{"action":"gmail.send"}',
+      });
       assert.equal(plain.status, 201);
       assert.equal(handedOver, 0);
       const chunked = await rawCall(base, '/api/v1/permissions/request', {
@@ -192,14 +235,20 @@ describe('the hot agent routes: the plain node:http path answers as the Hono app
     const key = (await fast.createAgent('racer')).apiKey;
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const { data } = JSON.parse(
-      (await rawCall(fast.url, '/api/v1/permissions/request', { headers, body: '{"action":"gmail.send"}' })).text,
+      (await rawCall(fast.url, '/api/v1/permissions/request', { headers, body: '{"action":"gmail.send"}' }))
+        .text,
     );
     const body = JSON.stringify({ token: data.token });
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => rawCall(fast.url, `/api/v1/permissions/${data.id}/use`, { headers, body })),
+      Array.from({ length: 20 }, () =>
+        rawCall(fast.url, `/api/v1/permissions/${data.id}/use`, { headers, body }),
+      ),
     );
     const statuses = answers.map((answer) => answer.status).sort();
     assert.equal(statuses.filter((status) => status === 200).length, 1, statuses.join());
-    assert.ok(statuses.every((status) => status === 200 || status === 409), statuses.join());
+    assert.ok(
+      statuses.every((status) => status === 200 || status === 409),
+      statuses.join(),
+    );
   });
 });

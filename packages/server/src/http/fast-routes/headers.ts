@@ -37,7 +37,12 @@ export interface FastHeaders {
  * Transfer-Encoding or Expect, a safe X-Request-Id if any. Anything else is not refused here
  * but left to the Hono app, whose middleware gives each case its answer.
  */
-export function readFastHeaders(headers: IncomingHttpHeaders, limit: number): FastHeaders | null {
+export function readFastHeaders(
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+  limit: number,
+): FastHeaders | null {
+  if (repeatsAuthOrType(rawHeaders)) return null;
   const auth = headers.authorization;
   if (auth === undefined || !auth.startsWith(BEARER_AGENT_KEY)) return null;
   const apiKey = auth.slice(7);
@@ -55,4 +60,19 @@ export function readFastHeaders(headers: IncomingHttpHeaders, limit: number): Fa
   const idempotencyKey = headers['idempotency-key'];
   if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') return null;
   return { apiKey, length, requestId, idempotencyKey };
+}
+
+/**
+ * node:http keeps the first of two Authorization or Content-Type headers, the app's Headers
+ * joins them ("a, b") and refuses the result: such a request is left to the app.
+ */
+function repeatsAuthOrType(raw: readonly string[]): boolean {
+  let auth = 0;
+  let type = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') auth++;
+    else if (name.length === 12 && name.toLowerCase() === 'content-type') type++;
+  }
+  return auth > 1 || type > 1;
 }

@@ -32,7 +32,10 @@ export interface FastRouteDeps {
 export function fastRoutesListener(deps: FastRouteDeps, fallback: RequestListener): RequestListener {
   return (req, res) => {
     const route = matchFastRoute(req.method, req.url);
-    const headers = route && !req.url?.includes('?') ? readFastHeaders(req.headers, deps.bodyLimitBytes) : null;
+    const headers =
+      route && !req.url?.includes('?')
+        ? readFastHeaders(req.headers, req.rawHeaders, deps.bodyLimitBytes)
+        : null;
     if (!route || !headers) return fallback(req, res);
     serveFast(deps, route, headers, req, res).catch(() => res.destroy());
   };
@@ -124,7 +127,8 @@ async function act(
 ): Promise<{ status: number; data: unknown }> {
   if (input.kind === 'request') return deps.actions.request(agent, input.json, idempotencyKey);
   const id = (route as { id: string }).id;
-  if (input.kind === 'verify') return { status: 200, data: await deps.actions.verify(agent, id, input.json.token) };
+  if (input.kind === 'verify')
+    return { status: 200, data: await deps.actions.verify(agent, id, input.json.token) };
   const { token, actionDetails } = input.json;
   return { status: 200, data: await deps.actions.use(agent, id, token, actionDetails) };
 }
@@ -140,6 +144,8 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer | null> 
     });
     req.on('end', () => resolve(size === length ? Buffer.concat(chunks, size) : null));
     req.on('error', () => resolve(null));
+    // A client gone before the end: nothing to answer (after 'end' this is a no-op).
+    req.on('close', () => resolve(null));
   });
 }
 
@@ -158,7 +164,14 @@ function record(
   const level = status >= 500 ? 'error' : 'info';
   if (deps.logger.isLevelEnabled(level)) {
     deps.logger[level](
-      { requestId, method: 'POST', route: route.label, status, ms: Math.round(seconds * 100000) / 100, agentId },
+      {
+        requestId,
+        method: 'POST',
+        route: route.label,
+        status,
+        ms: Math.round(seconds * 100000) / 100,
+        agentId,
+      },
       'request',
     );
   }
