@@ -65,7 +65,7 @@ async function scenario(server: TestServer) {
     answers.push(comparable(answer));
     return answer;
   };
-  const post = (path: string, body: unknown, headers = json(key)) =>
+  const post = (path: string, body: unknown, headers: Record<string, string> = json(key)) =>
     call(path, { headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   const read = JSON.parse(
