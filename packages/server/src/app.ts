@@ -19,6 +19,7 @@ import type { ClusterHealth } from './cluster/cluster.ts';
 import { agentAuth } from './http/agent-auth.ts';
 import type { AppEnv } from './http/env.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import type { FastRouteDeps } from './http/fast-routes/listener.ts';
 import { humanAuth } from './http/human-auth.ts';
 import { jsonBody } from './http/json-body.ts';
 import { agentRateLimit, createMemoryRequestLimiter, type RequestLimiter } from './http/rate-limit.ts';
@@ -30,6 +31,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
+import { permissionActions } from './routes/permission-actions.ts';
 import { permissionEventRoutes } from './routes/permission-events.ts';
 import { permissionRoutes } from './routes/permissions.ts';
 import { policyVersionRoutes } from './routes/policy-versions.ts';
@@ -79,6 +81,15 @@ const OPENAPI_DOCUMENT = {
 
 /** The HTTP application: middleware in the order a request meets it, then the routes. */
 export function createApp(deps: AppDeps) {
+  return buildApp(deps).app;
+}
+
+/**
+ * The HTTP application and what the plain node:http path of the hot agent routes shares with it
+ * (http/fast-routes): the same route actions, the same request limiter (one budget per agent),
+ * the same body limit; `fetch` is the app's own, for requests the fast path leaves to it.
+ */
+export function buildApp(deps: AppDeps) {
   const { logger, metrics, settings } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(errorHandler(logger));
@@ -102,7 +113,8 @@ export function createApp(deps: AppDeps) {
     approvalUrl: (id: string) => `${settings.publicUrl()}/requests/${id}`,
     eventsUrl: (id: string) => `${settings.publicUrl()}/api/v1/permissions/${id}/events`,
   };
-  app.route('/api/v1', permissionRoutes(deps.permissions, links, metrics));
+  const actions = permissionActions(deps.permissions, links, metrics);
+  app.route('/api/v1', permissionRoutes(deps.permissions, links, actions));
   app.route('/api/v1', permissionEventRoutes(deps.permissions, deps.events));
   app.route('/api/v1', approvalRoutes(deps));
   app.route('/api/v1', agentRoutes(deps));
@@ -133,7 +145,17 @@ export function createApp(deps: AppDeps) {
   // /docs renders the API reference from the same document /api/v1/openapi.json serves.
   const openApi = () => app.getOpenAPI31Document(OPENAPI_DOCUMENT);
   app.route('/', createDashboard({ ...deps, docs: { openApi } }));
-  return app;
+  const fastRoutes: FastRouteDeps = {
+    agents: deps.agents,
+    actions,
+    requestLimiter,
+    rateLimitPerMinute: settings.rateLimitPerMinute,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    logger,
+    metrics,
+    fetch: (request, env) => app.fetch(request, env),
+  };
+  return { app, fastRoutes };
 }
 
 export type App = ReturnType<typeof createApp>;

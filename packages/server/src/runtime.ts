@@ -12,7 +12,7 @@ import {
 } from '@agent-otp/core';
 import { createPostgresStore, createSqliteStore } from '@agent-otp/store';
 import type { Logger } from 'pino';
-import { createApp } from './app.ts';
+import { buildApp } from './app.ts';
 import { createCheckpointFile } from './audit-checkpoints.ts';
 import { createSlackChannel } from './channels/slack/index.ts';
 import { createTelegramChannel, createTelegramLinks } from './channels/telegram/index.ts';
@@ -174,7 +174,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         publicUrl: () => urls.publicUrl,
       })
     : null;
-  const app = createApp({
+  const { app, fastRoutes } = buildApp({
     store,
     agents,
     permissions,
@@ -218,6 +218,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     webhooks,
     slack,
     app,
+    /** What the plain node:http path of the hot agent routes shares with the app. */
+    fastRoutes,
     urls,
     leader,
     cluster,

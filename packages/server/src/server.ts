@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { startAuditCheckpoints } from './audit-checkpoints.ts';
 import {
   AUDIT_CHECKPOINTS,
@@ -12,6 +12,7 @@ import {
   WEBHOOK_DELIVERY,
 } from './cluster/singleton-jobs.ts';
 import type { Config } from './config.ts';
+import { fastRoutesListener } from './http/fast-routes/listener.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 
 export interface RunningServer {
@@ -26,7 +27,13 @@ export interface RunningServer {
 }
 
 /** Starts the HTTP server and competes for the singletons (expiry sweeper, audit checkpoints). */
-export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: RuntimeOptions & {
+    /** false: every request through the Hono app (tests comparing the two paths). */
+    fastPath?: boolean;
+  } = {},
+): Promise<RunningServer> {
   const runtime = await createRuntime(config, options);
   const { logger } = runtime;
   const admin = await runtime.users.ensureAdmin(config.adminPassword);
@@ -45,7 +52,12 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
         'To reset a password: npx agent-otp users set-password --name admin',
     );
   }
-  const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host });
+  // The hot agent routes are served by a plain node:http listener in front of the Hono app
+  // (http/fast-routes); AGENT_OTP_FAST_PATH=0 turns it off, for diagnostics and comparisons only.
+  const fastPath = process.env.AGENT_OTP_FAST_PATH !== '0' && options.fastPath !== false;
+  const honoListener = getRequestListener(runtime.app.fetch, { hostname: config.host });
+  const server = createServer(fastPath ? fastRoutesListener(runtime.fastRoutes, honoListener) : honoListener);
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

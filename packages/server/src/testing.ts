@@ -37,7 +37,11 @@ export interface TestServer extends RunningServer {
  * and the HTTP API. `policy` is the YAML of policies.yaml (the default file when omitted).
  */
 export async function startTestServer(
-  options: { policy?: string; env?: Record<string, string>; runtime?: RuntimeOptions } = {},
+  options: {
+    policy?: string;
+    env?: Record<string, string>;
+    runtime?: RuntimeOptions & { fastPath?: boolean };
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-otp-test-'));
   const database = await testDatabase(options.env);

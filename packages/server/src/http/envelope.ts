@@ -14,16 +14,25 @@ export function ok<T, S extends ContentfulStatusCode = 200>(c: Context<AppEnv>, 
  * them is redacted, so an error body never echoes a credential.
  */
 export function fail(c: Context<AppEnv>, code: ErrorCode, message?: string, details?: unknown) {
+  const { status, body } = errorEnvelope(code, c.get('requestId'), message, details);
+  return c.json(body, status);
+}
+
+/**
+ * The status and body of an error answer, independent of any framework: the Hono routes and the
+ * agent routes' plain node:http path (http/fast-routes) both answer errors with it.
+ */
+export function errorEnvelope(code: ErrorCode, requestId: string, message?: string, details?: unknown) {
   const body = {
     success: false as const,
     error: {
       code,
       message: redactText(message ?? ERROR_CODES[code].message),
       ...(details === undefined ? {} : { details: redactSecrets(details) }),
-      requestId: c.get('requestId'),
+      requestId,
     },
   };
-  return c.json(body, ERROR_CODES[code].status as ContentfulStatusCode);
+  return { status: ERROR_CODES[code].status as ContentfulStatusCode, body };
 }
 
 export function failWith(c: Context<AppEnv>, error: AgentOtpError) {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { AppEnv } from './env.ts';
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+export const SAFE_REQUEST_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Gives every request an id (a caller's X-Request-Id is kept when it is safe to echo), logs one

@@ -11,8 +11,8 @@ import {
   fastUseBody,
 } from '../http/fast-input.ts';
 import { validationHook } from '../http/validation.ts';
-import type { Metrics } from '../metrics.ts';
-import { type Links, presentPermission, presentRead, presentRequestOutcome } from './presenters.ts';
+import type { PermissionActions } from './permission-actions.ts';
+import { type Links, presentPermission, presentRead } from './presenters.ts';
 import {
   ErrorBody,
   envelope,
@@ -152,16 +152,13 @@ function withId(c: Context<AppEnv>, json: object | undefined): FastInput {
 }
 
 /** The agent routes of SPEC §5. Thin: validate, call the service, shape the response. */
-export function permissionRoutes(permissions: PermissionService, links: Links, metrics: Metrics) {
+export function permissionRoutes(permissions: PermissionService, links: Links, actions: PermissionActions) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   const request: RouteHandler<typeof requestRoute, AppEnv> = async (c) => {
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
-    const outcome = await permissions.request(c.get('agent'), c.req.valid('json'), { idempotencyKey });
-    // A replay made no decision: only new requests are counted.
-    if (outcome.status !== 'replayed') metrics.decisions.inc({ decision: outcome.permission.decision });
-    const { body, status } = presentRequestOutcome(outcome, links);
-    return ok(c, body, status);
+    const { data, status } = await actions.request(c.get('agent'), c.req.valid('json'), idempotencyKey);
+    return ok(c, data, status);
   };
   const fastRequest = fastInput<typeof requestRoute>((c) => {
     const json = fastRequestBody(c.get('jsonBody'));
@@ -192,28 +189,8 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
   });
 
   const verify: RouteHandler<typeof verifyRoute, AppEnv> = async (c) => {
-    const outcome = await permissions.verify(
-      c.get('agent'),
-      c.req.valid('param').id,
-      c.req.valid('json').token,
-    );
-    if (!outcome.valid) return ok(c, { valid: false as const, reason: outcome.reason }, 200);
-    const p = outcome.permission;
-    return ok(
-      c,
-      {
-        valid: true as const,
-        status: p.status,
-        action: p.action,
-        resource: p.resource,
-        scope: p.grantedScope ?? {},
-        usesRemaining: p.usesRemaining,
-        expiresAt: new Date(p.expiresAt).toISOString(),
-        enforcement: p.enforcement,
-        unenforced: outcome.unenforced,
-      },
-      200,
-    );
+    const data = await actions.verify(c.get('agent'), c.req.valid('param').id, c.req.valid('json').token);
+    return ok(c, data, 200);
   };
   const fastVerify = fastInput<typeof verifyRoute>(
     (c) => withId(c, fastTokenBody(c.get('jsonBody'))),
@@ -223,28 +200,8 @@ export function permissionRoutes(permissions: PermissionService, links: Links, m
 
   const use: RouteHandler<typeof useRoute, AppEnv> = async (c) => {
     const { token, actionDetails } = c.req.valid('json');
-    try {
-      const { permission, unchecked } = await permissions.use(
-        c.get('agent'),
-        c.req.valid('param').id,
-        token,
-        actionDetails,
-      );
-      metrics.uses.inc({ outcome: 'OK' });
-      return ok(
-        c,
-        {
-          success: true as const,
-          usesRemaining: permission.usesRemaining,
-          status: permission.status,
-          unchecked,
-        },
-        200,
-      );
-    } catch (error) {
-      metrics.uses.inc({ outcome: (error as { code?: string }).code ?? 'ERROR' });
-      throw error;
-    }
+    const data = await actions.use(c.get('agent'), c.req.valid('param').id, token, actionDetails);
+    return ok(c, data, 200);
   };
   const fastUse = fastInput<typeof useRoute>((c) => withId(c, fastUseBody(c.get('jsonBody'))), use);
   app.openapi({ ...useRoute, middleware: [fastUse] }, use);
