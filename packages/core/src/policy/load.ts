@@ -4,6 +4,7 @@ import { usesAllowed } from '../scope/narrow.ts';
 import { validateScope } from '../scope/validate.ts';
 import { type PolicyDecision, SCOPE_ENFORCEMENTS, type Scope, type ScopeEnforcement } from '../types.ts';
 import { actionKey } from './action-key.ts';
+import { fieldKey } from './field-key.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
@@ -132,7 +133,9 @@ function compileRule(raw: unknown, index: number): CompiledRule {
     risk: riskSetting(raw.risk),
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
-  return { rule: Object.freeze(rule), condition, actionKey: actionKey(raw.conditions) };
+  const key = actionKey(raw.conditions);
+  // Only a rule the action cannot pin needs the other fields (field-key.ts).
+  return { rule: Object.freeze(rule), condition, actionKey: key, fieldKey: key === null ? fieldKey(raw.conditions) : null };
 }
 
 function ruleName(value: unknown): string {
