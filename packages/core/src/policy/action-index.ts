@@ -172,7 +172,10 @@ export function buildRuleFinder(
       const set = other[field];
       if (set === undefined) continue;
       let index = byField.get(field);
-      if (index === undefined) byField.set(field, (index = { entries: [], all: [] }));
+      if (index === undefined) {
+        index = { entries: [], all: [] };
+        byField.set(field, index);
+      }
       index.entries.push([position, set]);
       index.all.push(position);
     }

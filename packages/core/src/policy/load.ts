@@ -4,10 +4,10 @@ import { usesAllowed } from '../scope/narrow.ts';
 import { validateScope } from '../scope/validate.ts';
 import { type PolicyDecision, SCOPE_ENFORCEMENTS, type Scope, type ScopeEnforcement } from '../types.ts';
 import { actionKey } from './action-key.ts';
-import { fieldKey } from './field-key.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
+import { fieldKey } from './field-key.ts';
 import { lintRule } from './lint.ts';
 import { POLICY_RISKS, type Policy, type PolicyRisk, type PolicyRule, type PolicyWarning } from './types.ts';
 import { parsePolicyYaml } from './yaml.ts';
@@ -135,7 +135,12 @@ function compileRule(raw: unknown, index: number): CompiledRule {
   if (typeof raw.description === 'string') rule.description = raw.description;
   const key = actionKey(raw.conditions);
   // Only a rule the action cannot pin needs the other fields (field-key.ts).
-  return { rule: Object.freeze(rule), condition, actionKey: key, fieldKey: key === null ? fieldKey(raw.conditions) : null };
+  return {
+    rule: Object.freeze(rule),
+    condition,
+    actionKey: key,
+    fieldKey: key === null ? fieldKey(raw.conditions) : null,
+  };
 }
 
 function ruleName(value: unknown): string {
