@@ -100,6 +100,10 @@ const STRICTNESS: Record<PolicyDecision, number> = {
  * For actions some rule names exactly, the merge is done ahead (within `maxEntries`), making
  * the common case one map lookup and one list walk. `maxEntries` is a parameter for the tests.
  *
+ * `fieldKeys` (field-key.ts) gives rules without an action key the other top-level strings they
+ * can match; such a rule is a candidate when one of those fields is a string in its set, or is
+ * not a string. A rule with neither key is a candidate for every request.
+ *
  * The index only skips rules whose action constraint is FALSE, and such a rule is FALSE as a
  * whole (FALSE AND anything is FALSE), so it can neither match nor be UNKNOWN. That holds for
  * a string action, which a string `equals`, `in` or `startsWith` always compares; any other
