@@ -10,10 +10,24 @@ import { loadPolicy, type PolicyInput } from '@agent-otp/core';
  *   follows (action-key.ts): each branch of an `any` pins the action; one part of an `all` does;
  *   a `not` of `notIn`; an anchored pattern with a literal prefix;
  * - `unindexed`: each rule's `any` has a branch that says nothing of the action (it holds for an
- *   agent of any action), so the index can skip none and every decision tests every rule — the
- *   worst case, for reference: no index can serve it.
+ *   agent of any action), so the action index can skip none; the rules are found by the union
+ *   of their action prefix and their agent instead (field-key.ts);
+ * - `agent`: no action test at all; each rule names its agent by name or id prefix;
+ * - `resource`: no action test; each rule names its resource by prefix or its agent;
+ * - `params`: only comparisons of `scope`/`context` values, which no index serves: every
+ *   decision tests every rule, the worst case.
  */
-export type PolicyVariant = 'fixed' | 'open' | 'any' | 'all' | 'not' | 'matches' | 'unindexed';
+export type PolicyVariant =
+  | 'fixed'
+  | 'open'
+  | 'any'
+  | 'all'
+  | 'not'
+  | 'matches'
+  | 'unindexed'
+  | 'agent'
+  | 'resource'
+  | 'params';
 
 const ACTION_CONDITION: Record<PolicyVariant, (i: number) => string> = {
   fixed: (i) => `action: { equals: "service${i}.call" }`,
@@ -26,6 +40,10 @@ const ACTION_CONDITION: Record<PolicyVariant, (i: number) => string> = {
     `not: { any: [{ action: { notIn: ["svc${i}.a", "svc${i}.b"] } }, { agent: { equals: "agent${i}" } }] }`,
   matches: (i) => `action: { matches: "^svc${i}\\\\.(read|write)$" }`,
   unindexed: (i) => `any: [{ action: { startsWith: "svc${i}." } }, { agent: { equals: "agent${i}" } }]`,
+  agent: (i) => `any: [{ agent: { equals: "agent${i}" } }, { agentId: { startsWith: "agt_${i}_" } }]`,
+  resource: (i) =>
+    `any: [{ resource: { startsWith: "db:/t${i}/" } }, { agent: { in: ["ops${i}", "admin${i}"] } }]`,
+  params: (i) => `context.ticket: { equals: "T-${i}" }`,
 };
 
 function rule(i: number, ruleCount: number, variant: PolicyVariant): string {

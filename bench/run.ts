@@ -244,8 +244,12 @@ const variants: [PolicyVariant, string][] = [
   ['all', '1,000 rules, action tests inside all (and any)'],
   ['not', '1,000 rules, action test inside not (notIn)'],
   ['matches', '1,000 rules, action matches ^prefix'],
-  // The scan worst case: one branch of every rule's `any` says nothing of the action.
+  // One branch of every rule's `any` says nothing of the action: found by action or agent.
   ['unindexed', '1,000 rules, an any branch without an action test'],
+  ['agent', '1,000 rules, no action test, agent equals or agentId startsWith'],
+  ['resource', '1,000 rules, no action test, resource startsWith or agent in'],
+  // The scan worst case: only scope/context comparisons, which no index serves.
+  ['params', '1,000 rules, only context comparisons (full scan)'],
 ];
 for (const [variant, label] of wants('policy') ? variants : []) {
   const decisions = benchPolicyDecisions(1000, variant);

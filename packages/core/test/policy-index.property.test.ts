@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { buildRuleFinder } from '../src/policy/action-index.ts';
 import { type ActionSet, actionKey } from '../src/policy/action-key.ts';
 import { compileConditions } from '../src/policy/conditions.ts';
+import { fieldKey, KEY_FIELDS } from '../src/policy/field-key.ts';
 import type { PolicyInput } from '../src/policy/types.ts';
 import type { PolicyDecision } from '../src/types.ts';
 
@@ -39,13 +40,16 @@ const actionTests = fc
   .map(([a, b]) => ({ ...a, ...(b ?? {}) }));
 
 // Other fields, some with values of the wrong type, so that rules can be UNKNOWN.
+// The other top-level strings take the same tests over the same values, so that rules the
+// action cannot pin are keyed by them (field-key.ts).
 const otherField = fc.oneof(
   fc.tuple(fc.constant('agent'), fc.constantFrom({ equals: 'x' }, { notEquals: 'x' })),
+  fc.tuple(fc.constantFrom('agent', 'agentId', 'resource'), actionTests),
   fc.tuple(fc.constant('scope.n'), fc.constantFrom({ lessThan: 3 }, { greaterThan: 1 }, { exists: true })),
 );
 const field = fc.oneof(
   { arbitrary: fc.tuple(fc.constant('action'), actionTests), weight: 3 },
-  { arbitrary: otherField, weight: 1 },
+  { arbitrary: otherField, weight: 2 },
 );
 
 type ConditionMap = Record<string, unknown>;
@@ -73,18 +77,26 @@ const request = fc
       { arbitrary: fc.constantFrom('bank.ty', 'a.bcd', 'zz'), weight: 2 },
       { arbitrary: fc.constantFrom(null, 5, undefined), weight: 1 },
     ),
-    agent: fc.constantFrom('x', 'y'),
+    agent: fc.oneof(
+      { arbitrary: fc.constantFrom('x', 'y', ...ACTIONS), weight: 8 },
+      { arbitrary: fc.constantFrom(null, 5), weight: 1 },
+    ),
+    agentId: fc.constantFrom('agt_1', ...ACTIONS),
+    resource: fc.oneof(
+      { arbitrary: fc.constantFrom(...ACTIONS, 'a.bcd'), weight: 6 },
+      { arbitrary: fc.constantFrom(null, 5), weight: 2 },
+    ),
     n: fc.option(fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constant('2')), { nil: undefined }),
   })
   .map(
-    ({ action, agent, n }) =>
+    ({ action, agent, agentId, resource, n }) =>
       ({
         action,
-        resource: null,
+        resource,
         scope: n === undefined ? {} : { n },
         context: {},
         agent,
-        agentId: 'agt_1',
+        agentId,
       }) as unknown as PolicyInput,
   );
 
@@ -106,10 +118,25 @@ describe('the action index (fast-check)', () => {
         );
         const indexed = buildRuleFinder(keys, compiled, decisions);
         const mergedAtDecision = buildRuleFinder(keys, compiled, decisions, 0);
+        // As the engine builds it: rules without an action key indexed by their other fields.
+        const others = list.map((r, i) => (keys[i] === null ? fieldKey(r.conditions) : null));
+        const byFields = buildRuleFinder(keys, compiled, decisions, undefined, others);
+        const byFieldsAtDecision = buildRuleFinder(keys, compiled, decisions, 0, others);
+        // Every rule by its other fields only, the action index unused.
+        const fieldsOnly = buildRuleFinder(
+          keys.map(() => null),
+          compiled,
+          decisions,
+          undefined,
+          list.map((r) => fieldKey(r.conditions)),
+        );
         for (const input of inputs) {
           const expected = linear(input);
           assert.equal(indexed(input), expected);
           assert.equal(mergedAtDecision(input), expected);
+          assert.equal(byFields(input), expected);
+          assert.equal(byFieldsAtDecision(input), expected);
+          assert.equal(fieldsOnly(input), expected);
         }
       }),
       { numRuns: RUNS },
@@ -123,6 +150,23 @@ describe('the action index (fast-check)', () => {
       fc.property(conditions, request, (map, input) => {
         const key = actionKey(map);
         fc.pre(key !== null && typeof input.action === 'string' && !admits(key, input.action));
+        assert.equal(compileConditions(map, '').test(input), 0);
+      }),
+      { numRuns: RUNS * 5 },
+    );
+  });
+
+  it('keys a rule by other fields only where, all of them outside, its conditions are FALSE', () => {
+    fc.assert(
+      fc.property(conditions, request, (map, input) => {
+        const key = fieldKey(map);
+        fc.pre(key !== null);
+        const outside = KEY_FIELDS.every((field) => {
+          const set = key[field];
+          const value = input[field];
+          return set === undefined || (typeof value === 'string' && !admits(set, value));
+        });
+        fc.pre(outside);
         assert.equal(compileConditions(map, '').test(input), 0);
       }),
       { numRuns: RUNS * 5 },

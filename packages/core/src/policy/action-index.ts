@@ -1,6 +1,7 @@
 import type { PolicyDecision } from '../types.ts';
-import type { ActionKey } from './action-key.ts';
+import type { ActionKey, ActionSet } from './action-key.ts';
 import type { Condition } from './conditions.ts';
+import { type FieldKey, KEY_FIELDS, type KeyField } from './field-key.ts';
 import type { PolicyInput } from './types.ts';
 
 /**
@@ -99,6 +100,10 @@ const STRICTNESS: Record<PolicyDecision, number> = {
  * For actions some rule names exactly, the merge is done ahead (within `maxEntries`), making
  * the common case one map lookup and one list walk. `maxEntries` is a parameter for the tests.
  *
+ * `fieldKeys` (field-key.ts) gives rules without an action key the other top-level strings they
+ * can match; such a rule is a candidate when one of those fields is a string in its set, or is
+ * not a string. A rule with neither key is a candidate for every request.
+ *
  * The index only skips rules whose action constraint is FALSE, and such a rule is FALSE as a
  * whole (FALSE AND anything is FALSE), so it can neither match nor be UNKNOWN. That holds for
  * a string action, which a string `equals`, `in` or `startsWith` always compares; any other
@@ -109,6 +114,7 @@ export function buildRuleFinder(
   conditions: readonly Condition[],
   decisions: readonly PolicyDecision[],
   maxEntries = MAX_INDEX_ENTRIES,
+  fieldKeys: readonly FieldKey[] = [],
 ): (input: PolicyInput) => number {
   const count = conditions.length;
   const strictness = Uint8Array.from(decisions, (d) => STRICTNESS[d]);
@@ -148,56 +154,48 @@ export function buildRuleFinder(
     for (let i = 0; i < count; i++) if (decides(i, input)) return found;
     return finish();
   };
-  if (keys.every((key) => key === null)) return scan;
+  if (keys.every((key, i) => key === null && (fieldKeys[i] ?? null) === null)) return scan;
 
+  // Rules the action cannot pin but other top-level strings can (field-key.ts) are found by
+  // those fields instead: such a rule is a candidate when one of its fields is a string in its
+  // set, or is not a string at all (then nothing is known and the rule is tried).
   const unpinnedList: number[] = [];
-  const exactLists = new Map<string, number[]>();
-  const prefixLists = new Map<string, number[]>();
-  const add = (lists: Map<string, number[]>, key: string, position: number) => {
-    const list = lists.get(key);
-    if (list) list.push(position);
-    else lists.set(key, [position]);
-  };
+  const actionEntries: [number, ActionSet][] = [];
+  const byField = new Map<KeyField, { entries: [number, ActionSet][]; all: number[] }>();
   keys.forEach((key, position) => {
-    if (key === null) {
+    if (key !== null) {
+      actionEntries.push([position, key]);
+      return;
+    }
+    const other = fieldKeys[position] ?? null;
+    if (other === null) {
       unpinnedList.push(position);
       return;
     }
-    // A rule of several entries is in several lists; one action meets at most one of them
-    // (the set is normalised), and the walks skip a repeat all the same.
-    for (const action of key.exact) add(exactLists, action, position);
-    for (const prefix of key.prefixes) add(prefixLists, prefix, position);
+    for (const field of KEY_FIELDS) {
+      const set = other[field];
+      if (set === undefined) continue;
+      let index = byField.get(field);
+      if (index === undefined) {
+        index = { entries: [], all: [] };
+        byField.set(field, index);
+      }
+      index.entries.push([position, set]);
+      index.all.push(position);
+    }
   });
   const unpinned = Int32Array.from(unpinnedList);
-  const exact = new Map([...exactLists].map(([action, list]) => [action, Int32Array.from(list)]));
-  const byHash = new Map<number, PrefixEntry>();
-  for (const [prefix, list] of prefixLists) {
-    const hash = hashOf(prefix);
-    byHash.set(hash, { prefix, rules: Int32Array.from(list), next: byHash.get(hash) });
-  }
-  const lengths = Int32Array.from(new Set([...prefixLists.keys()].map((p) => p.length))).sort();
+  const actions = indexSets(actionEntries);
+  const exact = actions.exact;
+  const fields = [...byField].map(([field, { entries, all }]) => ({
+    field,
+    index: indexSets(entries),
+    all: Int32Array.from(all),
+  }));
 
   // The candidate lists of one decision and a cursor in each.
   const lists: Int32Array[] = [];
-  const heads = new Int32Array(lengths.length + 2);
-
-  /** Appends the lists of the prefixes of `action` in use to `lists` from `n`; returns the new length. */
-  function addPrefixLists(action: string, n: number): number {
-    let hash = 0;
-    let hashed = 0;
-    for (let k = 0; k < lengths.length; k++) {
-      const length = lengths[k] as number;
-      if (length > action.length) break;
-      for (; hashed < length; hashed++) hash = extendHash(hash, action.charCodeAt(hashed));
-      for (let entry = byHash.get(hash); entry !== undefined; entry = entry.next) {
-        if (entry.prefix.length === length && action.startsWith(entry.prefix)) {
-          lists[n++] = entry.rules;
-          break;
-        }
-      }
-    }
-    return n;
-  }
+  let heads = new Int32Array(16);
 
   /** Every candidate list of `action`, unmerged, in `lists`; returns how many. */
   function gather(action: string): number {
@@ -205,7 +203,23 @@ export function buildRuleFinder(
     if (unpinned.length > 0) lists[n++] = unpinned;
     const pinned = exact.get(action);
     if (pinned !== undefined) lists[n++] = pinned;
-    return addPrefixLists(action, n);
+    return actions.addPrefixLists(action, lists, n);
+  }
+
+  /** Appends the candidate lists of the rules keyed by other fields; returns the new length. */
+  function gatherFields(input: PolicyInput, n: number): number {
+    for (let f = 0; f < fields.length; f++) {
+      const { field, index, all } = fields[f] as (typeof fields)[number];
+      const value = input[field];
+      if (typeof value !== 'string') {
+        lists[n++] = all;
+        continue;
+      }
+      const hit = index.exact.get(value);
+      if (hit !== undefined) lists[n++] = hit;
+      n = index.addPrefixLists(value, lists, n);
+    }
+    return n;
   }
 
   // The merged lists of exactly named actions, unless they would take too much memory.
@@ -231,6 +245,7 @@ export function buildRuleFinder(
   /** Walks the merge of `lists[0..n)` in ascending position without building it. */
   function decideInMerged(n: number, input: PolicyInput): number {
     start();
+    if (heads.length < n) heads = new Int32Array(2 * n);
     heads.fill(0, 0, n);
     let last = -1;
     for (;;) {
@@ -259,13 +274,61 @@ export function buildRuleFinder(
     const action = input.action;
     // A non-string action could be UNKNOWN to the indexed rules' action tests: try them all.
     if (typeof action !== 'string') return scan(input);
-    if (complete !== null) {
-      const list = complete.get(action);
-      if (list !== undefined) return decideIn(list, input);
-    }
-    const n = gather(action);
+    let n = 0;
+    const list = complete === null ? undefined : complete.get(action);
+    if (list !== undefined) lists[n++] = list;
+    else n = gather(action);
+    if (fields.length > 0) n = gatherFields(input, n);
     if (n === 0) return NO_RULE;
     if (n === 1) return decideIn(lists[0] as Int32Array, input);
     return decideInMerged(n, input);
   };
+}
+
+interface SetIndex {
+  /** Positions of the rules naming each exact value, ascending. */
+  exact: Map<string, Int32Array>;
+  /** Appends the lists of the prefixes of `value` in use to `lists` from `n`; returns the new length. */
+  addPrefixLists(value: string, lists: Int32Array[], n: number): number;
+}
+
+/** Indexes rules (position, set of values) by exact value and by prefix; positions ascending. */
+function indexSets(entries: readonly [number, ActionSet][]): SetIndex {
+  const exactLists = new Map<string, number[]>();
+  const prefixLists = new Map<string, number[]>();
+  const add = (lists: Map<string, number[]>, key: string, position: number) => {
+    const list = lists.get(key);
+    if (list) list.push(position);
+    else lists.set(key, [position]);
+  };
+  // A rule of several entries is in several lists; one value meets at most one of them (the
+  // set is normalised), and the walks skip a repeat all the same.
+  for (const [position, set] of entries) {
+    for (const value of set.exact) add(exactLists, value, position);
+    for (const prefix of set.prefixes) add(prefixLists, prefix, position);
+  }
+  const exact = new Map([...exactLists].map(([value, list]) => [value, Int32Array.from(list)]));
+  const byHash = new Map<number, PrefixEntry>();
+  for (const [prefix, list] of prefixLists) {
+    const hash = hashOf(prefix);
+    byHash.set(hash, { prefix, rules: Int32Array.from(list), next: byHash.get(hash) });
+  }
+  const lengths = Int32Array.from(new Set([...prefixLists.keys()].map((p) => p.length))).sort();
+  function addPrefixLists(value: string, lists: Int32Array[], n: number): number {
+    let hash = 0;
+    let hashed = 0;
+    for (let k = 0; k < lengths.length; k++) {
+      const length = lengths[k] as number;
+      if (length > value.length) break;
+      for (; hashed < length; hashed++) hash = extendHash(hash, value.charCodeAt(hashed));
+      for (let entry = byHash.get(hash); entry !== undefined; entry = entry.next) {
+        if (entry.prefix.length === length && value.startsWith(entry.prefix)) {
+          lists[n++] = entry.rules;
+          break;
+        }
+      }
+    }
+    return n;
+  }
+  return { exact, addPrefixLists };
 }

@@ -69,7 +69,7 @@ function strings(operand: unknown): string[] {
   return Array.isArray(operand) ? operand.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function operatorFalseOutside(name: string, operand: unknown): ActionKey {
+export function operatorFalseOutside(name: string, operand: unknown): ActionKey {
   switch (name) {
     case 'equals':
       return typeof operand === 'string' ? exact([operand]) : null;
@@ -87,7 +87,7 @@ function operatorFalseOutside(name: string, operand: unknown): ActionKey {
   }
 }
 
-function operatorTrueOutside(name: string, operand: unknown): ActionKey {
+export function operatorTrueOutside(name: string, operand: unknown): ActionKey {
   switch (name) {
     case 'notEquals':
       return typeof operand === 'string' ? exact([operand]) : null;
@@ -154,7 +154,7 @@ function hasTopLevelBar(pattern: string): boolean {
 }
 
 /** A rough measure of how many actions a set admits, to keep the narrowest of several. */
-function width(key: ActionSet): number {
+export function width(key: ActionSet): number {
   const shortest = key.prefixes.reduce((min, p) => Math.min(min, p.length), Number.POSITIVE_INFINITY);
   return key.prefixes.length === 0 ? key.exact.size : 1e9 * key.prefixes.length - shortest + key.exact.size;
 }
@@ -167,7 +167,7 @@ function narrowest(keys: ActionKey[]): ActionKey {
 }
 
 /** For an OR: the union of the parts' sets, unconstrained if any part is. */
-function union(keys: ActionKey[]): ActionKey {
+export function union(keys: ActionKey[]): ActionKey {
   if (keys.some((key) => key === null)) return null;
   const prefixes = [...new Set(keys.flatMap((key) => (key as ActionSet).prefixes))]
     .sort((a, b) => a.length - b.length)

@@ -1,6 +1,7 @@
 import { buildRuleFinder, NO_RULE, undecidedPosition } from './action-index.ts';
 import type { ActionKey } from './action-key.ts';
 import type { Condition } from './conditions.ts';
+import type { FieldKey } from './field-key.ts';
 import type {
   Policy,
   PolicyEvaluation,
@@ -16,6 +17,11 @@ export interface CompiledRule {
   condition: Condition;
   /** The actions the rule can match, for the index (see action-key.ts); null = any. */
   actionKey: ActionKey;
+  /**
+   * For a rule without an action key, the other top-level strings it can match (field-key.ts);
+   * null or absent = tried for every request.
+   */
+  fieldKey?: FieldKey;
 }
 
 /**
@@ -51,6 +57,8 @@ export function createPolicy(
     ordered.map((c) => c.actionKey),
     ordered.map((c) => c.condition),
     ordered.map((c) => c.rule.decision),
+    undefined,
+    ordered.map((c) => c.fieldKey ?? null),
   );
 
   /** The result of a decision by rule `i`, which the request could not be compared against. */

@@ -7,6 +7,7 @@ import { actionKey } from './action-key.ts';
 import { compileConditions } from './conditions.ts';
 import { type CompiledRule, createPolicy } from './engine.ts';
 import { PolicyLoadError, RuleError, show } from './errors.ts';
+import { fieldKey } from './field-key.ts';
 import { lintRule } from './lint.ts';
 import { POLICY_RISKS, type Policy, type PolicyRisk, type PolicyRule, type PolicyWarning } from './types.ts';
 import { parsePolicyYaml } from './yaml.ts';
@@ -132,7 +133,14 @@ function compileRule(raw: unknown, index: number): CompiledRule {
     risk: riskSetting(raw.risk),
   };
   if (typeof raw.description === 'string') rule.description = raw.description;
-  return { rule: Object.freeze(rule), condition, actionKey: actionKey(raw.conditions) };
+  const key = actionKey(raw.conditions);
+  // Only a rule the action cannot pin needs the other fields (field-key.ts).
+  return {
+    rule: Object.freeze(rule),
+    condition,
+    actionKey: key,
+    fieldKey: key === null ? fieldKey(raw.conditions) : null,
+  };
 }
 
 function ruleName(value: unknown): string {
