@@ -36,6 +36,11 @@ export function createSqliteDriver(file: string): SqlDriver {
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${LOCK_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
+  // Checkpoints are run by `checkpointLater` below, not inside a COMMIT: SQLite's automatic
+  // checkpoint copies the WAL into the database (and fsyncs it) within whichever commit crosses
+  // the threshold, a stall of 10–30 ms that an agent waiting on that commit saw (the tail of
+  // the approval-to-token latency).
+  db.pragma('wal_autocheckpoint = 0');
 
   const statements = new Map<string, Statement>();
   const prepare = (sql: string): Statement => {
@@ -101,6 +106,28 @@ export function createSqliteDriver(file: string): SqlDriver {
   /** The flush waiting for setImmediate, if any; close() waits for it. */
   let scheduled: Promise<unknown> = Promise.resolve();
 
+  // Pages written since the last checkpoint, as SQLite's automatic checkpoint counts them
+  // (its default threshold is 1000 pages); the checkpoint runs on the next turn of the loop,
+  // after the commits and the work they resolve (a waiting agent's hand-over), in the queue so
+  // that it never runs inside a transaction.
+  const CHECKPOINT_PAGES = 1000;
+  let checkpointDue: Promise<unknown> | undefined;
+  const checkpointLater = () => {
+    if (checkpointDue) return;
+    const [wal] = db.pragma('wal_checkpoint(NOOP)') as { log: number }[];
+    if (!wal || wal.log < CHECKPOINT_PAGES) return;
+    checkpointDue = new Promise((done) =>
+      setImmediate(() =>
+        done(
+          exclusive(async () => {
+            checkpointDue = undefined;
+            db.pragma('wal_checkpoint(PASSIVE)');
+          }),
+        ),
+      ),
+    );
+  };
+
   const flush = async (): Promise<void> => {
     const jobs = waiting.slice(0, MAX_BATCH);
     waiting = waiting.slice(MAX_BATCH);
@@ -147,6 +174,7 @@ export function createSqliteDriver(file: string): SqlDriver {
       // A failed final write fails the whole batch: nothing of it is committed or acknowledged.
       for (const write of finalWrites.values()) await write(direct);
       prepare('COMMIT').run();
+      checkpointLater();
     } catch (error) {
       if (db.inTransaction) prepare('ROLLBACK').run();
       for (const job of jobs) job.reject(error);
@@ -189,8 +217,9 @@ export function createSqliteDriver(file: string): SqlDriver {
       // Let every transaction already asked for run to its end (graceful shutdown).
       do {
         await scheduled;
+        await checkpointDue;
         await tail;
-      } while (waiting.length > 0);
+      } while (waiting.length > 0 || checkpointDue);
       db.close();
     },
   };
