@@ -37,6 +37,19 @@ export interface SoakOptions {
 export const DEPLOYED_NODE_OPTIONS = ['--max-semi-space-size=4'];
 export const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2' };
 
+/**
+ * The harness (`real-server.ts`) compiled to JavaScript, so the built server runs on plain node
+ * as `agent-otp serve` does: under `--import tsx` the loader's own thread and heap add ~40 MB of
+ * RSS that a deployed server does not carry. Written under node_modules/.cache, where its import
+ * of `@agent-otp/server` resolves to the compiled package.
+ */
+async function compiledHarness(script: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const outfile = new URL('../node_modules/.cache/agent-otp-bench/real-server.mjs', import.meta.url).pathname;
+  await esbuild.build({ entryPoints: [script], outfile, format: 'esm', platform: 'node', target: 'node20' });
+  return outfile;
+}
+
 /** Why dist/ cannot stand for the sources (a file changed since the build), or null. */
 function staleBuild(): string | null {
   const packages = new URL('../packages/', import.meta.url).pathname;
@@ -92,15 +105,12 @@ async function startServer(
 ): Promise<{ child: ChildProcess; port: number; apiKey: string }> {
   const stale = fromSources ? null : staleBuild();
   if (stale) throw new Error(`the soak runs the built server, but ${stale}: run \`npm run build\` first`);
+  const script = new URL('./real-server.ts', import.meta.url).pathname;
   const child = spawn(
     process.execPath,
-    [
-      ...nodeOptions,
-      ...(fromSources ? ['--conditions=agent-otp-source'] : []),
-      '--import',
-      'tsx',
-      new URL('./real-server.ts', import.meta.url).pathname,
-    ],
+    fromSources
+      ? [...nodeOptions, '--conditions=agent-otp-source', '--import', 'tsx', script]
+      : [...nodeOptions, await compiledHarness(script)],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DEPLOYED_ENV } },
   );
   child.stderr?.pipe(process.stderr);
