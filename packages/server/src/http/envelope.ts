@@ -1,4 +1,4 @@
-import { type AgentOtpError, ERROR_CODES, type ErrorCode, redactSecrets, redactText } from '@agent-otp/core';
+import { ERROR_CODES, type ErrorCode, redactSecrets, redactText } from '@agent-otp/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './env.ts';
@@ -33,8 +33,4 @@ export function errorEnvelope(code: ErrorCode, requestId: string, message?: stri
     },
   };
   return { status: ERROR_CODES[code].status as ContentfulStatusCode, body };
-}
-
-export function failWith(c: Context<AppEnv>, error: AgentOtpError) {
-  return fail(c, error.code, error.message, error.details ?? undefined);
 }
